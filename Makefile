@@ -1,0 +1,24 @@
+# atlas_snapshot_fdw: PGXS build
+MODULE_big = atlas_snapshot_fdw
+OBJS = \
+	$(WIN32RES) \
+	atlas_snapshot_fdw.o \
+	connection.o \
+	deparse.o \
+	option.o \
+	resource.o \
+	response.o
+PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"
+
+EXTENSION = atlas_snapshot_fdw
+DATA = atlas_snapshot_fdw--1.0.sql
+
+REGRESS = options select pagination pushdown resources http_errors
+REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
+
+PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)
+SHLIB_LINK += $(shell pkg-config --libs libcurl json-c)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

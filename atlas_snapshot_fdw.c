@@ -1,0 +1,953 @@
+/*-------------------------------------------------------------------------
+ *
+ * atlas_snapshot_fdw.c
+ *		  Foreign-data wrapper for MongoDB Atlas backup snapshots
+ *
+ * The handler and every FDW callback: planning (which WHERE clauses become
+ * request keys, costs), execution (request chains, page-at-a-time
+ * streaming of rows), EXPLAIN and IMPORT FOREIGN SCHEMA.
+ *
+ * A scan evaluates its key expressions once per (re)scan and expands them
+ * into request chains, one per combination of key values.  Each chain is
+ * one GET by id, or a list walked page by page until a page comes back
+ * shorter than requested.  Only the current page is held: it lives in
+ * page_cxt, which is reset before the next one is fetched.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  atlas_snapshot_fdw.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/table.h"
+#include "atlas_snapshot_fdw.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* Cost of one HTTP round trip to Atlas, in units of seq_page_cost */
+#define ATLAS_REQUEST_COST		1000.0
+/* Per-row cost of parsing JSON and converting it, on top of cpu_tuple_cost */
+#define ATLAS_ROW_COST			0.05
+/* Rows a list returns when we know nothing better */
+#define ATLAS_ROWS_PER_LIST		500.0
+/* Values a parameter array is assumed to hold */
+#define ATLAS_ARRAY_PARAM_SIZE	10.0
+
+/*
+ * Planner state of a foreign table, kept in baserel->fdw_private.
+ */
+typedef struct AtlasFdwRelationInfo
+{
+	const AtlasResource *res;	/* what the table reads */
+	AtlasFdwOptions opts;		/* server and table options */
+	List	   *key_quals;		/* AtlasKeyQual from baserestrictinfo */
+	List	   *local_conds;	/* RestrictInfos checked locally */
+	double		nchains;		/* estimated request chains */
+	AttrNumber	key_attnos[ATLAS_NUM_KEYS]; /* key columns, 0 if absent */
+} AtlasFdwRelationInfo;
+
+/* Argument of ec_member_matches_key */
+typedef struct EcMatchArg
+{
+	Index		relid;			/* the foreign table's range table index */
+	AttrNumber	attno;			/* the key column */
+} EcMatchArg;
+
+/*
+ * Indexes of the items of ForeignScan.fdw_private.  fdw_exprs holds the
+ * key value expressions, in the same order as the two integer lists.
+ */
+enum FdwScanPrivateIndex
+{
+	FdwScanPrivateKeyKinds,		/* Integer list of AtlasKeyKind */
+	FdwScanPrivateKeyIsArray,	/* Integer list: 1 for "= ANY (array)" */
+	FdwScanPrivateRequest		/* String: first request, for EXPLAIN */
+};
+
+/*
+ * Execution state of a foreign scan.
+ */
+typedef struct AtlasFdwScanState
+{
+	Relation	rel;			/* the foreign table */
+	const AtlasResource *res;	/* what it reads */
+	AtlasFdwOptions opts;		/* merged options (holds secrets) */
+	AtlasConnEntry *conn;		/* cached connection, owned by the cache */
+	AtlasColumnMap *colmap;		/* column -> JSON path or key */
+
+	List	   *key_kinds;		/* from fdw_private */
+	List	   *key_is_array;	/* from fdw_private */
+	List	   *key_states;		/* ExprStates of fdw_exprs */
+
+	/* request chains of the current (re)scan, in keys_cxt */
+	MemoryContext keys_cxt;
+	AtlasRequestKeys *chains;
+	int			nchains;
+	int			cur_chain;		/* index of the chain being read */
+	int			page_num;		/* last page requested in this chain */
+	bool		chain_done;		/* no more pages in this chain */
+	bool		started;		/* chains built for this (re)scan */
+	char	   *prev_first_id;	/* first id of the previous page, keys_cxt */
+
+	/* current page, in page_cxt */
+	MemoryContext page_cxt;
+	AtlasPage  *page;
+	int			next_row;
+
+	/* EXPLAIN ANALYZE counters */
+	int64		requests;
+	int64		pages;
+} AtlasFdwScanState;
+
+PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_handler);
+
+/* FDW callback routines */
+static void atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+								   Oid foreigntableid);
+static void atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid foreigntableid);
+static ForeignScan *atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+										Oid foreigntableid, ForeignPath *best_path,
+										List *tlist, List *scan_clauses,
+										Plan *outer_plan);
+static void atlasBeginForeignScan(ForeignScanState *node, int eflags);
+static TupleTableSlot *atlasIterateForeignScan(ForeignScanState *node);
+static void atlasReScanForeignScan(ForeignScanState *node);
+static void atlasEndForeignScan(ForeignScanState *node);
+static void atlasExplainForeignScan(ForeignScanState *node, ExplainState *es);
+static List *atlasImportForeignSchema(ImportForeignSchemaStmt *stmt,
+									  Oid serverOid);
+
+/* Helper functions */
+static double estimate_chains(List *key_quals);
+static void build_request_chains(AtlasFdwScanState *fsstate,
+								 ExprContext *econtext);
+static bool fetch_next_page(AtlasFdwScanState *fsstate);
+
+/*
+ * atlas_snapshot_fdw_handler
+ *		The FdwRoutine of atlas_snapshot_fdw.
+ */
+Datum
+atlas_snapshot_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = atlasGetForeignRelSize;
+	routine->GetForeignPaths = atlasGetForeignPaths;
+	routine->GetForeignPlan = atlasGetForeignPlan;
+	routine->BeginForeignScan = atlasBeginForeignScan;
+	routine->IterateForeignScan = atlasIterateForeignScan;
+	routine->ReScanForeignScan = atlasReScanForeignScan;
+	routine->EndForeignScan = atlasEndForeignScan;
+	routine->ExplainForeignScan = atlasExplainForeignScan;
+	routine->ImportForeignSchema = atlasImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * atlasGetForeignRelSize
+ *		Classify the restrictions and estimate the number of rows.
+ */
+static void
+atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+					   Oid foreigntableid)
+{
+	AtlasFdwRelationInfo *fpinfo = palloc0(sizeof(AtlasFdwRelationInfo));
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	Relation	rel;
+	List	   *key_clauses;
+	double		rows_per_chain;
+
+	baserel->fdw_private = fpinfo;
+	atlas_get_options(table, server, NULL, &fpinfo->opts);
+
+	rel = table_open(foreigntableid, NoLock);
+	fpinfo->res = atlas_resource_for_table(rel, fpinfo->opts.resource);
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), i);
+		AtlasKeyKind kind;
+
+		if (!attr->attisdropped &&
+			atlas_key_from_column(fpinfo->res, NameStr(attr->attname), &kind) &&
+			atlas_column_field(foreigntableid, attr->attnum) == NULL)
+			fpinfo->key_attnos[kind] = attr->attnum;
+	}
+	table_close(rel, NoLock);
+
+	atlas_classify_conditions(root, baserel, fpinfo->res,
+							  baserel->baserestrictinfo,
+							  &fpinfo->key_quals, &key_clauses,
+							  &fpinfo->local_conds);
+
+	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
+	rows_per_chain = (atlas_key_mask(fpinfo->key_quals) &
+					  ATLAS_KEY_BIT(ATLAS_KEY_ID)) ? 1.0 : ATLAS_ROWS_PER_LIST;
+
+	baserel->rows = clamp_row_est(fpinfo->nchains * rows_per_chain *
+								  clauselist_selectivity(root,
+														 extract_actual_clauses(fpinfo->local_conds, false),
+														 baserel->relid,
+														 JOIN_INNER, NULL));
+	baserel->tuples = fpinfo->nchains * rows_per_chain;
+}
+
+/*
+ * estimate_chains
+ *		How many request chains the key quals expand to.
+ */
+static double
+estimate_chains(List *key_quals)
+{
+	double		per_kind[ATLAS_NUM_KEYS];
+	double		product = 1.0;
+	ListCell   *lc;
+
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+		per_kind[k] = 1.0;
+	foreach(lc, key_quals)
+	{
+		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
+		double		n = 1.0;
+
+		if (kq->is_array)
+		{
+			if (IsA(kq->expr, Const) && !((Const *) kq->expr)->constisnull)
+				n = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) kq->expr)->constvalue)),
+								   ARR_DIMS(DatumGetArrayTypeP(((Const *) kq->expr)->constvalue)));
+			else if (IsA(kq->expr, ArrayExpr))
+				n = list_length(((ArrayExpr *) kq->expr)->elements);
+			else
+				n = ATLAS_ARRAY_PARAM_SIZE;
+		}
+		/* several quals on one key intersect: keep the smallest */
+		per_kind[kq->kind] = Min(per_kind[kq->kind] == 1.0 ? n : per_kind[kq->kind], n);
+	}
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+		product *= Max(per_kind[k], 1.0);
+	return product;
+}
+
+/*
+ * scan_cost
+ *		Estimated rows and costs of a scan that makes nchains request
+ *		chains: what matters is the number of round trips.
+ */
+static void
+scan_cost(AtlasFdwRelationInfo *fpinfo, double nchains, bool by_id,
+		  double selectivity, double *rows, Cost *startup_cost,
+		  Cost *total_cost)
+{
+	double		fetched = nchains * (by_id ? 1.0 : ATLAS_ROWS_PER_LIST);
+	double		pages = by_id ? nchains :
+		nchains * (floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1);
+
+	*rows = clamp_row_est(fetched * selectivity);
+	*startup_cost = ATLAS_REQUEST_COST;
+	*total_cost = pages * ATLAS_REQUEST_COST +
+		fetched * (cpu_tuple_cost + ATLAS_ROW_COST);
+}
+
+/*
+ * ec_member_matches_key
+ *		generate_implied_equalities_for_column callback: does this
+ *		equivalence member stand for our key column?
+ */
+static bool
+ec_member_matches_key(PlannerInfo *root, RelOptInfo *rel,
+					  EquivalenceClass *ec, EquivalenceMember *em,
+					  void *arg)
+{
+	EcMatchArg *match = (EcMatchArg *) arg;
+	Expr	   *expr = em->em_expr;
+
+	while (IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	return IsA(expr, Var) &&
+		(Index) ((Var *) expr)->varno == match->relid &&
+		((Var *) expr)->varattno == match->attno &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+/*
+ * add_param_info
+ *		Remember the ParamPathInfo of a join clause that can feed a key.
+ */
+static List *
+add_param_info(PlannerInfo *root, RelOptInfo *baserel,
+			   const AtlasResource *res, RestrictInfo *rinfo, List *ppi_list)
+{
+	List	   *kq,
+			   *kc,
+			   *lc;
+	Relids		required_outer;
+
+	if (!join_clause_is_movable_to(rinfo, baserel))
+		return ppi_list;
+	atlas_classify_conditions(root, baserel, res, list_make1(rinfo),
+							  &kq, &kc, &lc);
+	if (kq == NIL)
+		return ppi_list;
+
+	required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+	required_outer = bms_del_member(required_outer, baserel->relid);
+	if (bms_is_empty(required_outer))
+		return ppi_list;
+	return list_append_unique_ptr(ppi_list,
+								  get_baserel_parampathinfo(root, baserel,
+															required_outer));
+}
+
+/*
+ * atlasGetForeignPaths
+ *		Offer the plain path, and parameterized paths whose keys come from
+ *		an outer relation of a nested loop (one request chain per outer row).
+ *
+ * A path that lacks a required key cannot run; it gets disable_cost so
+ * that any other plan wins, and GetForeignPlan reports it if chosen.
+ */
+static void
+atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					 Oid foreigntableid)
+{
+	AtlasFdwRelationInfo *fpinfo = (AtlasFdwRelationInfo *) baserel->fdw_private;
+	const AtlasResource *res = fpinfo->res;
+	uint32		mask = atlas_key_mask(fpinfo->key_quals);
+	double		local_sel;
+	double		rows;
+	Cost		startup_cost;
+	Cost		total_cost;
+	List	   *ppi_list = NIL;
+	ListCell   *lc;
+
+	local_sel = clauselist_selectivity(root,
+									   extract_actual_clauses(fpinfo->local_conds, false),
+									   baserel->relid, JOIN_INNER, NULL);
+	scan_cost(fpinfo, fpinfo->nchains,
+			  (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
+			  &rows, &startup_cost, &total_cost);
+	if ((mask & res->required_keys) != res->required_keys)
+		total_cost += disable_cost;
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, rows,
+									 startup_cost, total_cost,
+									 NIL, NULL, NULL, NIL));
+
+	/* join clauses that could feed a key, directly or via eclasses */
+	foreach(lc, baserel->joininfo)
+		ppi_list = add_param_info(root, baserel, res,
+								  lfirst_node(RestrictInfo, lc), ppi_list);
+	if (baserel->has_eclass_joins)
+	{
+		for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+		{
+			EcMatchArg	arg;
+			List	   *clauses;
+			ListCell   *lc2;
+
+			if (fpinfo->key_attnos[k] == 0)
+				continue;
+			arg.relid = baserel->relid;
+			arg.attno = fpinfo->key_attnos[k];
+			clauses = generate_implied_equalities_for_column(root, baserel,
+															 ec_member_matches_key,
+															 &arg,
+															 baserel->lateral_referencers);
+			foreach(lc2, clauses)
+				ppi_list = add_param_info(root, baserel, res,
+										  lfirst_node(RestrictInfo, lc2),
+										  ppi_list);
+		}
+	}
+
+	foreach(lc, ppi_list)
+	{
+		ParamPathInfo *ppi = (ParamPathInfo *) lfirst(lc);
+		List	   *key_quals,
+				   *key_clauses,
+				   *local_conds;
+		uint32		param_mask;
+
+		atlas_classify_conditions(root, baserel, res,
+								  list_concat_copy(baserel->baserestrictinfo,
+												   ppi->ppi_clauses),
+								  &key_quals, &key_clauses, &local_conds);
+		param_mask = atlas_key_mask(key_quals);
+		if ((param_mask & res->required_keys) != res->required_keys)
+			continue;
+		scan_cost(fpinfo, estimate_chains(key_quals),
+				  (param_mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
+				  &rows, &startup_cost, &total_cost);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows,
+										 startup_cost, total_cost,
+										 NIL, ppi->ppi_req_outer, NULL, NIL));
+	}
+}
+
+/*
+ * missing_key_error
+ *		Report that a scan lacks the WHERE conditions its endpoint needs.
+ */
+static void
+missing_key_error(Oid foreigntableid, const AtlasResource *res, uint32 mask)
+{
+	uint32		missing = res->required_keys & ~mask;
+	StringInfoData cols;
+	int			n = 0;
+
+	initStringInfo(&cols);
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		if (missing & ATLAS_KEY_BIT(k))
+			appendStringInfo(&cols, "%s\"%s\"", n++ > 0 ? " and " : "",
+							 atlas_key_column_name(k));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+			 errmsg_plural("foreign table \"%s\" requires a WHERE condition on column %s",
+						   "foreign table \"%s\" requires WHERE conditions on columns %s",
+						   n, get_rel_name(foreigntableid), cols.data),
+			 errdetail("Resource \"%s\" is read from an Atlas endpoint whose path contains these values.",
+					   res->name),
+			 errhint("Add a condition such as \"%s = '...'\" or \"%s IN (...)\", or join on the column.",
+					 atlas_key_column_name(pg_rightmost_one_pos32(missing)),
+					 atlas_key_column_name(pg_rightmost_one_pos32(missing)))));
+}
+
+/*
+ * atlasGetForeignPlan
+ *		Move the key quals into fdw_exprs; everything else is checked
+ *		locally.
+ *
+ * scan_clauses includes the join clauses of a parameterized path, so outer
+ * values that reach a key become Params of fdw_exprs.
+ */
+static ForeignScan *
+atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+					Oid foreigntableid, ForeignPath *best_path,
+					List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	AtlasFdwRelationInfo *fpinfo = (AtlasFdwRelationInfo *) baserel->fdw_private;
+	const AtlasResource *res = fpinfo->res;
+	List	   *key_quals;
+	List	   *key_clauses;
+	List	   *local_conds;
+	List	   *fdw_exprs = NIL;
+	List	   *kinds = NIL;
+	List	   *is_array = NIL;
+	List	   *fdw_private;
+	ListCell   *lc;
+	uint32		mask;
+
+	atlas_classify_conditions(root, baserel, res, scan_clauses,
+							  &key_quals, &key_clauses, &local_conds);
+
+	mask = atlas_key_mask(key_quals);
+	if ((mask & res->required_keys) != res->required_keys)
+		missing_key_error(foreigntableid, res, mask);
+	atlas_check_key_combination(mask);
+
+	foreach(lc, key_quals)
+	{
+		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
+
+		fdw_exprs = lappend(fdw_exprs, kq->expr);
+		kinds = lappend_int(kinds, kq->kind);
+		is_array = lappend_int(is_array, kq->is_array ? 1 : 0);
+	}
+
+	fdw_private = list_make3(kinds, is_array,
+							 makeString(atlas_deparse_request(res, key_quals,
+															  fpinfo->opts.items_per_page)));
+
+	return make_foreignscan(tlist,
+							extract_actual_clauses(local_conds, false),
+							baserel->relid,
+							fdw_exprs,
+							fdw_private,
+							NIL,
+							NIL,
+							outer_plan);
+}
+
+/*
+ * atlasBeginForeignScan
+ *		Resolve options, the column map and the connection.
+ *
+ * Does nothing visible in EXPLAIN-only mode.  The contexts made here are
+ * children of the executor's per-query context and go away with it, also
+ * on ERROR; their reset callbacks release any json-c tree.
+ */
+static void
+atlasBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	AtlasFdwScanState *fsstate;
+	RangeTblEntry *rte;
+	ForeignTable *table;
+	ForeignServer *server;
+	UserMapping *user;
+	Oid			userid;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	fsstate = palloc0(sizeof(AtlasFdwScanState));
+	node->fdw_state = fsstate;
+	fsstate->rel = node->ss.ss_currentRelation;
+
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	table = GetForeignTable(rte->relid);
+	server = GetForeignServer(table->serverid);
+	user = GetUserMapping(userid, server->serverid);
+
+	atlas_get_options(table, server, user, &fsstate->opts);
+	fsstate->res = atlas_resource_for_table(fsstate->rel, fsstate->opts.resource);
+	fsstate->colmap = atlas_build_column_map(fsstate->rel, fsstate->res);
+	fsstate->conn = atlas_get_connection(user, &fsstate->opts);
+
+	fsstate->key_kinds = list_nth(fsplan->fdw_private, FdwScanPrivateKeyKinds);
+	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
+	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+
+	fsstate->keys_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											  "atlas_snapshot_fdw request keys",
+											  ALLOCSET_SMALL_SIZES);
+	fsstate->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											  "atlas_snapshot_fdw page data",
+											  ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * add_key_value
+ *		Add a value to one key's candidate set (deduplicated), or, for a
+ *		key already constrained by an earlier qual, intersect.
+ */
+typedef struct KeyCandidates
+{
+	bool		constrained;	/* some qual restricted this key */
+	List	   *texts;			/* char *, as sent */
+	List	   *datums;			/* Datum copies, boxed in palloc'd Datum */
+} KeyCandidates;
+
+static bool
+list_has_text(List *texts, const char *text)
+{
+	ListCell   *lc;
+
+	foreach(lc, texts)
+	{
+		if (strcmp((char *) lfirst(lc), text) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * qual_values
+ *		The non-null values one key qual allows, as parallel lists of texts
+ *		and boxed datums, deduplicated, in keys_cxt.
+ */
+static void
+qual_values(AtlasKeyKind kind, bool is_array, Datum value, bool isnull,
+			List **texts, List **datums)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	Oid			typid = kind == ATLAS_KEY_POINT_IN_TIME ? TIMESTAMPTZOID :
+		(kind == ATLAS_KEY_OPLOG_TS || kind == ATLAS_KEY_OPLOG_INC) ? INT8OID : TEXTOID;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	*texts = *datums = NIL;
+	if (isnull)
+		return;
+
+	get_typlenbyvalalign(typid, &typlen, &typbyval, &typalign);
+	if (is_array)
+		deconstruct_array(DatumGetArrayTypeP(value), typid, typlen, typbyval,
+						  typalign, &elems, &nulls, &nelems);
+	else
+	{
+		elems = &value;
+		nulls = &isnull;
+		nelems = 1;
+	}
+
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *text;
+		Datum	   *boxed;
+
+		if (nulls[i])
+			continue;
+		text = atlas_key_text(kind, elems[i]);
+		if (list_has_text(*texts, text))
+			continue;
+		boxed = palloc(sizeof(Datum));
+		*boxed = datumCopy(elems[i], typbyval, typlen);
+		*texts = lappend(*texts, text);
+		*datums = lappend(*datums, boxed);
+	}
+}
+
+/*
+ * build_request_chains
+ *		Evaluate the key expressions and expand them into request chains.
+ *
+ * Each key's candidates are the intersection of what its quals allow;
+ * the chains are their cartesian product, in the order the values were
+ * given (groups outermost).  A key with no candidate means no request at
+ * all.  Everything is allocated in keys_cxt, reset on each call.
+ */
+static void
+build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
+{
+	KeyCandidates cand[ATLAS_NUM_KEYS];
+	MemoryContext oldcxt;
+	ListCell   *lc_state,
+			   *lc_kind,
+			   *lc_array;
+	int			total = 1;
+
+	MemoryContextReset(fsstate->keys_cxt);
+	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
+	memset(cand, 0, sizeof(cand));
+	fsstate->prev_first_id = NULL;
+
+	forthree(lc_state, fsstate->key_states, lc_kind, fsstate->key_kinds,
+			 lc_array, fsstate->key_is_array)
+	{
+		AtlasKeyKind kind = (AtlasKeyKind) lfirst_int(lc_kind);
+		ExprState  *state = (ExprState *) lfirst(lc_state);
+		bool		isnull;
+		Datum		value = ExecEvalExpr(state, econtext, &isnull);
+		List	   *texts;
+		List	   *datums;
+
+		qual_values(kind, lfirst_int(lc_array) != 0, value, isnull,
+					&texts, &datums);
+		if (!cand[kind].constrained)
+		{
+			cand[kind].constrained = true;
+			cand[kind].texts = texts;
+			cand[kind].datums = datums;
+		}
+		else
+		{
+			List	   *keep_texts = NIL;
+			List	   *keep_datums = NIL;
+			ListCell   *lt,
+					   *ld;
+
+			forboth(lt, cand[kind].texts, ld, cand[kind].datums)
+			{
+				if (list_has_text(texts, (char *) lfirst(lt)))
+				{
+					keep_texts = lappend(keep_texts, lfirst(lt));
+					keep_datums = lappend(keep_datums, lfirst(ld));
+				}
+			}
+			cand[kind].texts = keep_texts;
+			cand[kind].datums = keep_datums;
+		}
+	}
+
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		if (cand[k].constrained)
+			total *= list_length(cand[k].texts);
+	}
+
+	fsstate->nchains = total;
+	fsstate->chains = palloc0(sizeof(AtlasRequestKeys) * Max(total, 1));
+	for (int c = 0; c < total; c++)
+	{
+		AtlasRequestKeys *keys = &fsstate->chains[c];
+		int			rest = c;
+
+		/* mixed-radix digits of c, the last key varying fastest */
+		for (int k = ATLAS_NUM_KEYS - 1; k >= 0; k--)
+		{
+			int			n;
+
+			if (!cand[k].constrained)
+				continue;
+			n = list_length(cand[k].texts);
+			keys->present[k] = true;
+			keys->text[k] = (char *) list_nth(cand[k].texts, rest % n);
+			keys->datum[k] = *(Datum *) list_nth(cand[k].datums, rest % n);
+			rest /= n;
+		}
+	}
+
+	fsstate->cur_chain = 0;
+	fsstate->page_num = 0;
+	fsstate->chain_done = false;
+	fsstate->page = NULL;
+	fsstate->next_row = 0;
+	fsstate->started = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * fetch_next_page
+ *		Fetch the next page of the current chain, moving on to the next
+ *		chain when one is done.  Returns false when every chain is done.
+ *
+ * The previous page's memory (and json-c tree) is released first.  A page
+ * may hold zero rows; the caller just asks again.
+ */
+static bool
+fetch_next_page(AtlasFdwScanState *fsstate)
+{
+	const AtlasResource *res = fsstate->res;
+	AtlasRequestKeys *keys;
+	AtlasResponse resp;
+	MemoryContext oldcxt;
+	char	   *path;
+	bool		by_id;
+	int			nrows;
+	int			per_page = fsstate->opts.items_per_page;
+
+	while (fsstate->chain_done)
+	{
+		fsstate->cur_chain++;
+		fsstate->page_num = 0;
+		fsstate->prev_first_id = NULL;
+		fsstate->chain_done = false;
+	}
+	if (fsstate->cur_chain >= fsstate->nchains)
+	{
+		MemoryContextReset(fsstate->page_cxt);
+		fsstate->page = NULL;
+		return false;
+	}
+
+	CHECK_FOR_INTERRUPTS();
+
+	keys = &fsstate->chains[fsstate->cur_chain];
+	by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
+
+	MemoryContextReset(fsstate->page_cxt);
+	fsstate->page = NULL;
+	fsstate->next_row = 0;
+	oldcxt = MemoryContextSwitchTo(fsstate->page_cxt);
+
+	fsstate->page_num++;
+	path = atlas_request_path(res, keys, fsstate->page_num, per_page);
+	atlas_http_get(fsstate->conn, &fsstate->opts, path, res->api_version, &resp);
+	fsstate->requests++;
+
+	if (by_id && resp.status == 404)
+	{
+		/* no snapshot with that id: zero rows, not an error */
+		fsstate->chain_done = true;
+		MemoryContextSwitchTo(oldcxt);
+		return true;
+	}
+	if (resp.status != 200)
+		atlas_report_http_error(&resp, path, res);
+
+	fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
+	fsstate->pages++;
+	nrows = atlas_page_nrows(fsstate->page);
+
+	if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
+		fsstate->chain_done = true;
+
+	/*
+	 * A server that ignores pageNum would hand us the same page forever.  For
+	 * an endpoint that does not declare paging that just means the list is
+	 * complete; anywhere else it is an error.
+	 */
+	if (nrows > 0 && !by_id)
+	{
+		const char *first = atlas_page_row_id(fsstate->page, 0);
+
+		if (first && fsstate->prev_first_id &&
+			strcmp(first, fsstate->prev_first_id) == 0)
+		{
+			if (res->paging != ATLAS_PAGING_UNDECLARED)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("Atlas returned the same page twice"),
+						 errdetail("Page %d starts with the same item as page %d.",
+								   fsstate->page_num, fsstate->page_num - 1),
+						 errcontext("remote request: GET %s", path)));
+			fsstate->chain_done = true;
+			fsstate->page = NULL;
+			MemoryContextSwitchTo(oldcxt);
+			return true;
+		}
+		fsstate->prev_first_id = first ?
+			MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+/*
+ * atlasIterateForeignScan
+ *		Return the next row, fetching pages as they run out.
+ *
+ * Runs in the per-tuple context: the row's Datums are built there and the
+ * page itself stays in page_cxt.
+ */
+static TupleTableSlot *
+atlasIterateForeignScan(ForeignScanState *node)
+{
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	if (!fsstate->started)
+		build_request_chains(fsstate, node->ss.ps.ps_ExprContext);
+
+	while (fsstate->page == NULL ||
+		   fsstate->next_row >= atlas_page_nrows(fsstate->page))
+	{
+		if (!fetch_next_page(fsstate))
+			return ExecClearTuple(slot);
+	}
+
+	ExecClearTuple(slot);
+	atlas_fill_row(fsstate->colmap, fsstate->page, fsstate->next_row++,
+				   &fsstate->chains[fsstate->cur_chain],
+				   slot->tts_values, slot->tts_isnull);
+	return ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * atlasReScanForeignScan
+ *		Restart the scan.
+ *
+ * New parameter values mean new chains.  Otherwise a scan whose only page
+ * is still in memory is rewound; any other scan fetches again from the
+ * first page.
+ */
+static void
+atlasReScanForeignScan(ForeignScanState *node)
+{
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
+
+	if (!fsstate->started)
+		return;
+	if (node->ss.ps.chgParam == NULL && fsstate->nchains == 1 &&
+		fsstate->page_num == 1 && fsstate->chain_done && fsstate->page)
+	{
+		fsstate->next_row = 0;
+		return;
+	}
+	fsstate->started = false;
+	MemoryContextReset(fsstate->page_cxt);
+	fsstate->page = NULL;
+}
+
+/*
+ * atlasEndForeignScan
+ *		Nothing to release: the contexts go with the executor's, and the
+ *		connection stays cached.
+ */
+static void
+atlasEndForeignScan(ForeignScanState *node)
+{
+}
+
+/*
+ * atlasExplainForeignScan
+ *		Show the first request under VERBOSE, and under ANALYZE (with
+ *		COSTS) how many requests and pages the scan made.
+ */
+static void
+atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
+
+	if (es->verbose)
+		ExplainPropertyText("Atlas Request",
+							psprintf("GET %s",
+									 strVal(list_nth(fsplan->fdw_private,
+													 FdwScanPrivateRequest))),
+							es);
+	if (es->analyze && es->costs && fsstate)
+	{
+		ExplainPropertyInteger("Atlas Requests", NULL, fsstate->requests, es);
+		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
+	}
+}
+
+/*
+ * atlasImportForeignSchema
+ *		CREATE FOREIGN TABLE commands for every resource, from the column
+ *		tables in resource.c; no network access.
+ *
+ * PostgreSQL applies LIMIT TO / EXCEPT to what is returned.
+ */
+static List *
+atlasImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+	const AtlasResource *resources;
+	int			nresources;
+
+	if (strcmp(stmt->remote_schema, "atlas") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("schema \"%s\" is not present on foreign server \"%s\"",
+						stmt->remote_schema, server->servername),
+				 errhint("atlas_snapshot_fdw offers one remote schema, \"atlas\".")));
+
+	resources = atlas_all_resources(&nresources);
+	for (int i = 0; i < nresources; i++)
+	{
+		const AtlasResource *res = &resources[i];
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
+						 quote_identifier(res->name));
+		for (const AtlasField *f = res->fields; f->column; f++)
+			appendStringInfo(&buf, "%s\n  %s %s%s",
+							 f == res->fields ? "" : ",",
+							 quote_identifier(f->column), f->type,
+							 f->not_null ? " NOT NULL" : "");
+		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
+						 quote_identifier(server->servername),
+						 quote_literal_cstr(res->name));
+		commands = lappend(commands, buf.data);
+	}
+	return commands;
+}

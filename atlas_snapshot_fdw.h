@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * atlas_snapshot_fdw.h
+ *		  Foreign-data wrapper for MongoDB Atlas backup snapshots
+ *
+ * Shared structures and prototypes of the extension.  Each group of
+ * prototypes names the file that defines it.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  atlas_snapshot_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ATLAS_SNAPSHOT_FDW_H
+#define ATLAS_SNAPSHOT_FDW_H
+
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+
+#define ATLAS_FDW_VERSION		"1.0"
+#define ATLAS_USER_AGENT		"atlas_snapshot_fdw/" ATLAS_FDW_VERSION
+#define ATLAS_API_PREFIX		"/api/atlas/v2"
+#define ATLAS_DEFAULT_BASE_URL	"https://cloud.mongodb.com"
+
+/* option names */
+#define OPTION_BASE_URL				"base_url"
+#define OPTION_PUBLIC_KEY			"public_key"
+#define OPTION_PRIVATE_KEY			"private_key"
+#define OPTION_RESOURCE				"resource"
+#define OPTION_ITEMS_PER_PAGE		"items_per_page"
+#define OPTION_CONNECT_TIMEOUT_MS	"connect_timeout_ms"
+#define OPTION_TIMEOUT_MS			"timeout_ms"
+#define OPTION_MAX_PAGE_BYTES		"max_page_bytes"
+#define OPTION_FIELD				"field"
+
+/* option defaults and limits */
+#define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
+#define ATLAS_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define ATLAS_DEFAULT_TIMEOUT_MS	60000
+#define ATLAS_DEFAULT_MAX_PAGE_BYTES (32 * 1024 * 1024)
+#define ATLAS_MIN_MAX_PAGE_BYTES	1024
+
+/*
+ * Values that a WHERE clause (or the request itself) supplies to a request.
+ * Columns whose name matches one of these take their value from the request
+ * rather than from the JSON document.
+ */
+typedef enum AtlasKeyKind
+{
+	ATLAS_KEY_GROUP,			/* group_id: {groupId} path segment */
+	ATLAS_KEY_CLUSTER,			/* cluster_name: {clusterName} path segment */
+	ATLAS_KEY_ID,				/* id: single-snapshot GET */
+	ATLAS_KEY_POINT_IN_TIME,	/* point_in_time: pointInTimeUtcSeconds */
+	ATLAS_KEY_OPLOG_TS,			/* oplog_ts: oplogTs */
+	ATLAS_KEY_OPLOG_INC,		/* oplog_inc: oplogInc */
+	ATLAS_NUM_KEYS
+} AtlasKeyKind;
+
+#define ATLAS_KEY_BIT(k)	(1U << (k))
+
+/*
+ * A column that IMPORT FOREIGN SCHEMA creates for a resource, and the JSON
+ * field it reads.  The same table drives the default column-to-field
+ * mapping, so irregular JSON names (masterKeyUUID) need no guessing.
+ */
+typedef struct AtlasField
+{
+	const char *column;			/* SQL column name */
+	const char *json;			/* JSON field name, NULL for request keys */
+	const char *type;			/* SQL type name for IMPORT FOREIGN SCHEMA */
+	bool		not_null;		/* declare NOT NULL on import */
+} AtlasField;
+
+/*
+ * How a list endpoint pages.  The sharded-cluster list returns a paginated
+ * envelope but declares no paging parameters: we send them and stop if the
+ * server answers the same page twice.
+ */
+typedef enum AtlasPaging
+{
+	ATLAS_PAGING_NONE,			/* one request returns everything */
+	ATLAS_PAGING_DECLARED,		/* pageNum/itemsPerPage are part of the API */
+	ATLAS_PAGING_UNDECLARED		/* sent, but a repeated page ends the list */
+} AtlasPaging;
+
+/*
+ * One Atlas list endpoint exposed as a foreign table.  Paths are templates
+ * below ATLAS_API_PREFIX in which {group}, {cluster} and {id} are replaced
+ * by URL-escaped key values.
+ */
+typedef struct AtlasResource
+{
+	const char *name;			/* value of the resource option */
+	const char *list_path;		/* list endpoint template */
+	const char *get_path;		/* single-object endpoint, or NULL */
+	const char *api_version;	/* Accept: application/vnd.atlas.X+json */
+	AtlasPaging paging;			/* how the list endpoint pages */
+	uint32		keys;			/* ATLAS_KEY_BIT mask of accepted keys */
+	uint32		required_keys;	/* keys the list endpoint cannot do without */
+	const char *replacement;	/* for retired resources: the successor */
+	const AtlasField *fields;	/* column table, NULL-terminated */
+} AtlasResource;
+
+/* Options resolved for one scan; lives in the planner's or executor's memory */
+typedef struct AtlasFdwOptions
+{
+	char	   *base_url;		/* server: scheme://host[:port], no slash */
+	int			connect_timeout_ms; /* server */
+	int			timeout_ms;		/* server */
+	int			max_page_bytes; /* server */
+	int			items_per_page; /* server, overridden by table */
+	char	   *public_key;		/* user mapping; never printed */
+	char	   *private_key;	/* user mapping; secret, never printed */
+	char	   *resource;		/* table; NULL means the table's name */
+} AtlasFdwOptions;
+
+/*
+ * A key qual pushed into the request: "column = expr" (is_array false) or
+ * "column = ANY (array expr)" / "column IN (...)" (is_array true).
+ */
+typedef struct AtlasKeyQual
+{
+	AtlasKeyKind kind;
+	Expr	   *expr;			/* value side, evaluated at execution */
+	bool		is_array;
+} AtlasKeyQual;
+
+/*
+ * The key values of one request chain (one list, paged, or one GET).
+ * datum is the value in the column's type, echoed into the column so that
+ * a rechecked qual still holds; text is the value as sent to Atlas.
+ */
+typedef struct AtlasRequestKeys
+{
+	bool		present[ATLAS_NUM_KEYS];
+	Datum		datum[ATLAS_NUM_KEYS];
+	char	   *text[ATLAS_NUM_KEYS];
+} AtlasRequestKeys;
+
+/* Per-backend connection state for one user mapping (see connection.c) */
+typedef struct AtlasConnEntry AtlasConnEntry;
+
+/* Outcome of one HTTP exchange: the body stays owned by the connection */
+typedef struct AtlasResponse
+{
+	long		status;			/* HTTP status code */
+	const char *body;			/* NUL-terminated, valid until next request */
+	size_t		body_len;
+} AtlasResponse;
+
+/* in option.c */
+extern void _PG_init(void);
+extern void atlas_get_options(ForeignTable *table, ForeignServer *server,
+							  UserMapping *user, AtlasFdwOptions *opts);
+extern const char *atlas_column_field(Oid relid, AttrNumber attnum);
+
+/* in resource.c */
+extern const AtlasResource *atlas_find_resource(const char *name);
+extern const AtlasResource *atlas_resource_for_table(Relation rel,
+													 const char *option);
+extern const AtlasResource *atlas_all_resources(int *count);
+extern char *atlas_valid_resource_names(void);
+extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
+								  AtlasKeyKind *kind);
+extern const char *atlas_key_column_name(AtlasKeyKind kind);
+extern const char *atlas_default_json_field(const AtlasResource *res,
+											const char *colname);
+extern void atlas_append_path(StringInfo buf, const char *template,
+							  char *const *keyvals, bool placeholders);
+extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
+
+/* in deparse.c */
+extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
+									  const AtlasResource *res, List *conds,
+									  List **key_quals, List **key_clauses,
+									  List **local_conds);
+extern uint32 atlas_key_mask(List *key_quals);
+extern char *atlas_key_text(AtlasKeyKind kind, Datum value);
+extern void atlas_check_key_combination(uint32 mask);
+extern char *atlas_request_path(const AtlasResource *res,
+								const AtlasRequestKeys *keys,
+								int page_num, int items_per_page);
+extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
+								   int items_per_page);
+
+/* in connection.c */
+extern AtlasConnEntry *atlas_get_connection(UserMapping *user,
+											const AtlasFdwOptions *opts);
+extern void atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+						   const char *path, const char *api_version,
+						   AtlasResponse *resp);
+extern void atlas_report_http_error(const AtlasResponse *resp,
+									const char *path,
+									const AtlasResource *res);
+
+/* in response.c */
+typedef struct AtlasColumnMap AtlasColumnMap;
+typedef struct AtlasPage AtlasPage;
+
+extern AtlasColumnMap *atlas_build_column_map(Relation rel,
+											  const AtlasResource *res);
+extern AtlasPage *atlas_parse_page(const AtlasResponse *resp, bool single,
+								   MemoryContext page_cxt);
+extern int	atlas_page_nrows(AtlasPage *page);
+extern const char *atlas_page_row_id(AtlasPage *page, int rowno);
+extern void atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
+						   const AtlasRequestKeys *keys,
+						   Datum *values, bool *isnull);
+
+#endif							/* ATLAS_SNAPSHOT_FDW_H */

@@ -1,0 +1,390 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Option validation and extraction for atlas_snapshot_fdw
+ *
+ * A static table says which option is valid on which catalog object; the
+ * validator checks names, values, where secrets may live and which options
+ * only superusers may set.  atlas_get_options() merges the options of a
+ * server, user mapping and foreign table into an AtlasFdwOptions.  The
+ * module's _PG_init lives here too.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "access/reloptions.h"
+#include "atlas_snapshot_fdw.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * Describes a valid option: its name and the catalog of the objects that
+ * may carry it.
+ */
+typedef struct AtlasFdwOption
+{
+	const char *keyword;
+	Oid			optcontext;		/* OID of catalog in which option may appear */
+} AtlasFdwOption;
+
+static const AtlasFdwOption valid_options[] = {
+	{OPTION_BASE_URL, ForeignServerRelationId},
+	{OPTION_CONNECT_TIMEOUT_MS, ForeignServerRelationId},
+	{OPTION_TIMEOUT_MS, ForeignServerRelationId},
+	{OPTION_MAX_PAGE_BYTES, ForeignServerRelationId},
+	{OPTION_ITEMS_PER_PAGE, ForeignServerRelationId},
+	{OPTION_PUBLIC_KEY, UserMappingRelationId},
+	{OPTION_PRIVATE_KEY, UserMappingRelationId},
+	{OPTION_RESOURCE, ForeignTableRelationId},
+	{OPTION_ITEMS_PER_PAGE, ForeignTableRelationId},
+	{OPTION_FIELD, AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_validator);
+
+static void check_base_url(const char *url);
+static int	int_option(DefElem *def, int min, int max);
+static bool is_user_mapping_option(const char *keyword);
+
+/*
+ * _PG_init
+ *		Library load: reserve our GUC prefix and initialize libcurl once.
+ *
+ * libcurl keeps using malloc for its whole life (see connection.c); its
+ * global state lives until the backend exits.
+ */
+void
+_PG_init(void)
+{
+	CURLcode	rc;
+
+	MarkGUCPrefixReserved("atlas_snapshot_fdw");
+
+	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not initialize libcurl"),
+				 errdetail_internal("%s", curl_easy_strerror(rc))));
+}
+
+/*
+ * atlas_snapshot_fdw_validator
+ *		Validate the options of a server, user mapping, foreign table or
+ *		column of atlas_snapshot_fdw.
+ *
+ * Raises an ERROR for an unknown option (with a hint listing the valid ones),
+ * for a secret outside a user mapping, for an invalid value, and for a
+ * base_url set by a non-superuser.
+ */
+Datum
+atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options_list = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *cell;
+	bool		has_public = false;
+	bool		has_private = false;
+
+	foreach(cell, options_list)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+		bool		valid = false;
+
+		for (const AtlasFdwOption *opt = valid_options; opt->keyword; opt++)
+		{
+			if (opt->optcontext == catalog &&
+				strcmp(opt->keyword, def->defname) == 0)
+				valid = true;
+		}
+
+		if (!valid)
+		{
+			StringInfoData buf;
+
+			/* Secrets get a message of their own: they belong elsewhere. */
+			if (is_user_mapping_option(def->defname))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"%s\" is allowed only in a user mapping",
+								def->defname),
+						 errhint("Credentials are kept in user mappings, which only their owner and superusers can read.")));
+
+			initStringInfo(&buf);
+			for (const AtlasFdwOption *opt = valid_options; opt->keyword; opt++)
+			{
+				if (opt->optcontext == catalog)
+					appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+									 opt->keyword);
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 buf.len > 0
+					 ? errhint("Valid options in this context are: %s.", buf.data)
+					 : errhint("There are no valid options in this context.")));
+		}
+
+		if (strcmp(def->defname, OPTION_BASE_URL) == 0)
+		{
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"%s\"",
+								OPTION_BASE_URL),
+						 errhint("Only superusers can point a server at another API endpoint.")));
+			check_base_url(defGetString(def));
+		}
+		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
+			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
+		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
+				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
+			(void) int_option(def, 1, INT_MAX);
+		else if (strcmp(def->defname, OPTION_MAX_PAGE_BYTES) == 0)
+			(void) int_option(def, ATLAS_MIN_MAX_PAGE_BYTES, INT_MAX);
+		else if (strcmp(def->defname, OPTION_RESOURCE) == 0)
+		{
+			char	   *value = defGetString(def);
+
+			if (atlas_find_resource(value) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"",
+								OPTION_RESOURCE, value),
+						 errhint("Valid resources are: %s.",
+								 atlas_valid_resource_names())));
+		}
+		else if (strcmp(def->defname, OPTION_FIELD) == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", OPTION_FIELD)));
+		}
+		else if (strcmp(def->defname, OPTION_PUBLIC_KEY) == 0)
+			has_public = true;
+		else if (strcmp(def->defname, OPTION_PRIVATE_KEY) == 0)
+			has_private = true;
+	}
+
+	if (catalog == UserMappingRelationId && has_public != has_private)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("options \"%s\" and \"%s\" must be given together",
+						OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY),
+				 errhint("An Atlas API key is a public key and a private key.")));
+
+	PG_RETURN_VOID();
+}
+
+/* Whether an option belongs in a user mapping (credentials) */
+static bool
+is_user_mapping_option(const char *keyword)
+{
+	for (const AtlasFdwOption *opt = valid_options; opt->keyword; opt++)
+	{
+		if (opt->optcontext == UserMappingRelationId &&
+			strcmp(opt->keyword, keyword) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * int_option
+ *		Parse an integer option and check its range; ERROR if it is invalid.
+ */
+static int
+int_option(DefElem *def, int min, int max)
+{
+	char	   *value = defGetString(def);
+	int			result;
+
+	if (!parse_int(value, &result, 0, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for integer option \"%s\": \"%s\"",
+						def->defname, value)));
+	if (result < min || result > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("value %d is out of range for option \"%s\"",
+						result, def->defname),
+				 max == INT_MAX
+				 ? errdetail("Valid values are at least %d.", min)
+				 : errdetail("Valid values are between %d and %d.", min, max)));
+	return result;
+}
+
+/* Whether a URL host is a loopback address, where plain http is allowed */
+static bool
+is_loopback_host(const char *host, size_t len)
+{
+	if (len == strlen("localhost") && strncmp(host, "localhost", len) == 0)
+		return true;
+	if (len == strlen("[::1]") && strncmp(host, "[::1]", len) == 0)
+		return true;
+	if (len > 4 && strncmp(host, "127.", 4) == 0)
+	{
+		for (size_t i = 4; i < len; i++)
+		{
+			if (!isdigit((unsigned char) host[i]) && host[i] != '.')
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * check_base_url
+ *		Accept "https://host[:port][/path]", or "http://" for loopback hosts.
+ *
+ * Credentials, query strings and fragments are refused: the first would be
+ * a secret outside a user mapping, the others would corrupt request URLs.
+ */
+static void
+check_base_url(const char *url)
+{
+	const char *host;
+	size_t		hostlen;
+	bool		https;
+
+	if (strncmp(url, "https://", 8) == 0)
+	{
+		https = true;
+		host = url + 8;
+	}
+	else if (strncmp(url, "http://", 7) == 0)
+	{
+		https = false;
+		host = url + 7;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						OPTION_BASE_URL, url),
+				 errdetail("The URL must start with \"https://\".")));
+
+	if (strpbrk(url, "@?# ") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						OPTION_BASE_URL, url),
+				 errdetail("The URL must not contain credentials, spaces, a query or a fragment.")));
+
+	if (host[0] == '[')
+		hostlen = strcspn(host, "]") + 1;
+	else
+		hostlen = strcspn(host, ":/");
+	if (hostlen == 0 || hostlen > strlen(host))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						OPTION_BASE_URL, url),
+				 errdetail("The URL has no host name.")));
+
+	if (!https && !is_loopback_host(host, hostlen))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						OPTION_BASE_URL, url),
+				 errdetail("Plain http is allowed only for loopback hosts; use https.")));
+}
+
+/*
+ * atlas_get_options
+ *		Merge defaults, server, user mapping and table options.
+ *
+ * table and user may be NULL.  Strings point into the catalog option lists
+ * (palloc'd in the current context); base_url loses any trailing slash.
+ */
+void
+atlas_get_options(ForeignTable *table, ForeignServer *server,
+				  UserMapping *user, AtlasFdwOptions *opts)
+{
+	List	   *options = NIL;
+	ListCell   *lc;
+	size_t		len;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->base_url = ATLAS_DEFAULT_BASE_URL;
+	opts->connect_timeout_ms = ATLAS_DEFAULT_CONNECT_TIMEOUT_MS;
+	opts->timeout_ms = ATLAS_DEFAULT_TIMEOUT_MS;
+	opts->max_page_bytes = ATLAS_DEFAULT_MAX_PAGE_BYTES;
+	opts->items_per_page = ATLAS_MAX_ITEMS_PER_PAGE;
+
+	/* later lists override earlier ones: table beats server */
+	options = list_concat(options, server->options);
+	if (user)
+		options = list_concat(options, user->options);
+	if (table)
+		options = list_concat(options, table->options);
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, OPTION_BASE_URL) == 0)
+			opts->base_url = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0)
+			opts->connect_timeout_ms = int_option(def, 1, INT_MAX);
+		else if (strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
+			opts->timeout_ms = int_option(def, 1, INT_MAX);
+		else if (strcmp(def->defname, OPTION_MAX_PAGE_BYTES) == 0)
+			opts->max_page_bytes = int_option(def, ATLAS_MIN_MAX_PAGE_BYTES, INT_MAX);
+		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
+			opts->items_per_page = int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
+		else if (strcmp(def->defname, OPTION_PUBLIC_KEY) == 0)
+			opts->public_key = defGetString(def);
+		else if (strcmp(def->defname, OPTION_PRIVATE_KEY) == 0)
+			opts->private_key = defGetString(def);
+		else if (strcmp(def->defname, OPTION_RESOURCE) == 0)
+			opts->resource = defGetString(def);
+	}
+
+	len = strlen(opts->base_url);
+	if (len > 0 && opts->base_url[len - 1] == '/')
+	{
+		opts->base_url = pstrdup(opts->base_url);
+		opts->base_url[len - 1] = '\0';
+	}
+}
+
+/*
+ * atlas_column_field
+ *		The column's field option, or NULL if it has none.
+ */
+const char *
+atlas_column_field(Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetForeignColumnOptions(relid, attnum))
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, OPTION_FIELD) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run-tests.sh: build atlas_snapshot_fdw and run its whole test suite.
+#
+# On a fresh Debian 12 machine this installs what it needs (PostgreSQL 15,
+# its server headers, libcurl, json-c), builds with -Werror, installs the
+# extension, starts the mock Atlas server and a throwaway PostgreSQL
+# cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
+# self-test, and exits non-zero on any failure (printing regression.diffs).
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/common.sh
+
+install_build_deps
+build_and_install
+
+start_mock test
+echo "== mock self-test"
+python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
+
+echo "== pg_regress (make installcheck) in a throwaway cluster"
+status=0
+pg_virtualenv -v "$PG_MAJOR" \
+	make installcheck PG_CONFIG="$PG_CONFIG" || status=$?
+if [ "$status" -ne 0 ]; then
+	[ -f regression.diffs ] && cat regression.diffs
+	echo "pg_regress failed" >&2
+	exit "$status"
+fi
+echo "all tests passed"

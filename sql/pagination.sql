@@ -1,0 +1,98 @@
+--
+-- pagination: empty lists, exactly full pages, many pages, small pages,
+-- rescans; the mock's request log shows exactly what was asked
+--
+SET TIME ZONE 'UTC';
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+CREATE SERVER page_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER page_srv
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE page_snaps (
+	group_id text NOT NULL, cluster_name text NOT NULL, id text,
+	created_at timestamptz, status text, storage_size_bytes bigint
+) SERVER page_srv OPTIONS (resource 'cluster_snapshots');
+
+-- no snapshots: one request, no rows
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n0';
+\! python3 test/mockctl.py log --authorized
+
+-- one snapshot
+SELECT id, created_at FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1';
+
+-- exactly one full page: a second, empty page ends the list
+\! python3 test/mockctl.py reset
+SELECT count(*), sum(storage_size_bytes), min(created_at), max(created_at)
+  FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n500';
+\! python3 test/mockctl.py log --authorized
+
+-- many pages: 1234 = 500 + 500 + 234
+\! python3 test/mockctl.py reset
+SELECT count(*), count(DISTINCT id), sum(storage_size_bytes),
+       sum(storage_size_bytes) = 1234 * 1000000 + 1234 * 1233 / 2 AS sum_ok
+  FROM page_snaps
+ WHERE group_id = '5e2211c17a3e5a48f5497de3' AND cluster_name = 'n1234';
+\! python3 test/mockctl.py log --authorized
+
+-- rows arrive in the API's order, page after page
+SELECT id, created_at, status FROM page_snaps
+ WHERE group_id = '5e2211c17a3e5a48f5497de3' AND cluster_name = 'n1234'
+OFFSET 497 LIMIT 6;
+
+-- the page size comes from the table, then the server
+ALTER FOREIGN TABLE page_snaps OPTIONS (ADD items_per_page '7');
+\! python3 test/mockctl.py reset
+SELECT count(*), count(DISTINCT id) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20';
+\! python3 test/mockctl.py log --authorized
+ALTER FOREIGN TABLE page_snaps OPTIONS (DROP items_per_page);
+ALTER SERVER page_srv OPTIONS (ADD items_per_page '250');
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n501';
+\! python3 test/mockctl.py log --authorized
+ALTER SERVER page_srv OPTIONS (DROP items_per_page);
+
+-- a large list streams: memory is bounded by one page
+SELECT count(*), sum(storage_size_bytes) = 20000 * 1000000::bigint + 20000 * 19999 / 2 AS sum_ok
+  FROM page_snaps
+ WHERE group_id = '6b8cd3c1e8f0b0a1d2c3d4e5' AND cluster_name = 'n20000';
+
+-- rescans: the inner side of a nested loop is read again for each outer row
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+\! python3 test/mockctl.py reset
+SELECT v.n, count(s.id)
+  FROM (VALUES (1), (2), (3)) v(n)
+  LEFT JOIN page_snaps s ON s.storage_size_bytes = 1000000 + v.n
+   AND s.group_id = '32b6e34b3d91647abb20e7b8' AND s.cluster_name = 'n5'
+ GROUP BY v.n ORDER BY v.n;
+\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py reset
+SELECT v.n, count(s.id)
+  FROM (VALUES (1), (2)) v(n)
+  LEFT JOIN page_snaps s ON s.storage_size_bytes > 1000000 + v.n
+   AND s.group_id = '32b6e34b3d91647abb20e7b8' AND s.cluster_name = 'n600'
+ GROUP BY v.n ORDER BY v.n;
+\! python3 test/mockctl.py log --authorized
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+
+-- a cursor can stop early: only the pages needed are fetched
+\! python3 test/mockctl.py reset
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234';
+FETCH 2 FROM c;
+CLOSE c;
+COMMIT;
+\! python3 test/mockctl.py log --authorized
+
+DROP SERVER page_srv CASCADE;
