@@ -24,6 +24,7 @@
 
 #include <math.h>
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
@@ -83,7 +84,8 @@ enum FdwScanPrivateIndex
 {
 	FdwScanPrivateKeyKinds,		/* Integer list of AtlasKeyKind */
 	FdwScanPrivateKeyIsArray,	/* Integer list: 1 for "= ANY (array)" */
-	FdwScanPrivateRequest		/* String: first request, for EXPLAIN */
+	FdwScanPrivateRequest,		/* String: first request, for EXPLAIN */
+	FdwScanPrivateUsedAttrs		/* Integer list of attnums the query reads */
 };
 
 /*
@@ -109,6 +111,7 @@ typedef struct AtlasFdwScanState
 	int			page_num;		/* last page requested in this chain */
 	bool		chain_done;		/* no more pages in this chain */
 	bool		started;		/* chains built for this (re)scan */
+	int			fetched;		/* requests made since (re)start */
 	char	   *prev_first_id;	/* first id of the previous page, keys_cxt */
 
 	/* current page, in page_cxt */
@@ -441,6 +444,38 @@ missing_key_error(Oid foreigntableid, const AtlasResource *res, uint32 mask)
 }
 
 /*
+ * used_attrs
+ *		The attribute numbers that the scan must produce: those of the
+ *		target list and of the locally checked conditions.  A whole-row
+ *		reference needs them all (NIL means all).
+ */
+static List *
+used_attrs(RelOptInfo *baserel, List *local_conds)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i = -1;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, local_conds)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+		return NIL;
+	while ((i = bms_next_member(attrs, i)) >= 0)
+	{
+		AttrNumber	attno = i + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno > 0)
+			result = lappend_int(result, attno);
+	}
+	/* an empty list would mean "all": name one column anyway */
+	return result != NIL ? result : list_make1_int(-1);
+}
+
+/*
  * atlasGetForeignPlan
  *		Move the key quals into fdw_exprs; everything else is checked
  *		locally.
@@ -482,9 +517,10 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		is_array = lappend_int(is_array, kq->is_array ? 1 : 0);
 	}
 
-	fdw_private = list_make3(kinds, is_array,
+	fdw_private = list_make4(kinds, is_array,
 							 makeString(atlas_deparse_request(res, key_quals,
-															  fpinfo->opts.items_per_page)));
+															  fpinfo->opts.items_per_page)),
+							 used_attrs(baserel, local_conds));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -531,7 +567,9 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 
 	atlas_get_options(table, server, user, &fsstate->opts);
 	fsstate->res = atlas_resource_for_table(fsstate->rel, fsstate->opts.resource);
-	fsstate->colmap = atlas_build_column_map(fsstate->rel, fsstate->res);
+	fsstate->colmap = atlas_build_column_map(fsstate->rel, fsstate->res,
+											 list_nth(fsplan->fdw_private,
+													  FdwScanPrivateUsedAttrs));
 	fsstate->conn = atlas_get_connection(user, &fsstate->opts);
 
 	fsstate->key_kinds = list_nth(fsplan->fdw_private, FdwScanPrivateKeyKinds);
@@ -717,7 +755,45 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	fsstate->page = NULL;
 	fsstate->next_row = 0;
 	fsstate->started = true;
+	fsstate->fetched = 0;
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * check_repeated_page
+ *		Guard against a server that ignores pageNum and would hand us the
+ *		same page forever.
+ *
+ * For an endpoint that does not declare paging a repeated page just means
+ * the list is complete (the page is dropped); anywhere else it is an error.
+ */
+static void
+check_repeated_page(AtlasFdwScanState *fsstate)
+{
+	const char *first = atlas_page_row_id(fsstate->page, 0);
+
+	if (first && fsstate->prev_first_id &&
+		strcmp(first, fsstate->prev_first_id) == 0)
+	{
+		if (fsstate->res->paging != ATLAS_PAGING_UNDECLARED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Atlas returned the same page twice"),
+					 errdetail("Page %d starts with the same item as page %d.",
+							   fsstate->page_num, fsstate->page_num - 1)));
+		fsstate->chain_done = true;
+		fsstate->page = NULL;
+		return;
+	}
+	fsstate->prev_first_id = first ?
+		MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
+}
+
+/* errcontext callback naming the request being made or parsed */
+static void
+request_error_callback(void *arg)
+{
+	errcontext("remote request: GET %s", (const char *) arg);
 }
 
 /*
@@ -739,6 +815,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 	bool		by_id;
 	int			nrows;
 	int			per_page = fsstate->opts.items_per_page;
+	ErrorContextCallback errcallback;
 
 	while (fsstate->chain_done)
 	{
@@ -748,11 +825,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 		fsstate->chain_done = false;
 	}
 	if (fsstate->cur_chain >= fsstate->nchains)
-	{
-		MemoryContextReset(fsstate->page_cxt);
-		fsstate->page = NULL;
-		return false;
-	}
+		return false;			/* keep the last page: a rescan may rewind */
 
 	CHECK_FOR_INTERRUPTS();
 
@@ -766,54 +839,35 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 
 	fsstate->page_num++;
 	path = atlas_request_path(res, keys, fsstate->page_num, per_page);
+	errcallback.callback = request_error_callback;
+	errcallback.arg = path;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
 	atlas_http_get(fsstate->conn, &fsstate->opts, path, res->api_version, &resp);
 	fsstate->requests++;
+	fsstate->fetched++;
 
 	if (by_id && resp.status == 404)
 	{
 		/* no snapshot with that id: zero rows, not an error */
 		fsstate->chain_done = true;
-		MemoryContextSwitchTo(oldcxt);
-		return true;
 	}
-	if (resp.status != 200)
-		atlas_report_http_error(&resp, path, res);
-
-	fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
-	fsstate->pages++;
-	nrows = atlas_page_nrows(fsstate->page);
-
-	if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
-		fsstate->chain_done = true;
-
-	/*
-	 * A server that ignores pageNum would hand us the same page forever.  For
-	 * an endpoint that does not declare paging that just means the list is
-	 * complete; anywhere else it is an error.
-	 */
-	if (nrows > 0 && !by_id)
+	else
 	{
-		const char *first = atlas_page_row_id(fsstate->page, 0);
+		if (resp.status != 200)
+			atlas_report_http_error(&resp, res);
 
-		if (first && fsstate->prev_first_id &&
-			strcmp(first, fsstate->prev_first_id) == 0)
-		{
-			if (res->paging != ATLAS_PAGING_UNDECLARED)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("Atlas returned the same page twice"),
-						 errdetail("Page %d starts with the same item as page %d.",
-								   fsstate->page_num, fsstate->page_num - 1),
-						 errcontext("remote request: GET %s", path)));
+		fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
+		fsstate->pages++;
+		nrows = atlas_page_nrows(fsstate->page);
+		if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
 			fsstate->chain_done = true;
-			fsstate->page = NULL;
-			MemoryContextSwitchTo(oldcxt);
-			return true;
-		}
-		fsstate->prev_first_id = first ?
-			MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
+		if (nrows > 0 && !by_id)
+			check_repeated_page(fsstate);
 	}
 
+	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(oldcxt);
 	return true;
 }
@@ -864,8 +918,11 @@ atlasReScanForeignScan(ForeignScanState *node)
 	if (!fsstate->started)
 		return;
 	if (node->ss.ps.chgParam == NULL && fsstate->nchains == 1 &&
-		fsstate->page_num == 1 && fsstate->chain_done && fsstate->page)
+		fsstate->fetched == 1 && fsstate->page != NULL &&
+		(fsstate->chain_done || fsstate->cur_chain > 0))
 	{
+		fsstate->cur_chain = 0;
+		fsstate->chain_done = true;
 		fsstate->next_row = 0;
 		return;
 	}

@@ -194,7 +194,6 @@ extern void atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 						   const char *path, const char *api_version,
 						   AtlasResponse *resp);
 extern void atlas_report_http_error(const AtlasResponse *resp,
-									const char *path,
 									const AtlasResource *res);
 
 /* in response.c */
@@ -202,7 +201,8 @@ typedef struct AtlasColumnMap AtlasColumnMap;
 typedef struct AtlasPage AtlasPage;
 
 extern AtlasColumnMap *atlas_build_column_map(Relation rel,
-											  const AtlasResource *res);
+											  const AtlasResource *res,
+											  List *used_attrs);
 extern AtlasPage *atlas_parse_page(const AtlasResponse *resp, bool single,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);

@@ -367,20 +367,13 @@ run_transfer(AtlasConnEntry *entry, CURLcode *result)
 	return completed;
 }
 
-/* errcontext callback naming the request being made */
-static void
-request_error_callback(void *arg)
-{
-	errcontext("remote request: GET %s", (const char *) arg);
-}
-
 /*
  * atlas_http_get
  *		GET base_url || path with the given API version; fill *resp.
  *
  * Returns for every HTTP status; the caller decides what a status means.
- * Network failures, timeouts and oversized bodies raise an ERROR with the
- * path as context.  The body in *resp belongs to the connection and is
+ * Network failures, timeouts and oversized bodies raise an ERROR; the
+ * caller provides the error context that names the request.  The body in *resp belongs to the connection and is
  * overwritten by the next request.  The header list is malloc'd and freed
  * before any ERROR can be raised.
  */
@@ -395,12 +388,6 @@ atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	CURLcode	rc = CURLE_OK;
 	bool		ok = true;
 	bool		completed;
-	ErrorContextCallback errcallback;
-
-	errcallback.callback = request_error_callback;
-	errcallback.arg = (void *) path;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
 
 	snprintf(accept, sizeof(accept),
 			 "Accept: application/vnd.atlas.%s+json", api_version);
@@ -449,8 +436,6 @@ atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->body = entry->body ? entry->body : "";
 	resp->body_len = entry->body_len;
-
-	error_context_stack = errcallback.previous;
 	pfree(url);
 }
 
@@ -544,24 +529,17 @@ parse_error_body(const AtlasResponse *resp, char **code, char **detail)
  * atlas_report_http_error
  *		Raise the ERROR for an HTTP status other than 200.
  *
- * Atlas's errorCode and detail go into the error detail; the request path
- * goes into the context.  Neither can hold a secret: credentials travel
- * only in the Authorization header.
+ * Atlas's errorCode and detail go into the error detail; the caller's
+ * error context names the request.  Neither can hold a secret: credentials
+ * travel only in the Authorization header.
  */
 void
-atlas_report_http_error(const AtlasResponse *resp, const char *path,
-						const AtlasResource *res)
+atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 {
 	char	   *code;
 	char	   *detail;
 	long		status = resp->status;
 	int			sqlstate;
-	ErrorContextCallback errcallback;
-
-	errcallback.callback = request_error_callback;
-	errcallback.arg = (void *) path;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
 
 	parse_error_body(resp, &code, &detail);
 

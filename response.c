@@ -67,7 +67,7 @@ struct AtlasColumnMap
 {
 	const char *relname;		/* foreign table name, for error context */
 	int			natts;
-	AtlasColumn *cols;			/* natts entries; name NULL for dropped */
+	AtlasColumn *cols;			/* natts entries; name NULL if not produced */
 	const char *current;		/* column being converted, for context */
 };
 
@@ -81,12 +81,15 @@ struct AtlasPage
 
 /*
  * atlas_build_column_map
- *		Resolve every column of the table to a JSON path or request key.
+ *		Resolve the columns a scan produces to JSON paths or request keys.
  *
- * Allocated in the current context, which must live as long as the scan.
+ * used_attrs lists the attribute numbers the query reads (NIL: all); the
+ * others stay NULL and cost nothing.  Allocated in the current context,
+ * which must live as long as the scan.
  */
 AtlasColumnMap *
-atlas_build_column_map(Relation rel, const AtlasResource *res)
+atlas_build_column_map(Relation rel, const AtlasResource *res,
+					   List *used_attrs)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	AtlasColumnMap *map = palloc0(sizeof(AtlasColumnMap));
@@ -105,7 +108,8 @@ atlas_build_column_map(Relation rel, const AtlasResource *res)
 		Oid			basetype;
 		char	   *copy;
 
-		if (attr->attisdropped)
+		if (attr->attisdropped ||
+			(used_attrs != NIL && !list_member_int(used_attrs, attr->attnum)))
 			continue;
 
 		col->name = pstrdup(NameStr(attr->attname));
@@ -448,7 +452,7 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 		values[i] = (Datum) 0;
 		isnull[i] = true;
 		if (col->name == NULL)
-			continue;			/* dropped column */
+			continue;			/* dropped, or not used by the query */
 
 		if (col->key >= 0)
 		{

@@ -51,7 +51,7 @@ CREATE FOREIGN TABLE sel_custom (
 	links jsonb,
 	self_rel text OPTIONS (field 'links.0.rel'),
 	regions json OPTIONS (field 'copyRegions'),
-	on_demand_note varchar(10) OPTIONS (field 'description'),
+	on_demand_note varchar(30) OPTIONS (field 'description'),
 	created date OPTIONS (field 'createdAt'),
 	group_id text NOT NULL
 ) SERVER sel_srv OPTIONS (resource 'cluster_snapshots');
@@ -68,7 +68,7 @@ CREATE FOREIGN TABLE sel_wrong (
 SELECT * FROM sel_wrong
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 CREATE FOREIGN TABLE sel_short (
-	group_id text, cluster_name text,
+	group_id text, cluster_name text, id text,
 	description varchar(5)
 ) SERVER sel_srv OPTIONS (resource 'cluster_snapshots');
 SELECT * FROM sel_short
@@ -92,6 +92,13 @@ SELECT o.owner, s.id, s.status
  WHERE s.group_id = '32b6e34b3d91647abb20e7b8' AND s.cluster_name = 'prod-1'
    AND s.status <> 'failed'
  ORDER BY s.id;
+
+-- only the columns a query uses are converted
+SELECT id FROM sel_short
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1'
+ ORDER BY id;
+SELECT count(*) FROM sel_domain
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 
 -- a dropped column is skipped
 ALTER FOREIGN TABLE sel_custom DROP COLUMN links;
