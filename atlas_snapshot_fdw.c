@@ -33,6 +33,7 @@
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -615,14 +616,13 @@ list_has_text(List *texts, const char *text)
  *		and boxed datums, deduplicated, in keys_cxt.
  */
 static void
-qual_values(AtlasKeyKind kind, bool is_array, Datum value, bool isnull,
-			List **texts, List **datums)
+qual_values(AtlasKeyKind kind, bool is_array, Oid valtype,
+			Datum value, bool isnull, List **texts, List **datums)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
-	Oid			typid = kind == ATLAS_KEY_POINT_IN_TIME ? TIMESTAMPTZOID :
-		(kind == ATLAS_KEY_OPLOG_TS || kind == ATLAS_KEY_OPLOG_INC) ? INT8OID : TEXTOID;
+	Oid			typid = is_array ? get_element_type(valtype) : valtype;
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
@@ -646,14 +646,16 @@ qual_values(AtlasKeyKind kind, bool is_array, Datum value, bool isnull,
 	{
 		char	   *text;
 		Datum	   *boxed;
+		Datum		key;
 
 		if (nulls[i])
 			continue;
-		text = atlas_key_text(kind, elems[i]);
+		key = atlas_key_datum(kind, elems[i], typid);
+		text = atlas_key_text(kind, key);
 		if (list_has_text(*texts, text))
 			continue;
 		boxed = palloc(sizeof(Datum));
-		*boxed = datumCopy(elems[i], typbyval, typlen);
+		*boxed = key == elems[i] ? datumCopy(key, typbyval, typlen) : key;
 		*texts = lappend(*texts, text);
 		*datums = lappend(*datums, boxed);
 	}
@@ -693,7 +695,8 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 		List	   *texts;
 		List	   *datums;
 
-		qual_values(kind, lfirst_int(lc_array) != 0, value, isnull,
+		qual_values(kind, lfirst_int(lc_array) != 0,
+					exprType((Node *) state->expr), value, isnull,
 					&texts, &datums);
 		if (!cand[kind].constrained)
 		{
@@ -863,6 +866,10 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 		nrows = atlas_page_nrows(fsstate->page);
 		if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
 			fsstate->chain_done = true;
+
+		/* past their sunset, deprecated lists answer with nothing at all */
+		if (res->replacement && !by_id && nrows == 0 && fsstate->page_num == 1)
+			atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
 		if (nrows > 0 && !by_id)
 			check_repeated_page(fsstate);
 	}

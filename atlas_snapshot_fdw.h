@@ -179,6 +179,7 @@ extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 									  List **key_quals, List **key_clauses,
 									  List **local_conds);
 extern uint32 atlas_key_mask(List *key_quals);
+extern Datum atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype);
 extern char *atlas_key_text(AtlasKeyKind kind, Datum value);
 extern void atlas_check_key_combination(uint32 mask);
 extern char *atlas_request_path(const AtlasResource *res,
@@ -195,6 +196,7 @@ extern void atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 						   AtlasResponse *resp);
 extern void atlas_report_http_error(const AtlasResponse *resp,
 									const AtlasResource *res);
+extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;

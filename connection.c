@@ -526,6 +526,21 @@ parse_error_body(const AtlasResponse *resp, char **code, char **detail)
 }
 
 /*
+ * atlas_report_retired
+ *		Raise the ERROR for an endpoint that Atlas has retired.
+ */
+void
+atlas_report_retired(const AtlasResource *res, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+			 errmsg("Atlas has retired the endpoint of resource \"%s\"",
+					res->name),
+			 errdetail_internal("%s", detail),
+			 errhint("Use resource \"%s\" instead.", res->replacement)));
+}
+
+/*
  * atlas_report_http_error
  *		Raise the ERROR for an HTTP status other than 200.
  *
@@ -547,14 +562,23 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 	if (res->replacement &&
 		(status == 410 ||
 		 (status == 404 && code && strcmp(code, "RESOURCE_NOT_FOUND") == 0)))
+		atlas_report_retired(res,
+							 psprintf("HTTP status %ld, error code %s: %s",
+									  status, code ? code : "none",
+									  detail ? detail : ""));
+
+	/* Flex and dedicated clusters are listed by different endpoints */
+	if (code && (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0 ||
+				 strcmp(code, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API") == 0))
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
-				 errmsg("Atlas has retired the endpoint of resource \"%s\"",
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
 						res->name),
-				 code ? errdetail_internal("HTTP status %ld, error code %s: %s",
-										   status, code, detail ? detail : "")
-				 : errdetail_internal("HTTP status %ld.", status),
-				 errhint("Use resource \"%s\" instead.", res->replacement)));
+				 errdetail_internal("HTTP status %ld, error code %s: %s",
+									status, code, detail ? detail : ""),
+				 strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+				 ? errhint("Dedicated clusters are read with resource \"cluster_snapshots\" or \"sharded_cluster_snapshots\".")
+				 : errhint("Flex clusters are read with resource \"flex_snapshots\".")));
 
 	switch (status)
 	{

@@ -58,7 +58,10 @@ key_operator_ok(AtlasKeyKind kind, Oid opno, Oid inputcollid)
 			return opcode == F_TIMESTAMPTZ_EQ;
 		case ATLAS_KEY_OPLOG_TS:
 		case ATLAS_KEY_OPLOG_INC:
-			return opcode == F_INT8EQ;
+			/* the value side may be any integer type */
+			return opcode == F_INT8EQ ||
+				opcode == F_INT84EQ || opcode == F_INT48EQ ||
+				opcode == F_INT82EQ || opcode == F_INT28EQ;
 		default:
 			return false;
 	}
@@ -252,8 +255,33 @@ atlas_check_key_combination(uint32 mask)
 }
 
 /*
+ * atlas_key_datum
+ *		A key value in the type of its column, for echoing into the row.
+ *
+ * valtype is the type of the value expression: the integer keys accept
+ * any integer type and are widened to bigint; the others already have
+ * their column's type.
+ */
+Datum
+atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype)
+{
+	if (kind != ATLAS_KEY_OPLOG_TS && kind != ATLAS_KEY_OPLOG_INC)
+		return value;
+	switch (valtype)
+	{
+		case INT2OID:
+			return Int64GetDatum((int64) DatumGetInt16(value));
+		case INT4OID:
+			return Int64GetDatum((int64) DatumGetInt32(value));
+		default:
+			return value;
+	}
+}
+
+/*
  * atlas_key_text
- *		A key value as it is sent to Atlas, palloc'd.
+ *		A key value (as made by atlas_key_datum) as it is sent to Atlas,
+ *		palloc'd.
  *
  * Path keys are sent as they are (after pattern validation); a point in
  * time is sent as whole seconds since the Unix epoch, rounded down.
@@ -366,7 +394,9 @@ atlas_deparse_request(const AtlasResource *res, List *key_quals,
 
 		keys.present[kq->kind] = true;
 		if (c && !kq->is_array && !c->constisnull && keys.text[kq->kind] == NULL)
-			keys.text[kq->kind] = atlas_key_text(kq->kind, c->constvalue);
+			keys.text[kq->kind] =
+				atlas_key_text(kq->kind, atlas_key_datum(kq->kind, c->constvalue,
+														 c->consttype));
 	}
 	return atlas_request_path(res, &keys, 1,
 							  keys.present[ATLAS_KEY_ID] ? 0 : items_per_page);
