@@ -86,7 +86,8 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateKeyKinds,		/* Integer list of AtlasKeyKind */
 	FdwScanPrivateKeyIsArray,	/* Integer list: 1 for "= ANY (array)" */
 	FdwScanPrivateRequest,		/* String: first request, for EXPLAIN */
-	FdwScanPrivateUsedAttrs		/* Integer list of attnums the query reads */
+	FdwScanPrivateUsedAttrs,	/* Integer list of attnums the query reads */
+	FdwScanPrivatePageSize		/* Integer: itemsPerPage to ask for */
 };
 
 /*
@@ -113,6 +114,7 @@ typedef struct AtlasFdwScanState
 	bool		chain_done;		/* no more pages in this chain */
 	bool		started;		/* chains built for this (re)scan */
 	int			fetched;		/* requests made since (re)start */
+	int			page_size;		/* itemsPerPage, from the plan */
 	char	   *prev_first_id;	/* first id of the previous page, keys_cxt */
 
 	/* current page, in page_cxt */
@@ -477,6 +479,28 @@ used_attrs(RelOptInfo *baserel, List *local_conds)
 }
 
 /*
+ * limited_page_size
+ *		The page size to ask for, smaller than items_per_page when a LIMIT
+ *		bounds the rows the scan must return.
+ *
+ * That holds only if the table is the query's only relation, nothing is
+ * filtered locally and nothing (ORDER BY, grouping, aggregates, which make
+ * the planner leave limit_tuples unset) needs the rows beyond the limit.
+ * The Limit node above the scan then stops before a further page is asked.
+ */
+static int
+limited_page_size(PlannerInfo *root, RelOptInfo *baserel, List *local_conds,
+				  int items_per_page)
+{
+	if (root->limit_tuples <= 0 || local_conds != NIL ||
+		root->parse->sortClause != NIL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		!bms_is_member(baserel->relid, root->all_baserels))
+		return items_per_page;
+	return (int) Max(1.0, Min(root->limit_tuples, (double) items_per_page));
+}
+
+/*
  * atlasGetForeignPlan
  *		Move the key quals into fdw_exprs; everything else is checked
  *		locally.
@@ -500,6 +524,7 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *fdw_private;
 	ListCell   *lc;
 	uint32		mask;
+	int			page_size;
 
 	atlas_classify_conditions(root, baserel, res, scan_clauses,
 							  &key_quals, &key_clauses, &local_conds);
@@ -518,10 +543,13 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		is_array = lappend_int(is_array, kq->is_array ? 1 : 0);
 	}
 
-	fdw_private = list_make4(kinds, is_array,
+	page_size = limited_page_size(root, baserel, local_conds,
+								  fpinfo->opts.items_per_page);
+	fdw_private = list_make5(kinds, is_array,
 							 makeString(atlas_deparse_request(res, key_quals,
-															  fpinfo->opts.items_per_page)),
-							 used_attrs(baserel, local_conds));
+															  page_size)),
+							 used_attrs(baserel, local_conds),
+							 makeInteger(page_size));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -576,6 +604,7 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->key_kinds = list_nth(fsplan->fdw_private, FdwScanPrivateKeyKinds);
 	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
 	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	fsstate->page_size = intVal(list_nth(fsplan->fdw_private, FdwScanPrivatePageSize));
 
 	fsstate->keys_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "atlas_snapshot_fdw request keys",
@@ -817,7 +846,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 	char	   *path;
 	bool		by_id;
 	int			nrows;
-	int			per_page = fsstate->opts.items_per_page;
+	int			per_page = fsstate->page_size;
 	ErrorContextCallback errcallback;
 
 	while (fsstate->chain_done)

@@ -68,7 +68,9 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER err_closed
 	OPTIONS (public_key :'public_key', private_key :'private_key');
 CREATE FOREIGN TABLE err_closed_snaps (group_id text, cluster_name text, id text)
 	SERVER err_closed OPTIONS (resource 'cluster_snapshots');
+\set VERBOSITY terse
 SELECT * FROM err_closed_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+\set VERBOSITY default
 
 -- a page over max_page_bytes
 ALTER SERVER err_srv OPTIONS (ADD max_page_bytes '4096');

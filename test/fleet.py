@@ -1,0 +1,1109 @@
+"""
+Deterministic data ("fleets") served by the mock Atlas server (mock_atlas.py).
+
+Two fleets exist: ``test`` (the default; small, hand-written, relied upon by
+the regression tests) and ``demo`` (a realistic fleet for demo reports,
+generated with a fixed-seed random.Random so it is identical on every run).
+Nothing here depends on the wall clock.
+
+All items are plain dicts *without* their ``links`` field; the server adds
+``links`` (they depend on the Host the client used).  Item fields follow the
+v2 schemas in /work/shared/atlas-api (camelCase, timestamps
+"YYYY-MM-DDTHH:MM:SSZ").
+
+TEST FLEET (--fleet test) -- the regression tests depend on these rules
+========================================================================
+
+Projects (listGroups), in this order, all orgId 5a0a1e7e0f2912c554080adc:
+
+    32b6e34b3d91647abb20e7b8  prod-project       created 2024-01-15T10:00:00Z  clusterCount 4
+    5e2211c17a3e5a48f5497de3  staging-project    created 2024-01-16T10:00:00Z  clusterCount 1
+    6b8cd3c1e8f0b0a1d2c3d4e5  analytics-project  created 2024-01-17T10:00:00Z  clusterCount 0
+
+Dedicated clusters (listGroupClusters, version 2024-08-05), in this order:
+
+    group 1: prod-1      REPLICASET backupEnabled=true   3 snapshots (below)
+             prod-2      REPLICASET backupEnabled=true   0 snapshots
+             shard-1     SHARDED    backupEnabled=true   0 replica-set snapshots,
+                                                         2 sharded snapshots
+             nobackup-1  REPLICASET backupEnabled=false  0 snapshots
+    group 2: stage-1     REPLICASET backupEnabled=true   0 snapshots
+    group 3: (none)
+
+    Cluster ids: first 8 chars of the group id + "c1a5" + 12-digit hex index
+    (prod-1 = 32b6e34bc1a5000000000001, prod-2 ...02, shard-1 ...03,
+    nobackup-1 ...04, stage-1 = 5e2211c1c1a5000000000001).
+
+prod-1 replica-set snapshots (newest first; ids 6a1f0000000000000000000{1,2,3}):
+
+    #1 6a1f00000000000000000001  createdAt 2026-11-01T00:00:00Z
+       expiresAt 2026-11-08T00:00:00Z, status completed, snapshotType
+       scheduled, frequencyType daily, cloudProvider AWS, copyRegions
+       ["US_EAST_1","EU_WEST_1"], masterKeyUUID
+       72659f08-8b3c-4913-bb4e-a8a68e036502, mongodVersion 7.0.14,
+       policyItems ["5f4007f327a3bd7b6f4103c5"], replicaSetName prod-1,
+       storageSizeBytes 1234567890123, type replicaSet
+    #2 6a1f00000000000000000002  createdAt 2026-10-31T12:00:00Z
+       expiresAt 2026-11-07T12:00:00Z, snapshotType onDemand, description
+       "before schema migration", frequencyType "ondemand" (the value real
+       Atlas returns for on-demand snapshots, NOT in the spec enum),
+       status completed, copyRegions [], policyItems [], NO masterKeyUUID
+       field, storageSizeBytes 2048
+    #3 6a1f00000000000000000003  createdAt 2026-10-31T00:00:00Z
+       expiresAt 2026-11-07T00:00:00Z, status failed, scheduled, daily,
+       storageSizeBytes null (JSON null), policyItems [], NO copyRegions
+       field, NO masterKeyUUID field
+    count 3, sum(storageSizeBytes) = 1234567892171 (null skipped)
+
+Synthetic clusters: any name matching ^n(\\d+)$ (n0, n1, n500, n1234 ...)
+exists in every group for the replica-set snapshot list/get endpoints (and
+answers an empty sharded list), but NOT in the clusters inventory.  It has
+exactly N snapshots; snapshot k (0-based, newest first):
+
+    id             group id[:8] + "%08x" % N + "%08x" % k
+                   (e.g. n1234 in group 1, k=0: 32b6e34b000004d200000000)
+    createdAt      2026-11-01T00:00:00Z minus k hours
+    expiresAt      createdAt + 30 days
+    status         "failed" if k % 50 == 7 else "completed"
+    storageSizeBytes 1000000 + k
+    frequencyType hourly, snapshotType scheduled, cloudProvider AWS,
+    copyRegions [], mongodVersion 7.0.14, replicaSetName = cluster name,
+    type replicaSet, policyItems ["5f4007f327a3bd7b6f4103c5"], no
+    masterKeyUUID, no description.
+    => count = N, sum(storageSizeBytes) = N*1000000 + N*(N-1)/2,
+       failed = number of k < N with k % 50 == 7.
+    Pages are computed lazily, N = 1000000 is fine.
+
+shard-1 sharded snapshots (DiskBackupShardedClusterSnapshot), newest first:
+
+    6a2f000000000000000000a1  createdAt 2026-11-01T00:00:00Z  storage 3000000000
+    6a2f000000000000000000a2  createdAt 2026-10-31T00:00:00Z  storage 2900000000
+    both completed/scheduled/daily, expiresAt +7 days, configServerType
+    EMBEDDED, type shardedCluster, mongodVersion 7.0.14, policyItems
+    ["5f4007f327a3bd7b6f4103c5"], 3 members (AWS): shard-1-shard-0,
+    shard-1-shard-1, shard-1-config-0 with member ids
+    6a2f0000000000000000{01,02,03}a{1,2} (snapshotIds = the member ids).
+    The replica-set list of shard-1 is empty; the sharded list of any
+    replica-set cluster is empty.
+
+Serverless instances (group 1; list order serverless-1, serverless-gone,
+serverless-empty):
+
+    serverless-1      2 snapshots: 6a4f000000000000000000c1 (2026-11-01T00:00:00Z,
+                      52428800 bytes), 6a4f000000000000000000c2
+                      (2026-10-31T18:00:00Z, 50331648 bytes); completed,
+                      scheduled, hourly, mongodVersion 8.0.4, expiresAt +2 days
+    serverless-gone   snapshot list and gets answer 410 VERSION_GONE
+    serverless-empty  empty snapshot list
+
+Flex clusters (group 1; list order flex-1, flex-2):
+
+    flex-1  3 snapshots, newest first:
+            6a3f000000000000000000b1 scheduled 2026-11-01T03:00:00Z COMPLETED
+            6a3f000000000000000000b2 scheduled 2026-10-31T03:00:00Z COMPLETED
+            6a3f000000000000000000b3 scheduled 2026-10-30T03:00:00Z FAILED
+            startTime = scheduledTime + 1 min, finishTime = scheduledTime +
+            4 min, expiration = scheduledTime + 8 days (absent on the FAILED
+            one), mongoDBVersion 8.0.4
+    flex-2  0 snapshots
+
+    Flex endpoints answer 400 CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API for
+    dedicated names (incl. synthetic nN); dedicated endpoints answer 400
+    CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API for flex names.
+
+Tenant (shared tier; removed upstream): only with --legacy-tenant, cluster
+m2-legacy in group 1 has 2 BackupTenantSnapshot items
+6a5f000000000000000000d1 (2026-11-01T02:00:00Z, COMPLETED) and
+6a5f000000000000000000d2 (2026-10-31T02:00:00Z, COMPLETED).  m2-legacy is
+not in the clusters inventory.
+
+DEMO FLEET (--fleet demo)
+=========================
+
+4 projects (payments-platform, search-service, analytics-warehouse,
+internal-tools), 30 dedicated clusters (3 sharded, 5 with backupEnabled
+false, 1 paused), 3 serverless instances, 8 flex clusters.  Snapshots are
+generated from per-cluster backup policies over the ~4 months before the
+fixed "now" DEMO_NOW = 2026-11-24T06:00:00Z, with growing sizes, ~2%
+failures and a few on-demand snapshots.  Three clusters are overdue
+(payments-fraud-prod, search-staging, analytics-etl: last completed
+snapshot 2-5 days before DEMO_NOW) and search-prod-ap has backups enabled
+but no snapshot at all.  Everything comes from random.Random(DEMO_SEED).
+"""
+
+import calendar
+import hashlib
+import random
+import re
+import time
+
+HOUR = 3600
+DAY = 86400
+
+ORG_ID = "5a0a1e7e0f2912c554080adc"
+POLICY_ITEM = "5f4007f327a3bd7b6f4103c5"
+MASTER_KEY = "72659f08-8b3c-4913-bb4e-a8a68e036502"
+
+DEMO_SEED = 20261124
+SYNTHETIC_RE = re.compile(r"^n(\d+)$")
+
+
+def epoch(text):
+    """Parse "YYYY-MM-DDTHH:MM:SSZ" into UNIX seconds."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def iso(seconds):
+    """Format UNIX seconds as "YYYY-MM-DDTHH:MM:SSZ"."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+SYNTHETIC_BASE = epoch("2026-11-01T00:00:00Z")
+DEMO_NOW = epoch("2026-11-24T06:00:00Z")
+
+
+# ---------------------------------------------------------------------------
+# Snapshot sources: a list of snapshots (newest first) with lazy paging
+# ---------------------------------------------------------------------------
+
+class ListSource:
+    """Snapshots held in a Python list, newest first.
+
+    ``time_field`` names the creation timestamp used for point-in-time
+    look-ups (createdAt for dedicated/serverless snapshots).
+    """
+
+    def __init__(self, items, time_field="createdAt"):
+        self.items = list(items)
+        self.time_field = time_field
+        self.by_id = {item["id"]: item for item in self.items}
+
+    def __len__(self):
+        return len(self.items)
+
+    def page(self, start, stop):
+        """Items [start, stop) as fresh dict copies."""
+        return [dict(item) for item in self.items[start:stop]]
+
+    def get(self, snapshot_id):
+        """The item with this id, or None."""
+        item = self.by_id.get(snapshot_id)
+        return dict(item) if item is not None else None
+
+    def newest_at_or_before(self, seconds):
+        """Newest item created at or before ``seconds``, or None."""
+        best = None
+        for item in self.items:
+            created = item.get(self.time_field)
+            if created is None or epoch(created) > seconds:
+                continue
+            if best is None or epoch(created) > epoch(best[self.time_field]):
+                best = item
+        return dict(best) if best is not None else None
+
+
+class SyntheticSource:
+    """The N snapshots of synthetic cluster nN, computed on demand."""
+
+    def __init__(self, group_id, name, n):
+        self.prefix = group_id[:8]
+        self.name = name
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def item(self, k):
+        """Snapshot k (0 = newest)."""
+        created = SYNTHETIC_BASE - k * HOUR
+        return {
+            "cloudProvider": "AWS",
+            "copyRegions": [],
+            "createdAt": iso(created),
+            "expiresAt": iso(created + 30 * DAY),
+            "frequencyType": "hourly",
+            "id": "%s%08x%08x" % (self.prefix, self.n, k),
+            "mongodVersion": "7.0.14",
+            "policyItems": [POLICY_ITEM],
+            "replicaSetName": self.name,
+            "snapshotType": "scheduled",
+            "status": "failed" if k % 50 == 7 else "completed",
+            "storageSizeBytes": 1000000 + k,
+            "type": "replicaSet",
+        }
+
+    def page(self, start, stop):
+        return [self.item(k) for k in range(max(start, 0), min(stop, self.n))]
+
+    def get(self, snapshot_id):
+        if len(snapshot_id) != 24 or not snapshot_id.startswith(self.prefix):
+            return None
+        try:
+            n = int(snapshot_id[8:16], 16)
+            k = int(snapshot_id[16:24], 16)
+        except ValueError:
+            return None
+        if n != self.n or k >= self.n:
+            return None
+        item = self.item(k)
+        return item if item["id"] == snapshot_id else None
+
+    def newest_at_or_before(self, seconds):
+        if seconds >= SYNTHETIC_BASE:
+            k = 0
+        else:
+            k = -(-(SYNTHETIC_BASE - seconds) // HOUR)     # ceil division
+        return self.item(k) if k < self.n else None
+
+
+EMPTY = ListSource([])
+GONE = "gone"       # marker: the snapshot endpoints of this instance answer 410
+
+
+# ---------------------------------------------------------------------------
+# Builders for inventory documents
+# ---------------------------------------------------------------------------
+
+def group_doc(gid, name, created, cluster_count):
+    """A Group (listGroups item)."""
+    return {
+        "clusterCount": cluster_count,
+        "created": created,
+        "id": gid,
+        "name": name,
+        "orgId": ORG_ID,
+        "regionUsageRestrictions": "COMMERCIAL_FEDRAMP_REGIONS_ONLY",
+        "tags": [],
+        "withDefaultAlertsSettings": True,
+    }
+
+
+def _dns_label(object_id):
+    """Five-letter host label like the ones in Atlas connection strings."""
+    digest = hashlib.md5(object_id.encode("ascii")).hexdigest()
+    return "".join("abcdefghijklmnopqrstuvwxyz0123456789"[int(digest[i:i + 2], 16) % 36]
+                   for i in range(0, 10, 2))
+
+
+def _hardware(provider, instance, disk_gb, nodes):
+    spec = {"diskSizeGB": float(disk_gb), "instanceSize": instance,
+            "nodeCount": nodes}
+    if provider == "AWS":
+        spec["diskIOPS"] = 3000
+        spec["ebsVolumeType"] = "STANDARD"
+    elif provider == "AZURE":
+        spec["diskIOPS"] = 500
+    return spec
+
+
+def replication_specs(cid, provider, regions, instance, disk_gb, shards):
+    """A realistic ReplicationSpec20240805 array: one entry per shard.
+
+    ``regions`` is a list of region names; the first one holds the highest
+    priority.  Node counts: 3 in a single region, else 2/2/1.
+    """
+    node_counts = [3] if len(regions) == 1 else [2, 2, 1, 1, 1][:len(regions)]
+    specs = []
+    for shard in range(shards):
+        configs = []
+        for i, region in enumerate(regions):
+            configs.append({
+                "analyticsSpecs": _hardware(provider, instance, disk_gb, 0),
+                "autoScaling": {
+                    "compute": {"enabled": False, "scaleDownEnabled": False},
+                    "diskGB": {"enabled": True},
+                },
+                "electableSpecs": _hardware(provider, instance, disk_gb,
+                                            node_counts[i]),
+                "priority": 7 - i,
+                "providerName": provider,
+                "readOnlySpecs": _hardware(provider, instance, disk_gb, 0),
+                "regionName": region,
+            })
+        specs.append({
+            "id": cid[:12] + "5bec%08x" % shard,
+            "regionConfigs": configs,
+            "zoneId": cid[:12] + "20ae00000001",
+            "zoneName": "Zone 1",
+        })
+    return specs
+
+
+def cluster_doc(gid, cid, name, *, cluster_type="REPLICASET", backup=True,
+                pit=False, provider="AWS", regions=("US_EAST_1",),
+                instance="M30", disk_gb=40, version="7.0.14",
+                created="2024-02-01T09:30:00Z", shards=1, paused=False,
+                state="IDLE", encryption="NONE", tags=()):
+    """A ClusterDescription20240805 (listGroupClusters item)."""
+    dns = _dns_label(cid)
+    if cluster_type == "REPLICASET":
+        shards = 1
+    doc = {
+        "backupEnabled": backup,
+        "clusterType": cluster_type,
+        "connectionStrings": {
+            "standard": "mongodb://%s/?ssl=true&authSource=admin"
+                        % ",".join("%s-shard-00-%02d.%s.mongodb.net:27017"
+                                   % (name, i, dns) for i in range(3)),
+            "standardSrv": "mongodb+srv://%s.%s.mongodb.net" % (name, dns),
+        },
+        "createDate": created,
+        "diskWarmingMode": "FULLY_WARMED",
+        "encryptionAtRestProvider": encryption,
+        "featureCompatibilityVersion": ".".join(version.split(".")[:2]),
+        "globalClusterSelfManagedSharding": False,
+        "groupId": gid,
+        "id": cid,
+        "mongoDBMajorVersion": ".".join(version.split(".")[:2]),
+        "mongoDBVersion": version,
+        "name": name,
+        "paused": paused,
+        "pitEnabled": pit,
+        "redactClientLogData": False,
+        "replicaSetScalingStrategy": "WORKLOAD_TYPE",
+        "replicationSpecs": replication_specs(cid, provider, list(regions),
+                                              instance, disk_gb, shards),
+        "retainBackups": False,
+        "rootCertType": "ISRGROOTX1",
+        "stateName": state,
+        "tags": [{"key": k, "value": v} for k, v in tags],
+        "terminationProtectionEnabled": backup,
+        "versionReleaseSystem": "LTS",
+    }
+    if cluster_type != "REPLICASET":
+        doc["configServerManagementMode"] = "ATLAS_MANAGED"
+        doc["configServerType"] = "EMBEDDED"
+    return doc
+
+
+def serverless_doc(gid, sid, name, created, region="US_EAST_1",
+                   continuous=True):
+    """A ServerlessInstanceDescription (listGroupServerlessInstances item)."""
+    return {
+        "connectionStrings": {
+            "standardSrv": "mongodb+srv://%s.%s.mongodb.net" % (name,
+                                                               _dns_label(sid)),
+        },
+        "createDate": created,
+        "groupId": gid,
+        "id": sid,
+        "mongoDBVersion": "8.0.4",
+        "name": name,
+        "providerSettings": {
+            "backingProviderName": "AWS",
+            "effectiveProviderName": "SERVERLESS",
+            "providerName": "SERVERLESS",
+            "regionName": region,
+        },
+        "serverlessBackupOptions": {
+            "serverlessContinuousBackupEnabled": continuous,
+        },
+        "stateName": "IDLE",
+        "tags": [],
+        "terminationProtectionEnabled": False,
+    }
+
+
+def flex_doc(gid, fid, name, created, provider="AWS", region="US_EAST_1",
+             backup=True):
+    """A FlexClusterDescription20241113 (listGroupFlexClusters item)."""
+    dns = _dns_label(fid)
+    return {
+        "backupSettings": {"enabled": backup},
+        "clusterType": "REPLICASET",
+        "connectionStrings": {
+            "standard": "mongodb://%s-shard-00-00.%s.mongodb.net:27017"
+                        "/?ssl=true" % (name, dns),
+            "standardSrv": "mongodb+srv://%s.%s.mongodb.net" % (name, dns),
+        },
+        "createDate": created,
+        "groupId": gid,
+        "id": fid,
+        "mongoDBVersion": "8.0.4",
+        "name": name,
+        "providerSettings": {
+            "backingProviderName": provider,
+            "diskSizeGB": 5.0,
+            "providerName": "FLEX",
+            "regionName": region,
+        },
+        "stateName": "IDLE",
+        "tags": [],
+        "terminationProtectionEnabled": False,
+        "versionReleaseSystem": "LTS",
+    }
+
+
+def flex_snapshot(sid, scheduled, status="COMPLETED", version="8.0.4"):
+    """A FlexBackupSnapshot20241113 (also the BackupTenantSnapshot shape)."""
+    item = {
+        "expiration": iso(scheduled + 8 * DAY),
+        "finishTime": iso(scheduled + 4 * 60),
+        "id": sid,
+        "mongoDBVersion": version,
+        "scheduledTime": iso(scheduled),
+        "startTime": iso(scheduled + 60),
+        "status": status,
+    }
+    if status == "FAILED":
+        del item["expiration"]
+    return item
+
+
+# ---------------------------------------------------------------------------
+# The fleet container
+# ---------------------------------------------------------------------------
+
+class Fleet:
+    """Inventory plus snapshot sources, looked up by (groupId, name).
+
+    ``clusters``/``serverless``/``flex`` map a group id to its inventory
+    list; the ``*_snaps`` dicts map (group id, name) to a snapshot source.
+    """
+
+    def __init__(self, name, synthetic=False):
+        self.name = name
+        self.synthetic = synthetic
+        self.groups = []
+        self.clusters = {}
+        self.serverless = {}
+        self.flex = {}
+        self.replica_snaps = {}
+        self.sharded_snaps = {}
+        self.serverless_snaps = {}
+        self.flex_snaps = {}
+        self.tenant_snaps = {}
+
+    # -- inventory --------------------------------------------------------
+
+    def add_group(self, doc):
+        self.groups.append(doc)
+        self.clusters[doc["id"]] = []
+        self.serverless[doc["id"]] = []
+        self.flex[doc["id"]] = []
+
+    def has_group(self, gid):
+        return gid in self.clusters
+
+    def finish(self):
+        """Fill in Group.clusterCount from the dedicated cluster lists."""
+        for g in self.groups:
+            g["clusterCount"] = len(self.clusters[g["id"]])
+        return self
+
+    # -- name classification ---------------------------------------------
+
+    def dedicated_type(self, gid, name):
+        """REPLICASET / SHARDED for a dedicated cluster (incl. synthetic
+        ones), else None."""
+        for c in self.clusters.get(gid, ()):
+            if c["name"] == name:
+                return c["clusterType"]
+        if self.synthetic and SYNTHETIC_RE.match(name) and self.has_group(gid):
+            return "REPLICASET"
+        if (gid, name) in self.tenant_snaps:
+            return "REPLICASET"
+        return None
+
+    def is_flex(self, gid, name):
+        return any(f["name"] == name for f in self.flex.get(gid, ()))
+
+    def is_serverless(self, gid, name):
+        return any(s["name"] == name for s in self.serverless.get(gid, ()))
+
+    # -- snapshot sources (None = no such cluster) ------------------------
+
+    def replica_source(self, gid, name):
+        kind = self.dedicated_type(gid, name)
+        if kind is None:
+            return None
+        if self.synthetic:
+            m = SYNTHETIC_RE.match(name)
+            if m:
+                return SyntheticSource(gid, name, int(m.group(1)))
+        return self.replica_snaps.get((gid, name), EMPTY)
+
+    def sharded_source(self, gid, name):
+        if self.dedicated_type(gid, name) is None:
+            return None
+        return self.sharded_snaps.get((gid, name), EMPTY)
+
+    def serverless_source(self, gid, name):
+        """A source, GONE, or None."""
+        if not self.is_serverless(gid, name):
+            return None
+        return self.serverless_snaps.get((gid, name), EMPTY)
+
+    def flex_source(self, gid, name):
+        if not self.is_flex(gid, name):
+            return None
+        return self.flex_snaps.get((gid, name), EMPTY)
+
+    def tenant_source(self, gid, name):
+        return self.tenant_snaps.get((gid, name))
+
+
+# ---------------------------------------------------------------------------
+# TEST fleet
+# ---------------------------------------------------------------------------
+
+G1 = "32b6e34b3d91647abb20e7b8"
+G2 = "5e2211c17a3e5a48f5497de3"
+G3 = "6b8cd3c1e8f0b0a1d2c3d4e5"
+
+
+def _cid(gid, index):
+    return "%sc1a5%012x" % (gid[:8], index)
+
+
+def build_test_fleet(legacy_tenant=False):
+    """The small fleet documented in the module docstring."""
+    f = Fleet("test", synthetic=True)
+    f.add_group(group_doc(G1, "prod-project", "2024-01-15T10:00:00Z", 0))
+    f.add_group(group_doc(G2, "staging-project", "2024-01-16T10:00:00Z", 0))
+    f.add_group(group_doc(G3, "analytics-project", "2024-01-17T10:00:00Z", 0))
+
+    f.clusters[G1] = [
+        cluster_doc(G1, _cid(G1, 1), "prod-1", pit=True,
+                    regions=("US_EAST_1", "EU_WEST_1"), instance="M40",
+                    disk_gb=160, encryption="AWS",
+                    created="2024-01-20T08:00:00Z",
+                    tags=[("env", "prod")]),
+        cluster_doc(G1, _cid(G1, 2), "prod-2", instance="M30",
+                    created="2024-03-02T14:15:00Z", tags=[("env", "prod")]),
+        cluster_doc(G1, _cid(G1, 3), "shard-1", cluster_type="SHARDED",
+                    shards=2, instance="M50", disk_gb=320,
+                    created="2024-04-11T07:45:00Z", tags=[("env", "prod")]),
+        cluster_doc(G1, _cid(G1, 4), "nobackup-1", backup=False,
+                    instance="M10", disk_gb=10,
+                    created="2024-05-05T12:00:00Z", tags=[("env", "dev")]),
+    ]
+    f.clusters[G2] = [
+        cluster_doc(G2, _cid(G2, 1), "stage-1", regions=("EU_WEST_1",),
+                    instance="M20", disk_gb=20,
+                    created="2024-01-22T16:30:00Z", tags=[("env", "staging")]),
+    ]
+
+    # prod-1: three hand-written snapshots, newest first
+    f.replica_snaps[(G1, "prod-1")] = ListSource([
+        {
+            "cloudProvider": "AWS",
+            "copyRegions": ["US_EAST_1", "EU_WEST_1"],
+            "createdAt": "2026-11-01T00:00:00Z",
+            "expiresAt": "2026-11-08T00:00:00Z",
+            "frequencyType": "daily",
+            "id": "6a1f00000000000000000001",
+            "masterKeyUUID": MASTER_KEY,
+            "mongodVersion": "7.0.14",
+            "policyItems": [POLICY_ITEM],
+            "replicaSetName": "prod-1",
+            "snapshotType": "scheduled",
+            "status": "completed",
+            "storageSizeBytes": 1234567890123,
+            "type": "replicaSet",
+        },
+        {
+            "cloudProvider": "AWS",
+            "copyRegions": [],
+            "createdAt": "2026-10-31T12:00:00Z",
+            "description": "before schema migration",
+            "expiresAt": "2026-11-07T12:00:00Z",
+            "frequencyType": "ondemand",
+            "id": "6a1f00000000000000000002",
+            "mongodVersion": "7.0.14",
+            "policyItems": [],
+            "replicaSetName": "prod-1",
+            "snapshotType": "onDemand",
+            "status": "completed",
+            "storageSizeBytes": 2048,
+            "type": "replicaSet",
+        },
+        {
+            "cloudProvider": "AWS",
+            "createdAt": "2026-10-31T00:00:00Z",
+            "expiresAt": "2026-11-07T00:00:00Z",
+            "frequencyType": "daily",
+            "id": "6a1f00000000000000000003",
+            "mongodVersion": "7.0.14",
+            "policyItems": [],
+            "replicaSetName": "prod-1",
+            "snapshotType": "scheduled",
+            "status": "failed",
+            "storageSizeBytes": None,
+            "type": "replicaSet",
+        },
+    ])
+
+    # shard-1: two sharded-cluster snapshots
+    sharded = []
+    for suffix, created, size in (("a1", "2026-11-01T00:00:00Z", 3000000000),
+                                  ("a2", "2026-10-31T00:00:00Z", 2900000000)):
+        members = [{"cloudProvider": "AWS",
+                    "id": "6a2f0000000000000000%02d%s" % (i + 1, suffix),
+                    "replicaSetName": rs}
+                   for i, rs in enumerate(("shard-1-shard-0", "shard-1-shard-1",
+                                           "shard-1-config-0"))]
+        sharded.append({
+            "configServerType": "EMBEDDED",
+            "createdAt": created,
+            "expiresAt": iso(epoch(created) + 7 * DAY),
+            "frequencyType": "daily",
+            "id": "6a2f0000000000000000" + "00" + suffix,
+            "members": members,
+            "mongodVersion": "7.0.14",
+            "policyItems": [POLICY_ITEM],
+            "snapshotIds": [m["id"] for m in members],
+            "snapshotType": "scheduled",
+            "status": "completed",
+            "storageSizeBytes": size,
+            "type": "shardedCluster",
+        })
+    f.sharded_snaps[(G1, "shard-1")] = ListSource(sharded)
+
+    # serverless instances
+    f.serverless[G1] = [
+        serverless_doc(G1, "%s5e71%012x" % (G1[:8], 1), "serverless-1",
+                       "2024-06-01T10:00:00Z"),
+        serverless_doc(G1, "%s5e71%012x" % (G1[:8], 2), "serverless-gone",
+                       "2024-06-02T10:00:00Z"),
+        serverless_doc(G1, "%s5e71%012x" % (G1[:8], 3), "serverless-empty",
+                       "2024-06-03T10:00:00Z", continuous=False),
+    ]
+    f.serverless_snaps[(G1, "serverless-1")] = ListSource([
+        {
+            "createdAt": created,
+            "expiresAt": iso(epoch(created) + 2 * DAY),
+            "frequencyType": "hourly",
+            "id": sid,
+            "mongodVersion": "8.0.4",
+            "serverlessInstanceName": "serverless-1",
+            "snapshotType": "scheduled",
+            "status": "completed",
+            "storageSizeBytes": size,
+        }
+        for sid, created, size in (
+            ("6a4f000000000000000000c1", "2026-11-01T00:00:00Z", 52428800),
+            ("6a4f000000000000000000c2", "2026-10-31T18:00:00Z", 50331648))
+    ])
+    f.serverless_snaps[(G1, "serverless-gone")] = GONE
+    f.serverless_snaps[(G1, "serverless-empty")] = EMPTY
+
+    # flex clusters
+    f.flex[G1] = [
+        flex_doc(G1, "%sf1e0%012x" % (G1[:8], 1), "flex-1",
+                 "2025-02-10T11:00:00Z"),
+        flex_doc(G1, "%sf1e0%012x" % (G1[:8], 2), "flex-2",
+                 "2025-03-12T11:00:00Z"),
+    ]
+    base = epoch("2026-11-01T03:00:00Z")
+    f.flex_snaps[(G1, "flex-1")] = ListSource([
+        flex_snapshot("6a3f000000000000000000b1", base),
+        flex_snapshot("6a3f000000000000000000b2", base - DAY),
+        flex_snapshot("6a3f000000000000000000b3", base - 2 * DAY, "FAILED"),
+    ], time_field="scheduledTime")
+    f.flex_snaps[(G1, "flex-2")] = EMPTY
+
+    if legacy_tenant:
+        base = epoch("2026-11-01T02:00:00Z")
+        f.tenant_snaps[(G1, "m2-legacy")] = ListSource([
+            flex_snapshot("6a5f000000000000000000d1", base, version="7.0.14"),
+            flex_snapshot("6a5f000000000000000000d2", base - DAY,
+                          version="7.0.14"),
+        ], time_field="scheduledTime")
+
+    return f.finish()
+
+
+# ---------------------------------------------------------------------------
+# DEMO fleet
+# ---------------------------------------------------------------------------
+
+# Backup policies: (frequencyType, interval in hours, retention in days).
+# A snapshot time wanted by several items is one snapshot whose
+# frequencyType is the coarsest item and whose expiry is the longest one.
+POLICIES = {
+    "critical": [("hourly", 4, 40), ("daily", 24, 120), ("weekly", None, 119),
+                 ("monthly", None, 365)],
+    "heavy": [("hourly", 6, 21), ("daily", 24, 90), ("weekly", None, 119),
+              ("monthly", None, 365)],
+    "standard": [("hourly", 12, 14), ("daily", 24, 60), ("weekly", None, 119),
+                 ("monthly", None, 365)],
+    "light": [("daily", 24, 62), ("weekly", None, 84), ("monthly", None, 365)],
+}
+FREQ_RANK = {"hourly": 0, "daily": 1, "weekly": 2, "monthly": 3}
+HISTORY_START = DEMO_NOW - 122 * DAY      # snapshots older than this expired
+
+INSTANCE_GB = {"M10": 4, "M20": 12, "M30": 30, "M40": 90, "M50": 220,
+               "M60": 480, "M80": 900}
+
+ONDEMAND_REASONS = [
+    "before schema migration", "pre-release 2026.10", "before index rebuild",
+    "quarterly audit export", "before major version upgrade",
+    "incident INC-4411 forensics", "pre-data-retention purge",
+]
+
+# (name, options) per project.  Options: type, backup, provider, regions,
+# instance, policy, shards, copy (copy regions), pit, enc, paused, created,
+# overdue ("stopped" days or "failing" days), empty, inprogress.
+DEMO_PROJECTS = [
+    ("payments-platform", "2023-03-14T09:12:44Z", [
+        ("payments-prod-eu", dict(provider="AWS", regions=("EU_WEST_1", "EU_CENTRAL_1", "EU_WEST_2"),
+                                  instance="M50", policy="critical", copy=["EU_CENTRAL_1"], pit=True, enc="AWS")),
+        ("payments-prod-us", dict(provider="AWS", regions=("US_EAST_1", "US_EAST_2", "US_WEST_2"),
+                                  instance="M50", policy="critical", copy=["US_WEST_2"], pit=True, enc="AWS",
+                                  inprogress=True)),
+        ("payments-ledger-prod", dict(type="SHARDED", shards=3, provider="AWS", regions=("US_EAST_1",),
+                                      instance="M60", policy="standard", pit=True, enc="AWS")),
+        ("payments-fraud-prod", dict(provider="AWS", regions=("US_EAST_1",), instance="M40",
+                                     policy="standard", overdue=("stopped", 2.6))),
+        ("payments-reporting", dict(provider="AWS", regions=("EU_WEST_1",), instance="M30", policy="light")),
+        ("payments-archive", dict(provider="AWS", regions=("EU_WEST_1",), instance="M30", policy="light")),
+        ("payments-staging", dict(provider="AWS", regions=("EU_WEST_1",), instance="M20", policy="light")),
+        ("payments-dev", dict(provider="AWS", regions=("EU_WEST_1",), instance="M10", backup=False)),
+        ("payments-sandbox", dict(provider="AWS", regions=("US_EAST_1",), instance="M10", backup=False)),
+    ]),
+    ("search-service", "2023-06-02T15:40:03Z", [
+        ("search-prod-eu", dict(provider="GCP", regions=("WESTERN_EUROPE", "EUROPE_WEST_3"),
+                                instance="M40", policy="heavy", copy=["EUROPE_WEST_3"])),
+        ("search-prod-us", dict(provider="GCP", regions=("CENTRAL_US",), instance="M40", policy="heavy")),
+        ("search-prod-ap", dict(provider="GCP", regions=("SOUTHEASTERN_ASIA_PACIFIC",), instance="M40",
+                                policy="heavy", empty=True, created="2026-11-23T20:05:11Z")),
+        ("search-index-prod", dict(type="SHARDED", shards=2, provider="GCP", regions=("CENTRAL_US",),
+                                   instance="M50", policy="standard")),
+        ("search-logs", dict(provider="AWS", regions=("US_EAST_1",), instance="M30", policy="standard")),
+        ("search-staging", dict(provider="GCP", regions=("CENTRAL_US",), instance="M20", policy="light",
+                                overdue=("failing", 3.2))),
+        ("search-canary", dict(provider="GCP", regions=("CENTRAL_US",), instance="M20", policy="light")),
+        ("search-dev", dict(provider="GCP", regions=("CENTRAL_US",), instance="M10", backup=False)),
+    ]),
+    ("analytics-warehouse", "2023-09-21T08:03:57Z", [
+        ("analytics-prod", dict(provider="AZURE", regions=("EUROPE_NORTH", "EUROPE_WEST"), instance="M60",
+                                policy="heavy", pit=True, enc="AZURE", inprogress=True)),
+        ("analytics-events-prod", dict(type="SHARDED", shards=4, provider="AZURE", regions=("EUROPE_NORTH",),
+                                       instance="M80", policy="standard")),
+        ("analytics-etl", dict(provider="AZURE", regions=("EUROPE_NORTH",), instance="M40", policy="standard",
+                               overdue=("stopped", 4.2))),
+        ("analytics-ml-features", dict(provider="AWS", regions=("EU_WEST_1",), instance="M50",
+                                       policy="standard")),
+        ("analytics-bi", dict(provider="AWS", regions=("EU_WEST_1",), instance="M30", policy="light")),
+        ("analytics-staging", dict(provider="AZURE", regions=("EUROPE_NORTH",), instance="M30", policy="light")),
+        ("analytics-scratch", dict(provider="AWS", regions=("EU_WEST_1",), instance="M10", backup=False,
+                                   paused=True)),
+    ]),
+    ("internal-tools", "2024-01-08T11:27:30Z", [
+        ("tools-auth-prod", dict(provider="AWS", regions=("US_EAST_1", "US_WEST_2"), instance="M30",
+                                 policy="heavy", copy=["US_WEST_2"], enc="AWS")),
+        ("tools-prod", dict(provider="AWS", regions=("US_EAST_1",), instance="M30", policy="standard")),
+        ("tools-jira-sync", dict(provider="AWS", regions=("US_EAST_1",), instance="M20", policy="light")),
+        ("tools-grafana", dict(provider="AWS", regions=("US_EAST_1",), instance="M10", policy="light")),
+        ("tools-wiki", dict(provider="AWS", regions=("US_EAST_1",), instance="M20", policy="light")),
+        ("tools-ci", dict(provider="AWS", regions=("US_EAST_1",), instance="M10", backup=False)),
+    ]),
+]
+
+DEMO_SERVERLESS = [   # (project index, name, kind)
+    (1, "search-sandbox", "snapshots"),
+    (2, "analytics-notebooks", "empty"),
+    (3, "tools-feature-flags", "gone"),
+]
+
+DEMO_FLEX = [         # (project index, name, provider, region)
+    (0, "payments-docs", "AWS", "EU_WEST_1"),
+    (0, "payments-preview", "AWS", "US_EAST_1"),
+    (1, "search-playground", "GCP", "CENTRAL_US"),
+    (1, "search-demo", "GCP", "WESTERN_EUROPE"),
+    (2, "analytics-sandbox", "AZURE", "EUROPE_NORTH"),
+    (3, "tools-status-page", "AWS", "US_EAST_1"),
+    (3, "tools-hackathon", "AWS", "US_EAST_1"),
+    (3, "tools-onboarding", "AWS", "US_EAST_1"),
+]
+
+
+class _Ids:
+    """Deterministic 24-hex id factory drawing from the demo RNG."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.seen = set()
+
+    def __call__(self):
+        while True:
+            value = "%024x" % self.rng.getrandbits(96)
+            # Atlas ObjectIds start with a timestamp; keep them plausible
+            value = "6" + value[1:]
+            if value not in self.seen:
+                self.seen.add(value)
+                return value
+
+
+def _name_id(kind, name):
+    """Stable 24-hex id of a named demo object (independent of the RNG)."""
+    return "6" + hashlib.md5(("%s:%s" % (kind, name)).encode()).hexdigest()[:23]
+
+
+def _schedule(policy, anchor, start, end):
+    """Snapshot times of ``policy`` in [start, end]: {time: [freq, ...]}.
+
+    ``anchor`` is the cluster's daily snapshot minute-of-day; hourly
+    snapshots fall on the same grid, weekly ones on Saturdays and monthly
+    ones on the 1st of the month.
+    """
+    wanted = {}
+    first_day = (start // DAY) * DAY
+    for freq, interval, retention in policy:
+        lower = max(start, DEMO_NOW - retention * DAY)
+        step = (interval or 24) * HOUR
+        t = first_day + anchor * 60
+        while t <= end:
+            if t >= lower:
+                tm = time.gmtime(t)
+                ok = True
+                if freq == "weekly":
+                    ok = tm.tm_wday == 5
+                elif freq == "monthly":
+                    ok = tm.tm_mday == 1
+                if ok:
+                    wanted.setdefault(t, []).append(freq)
+            t += step if freq == "hourly" else DAY
+    return wanted
+
+
+def _demo_snapshots(rng, ids, name, opts, created, version_plan):
+    """Generate (replica-set or sharded) snapshot dicts for one cluster."""
+    policy = POLICIES[opts["policy"]]
+    retention = {freq: days for freq, _, days in policy}
+    policy_ids = {freq: ids() for freq, _, _ in policy}
+    anchor = rng.randrange(0, 24 * 60, 5)
+    start = max(epoch(created), HISTORY_START)
+    end = DEMO_NOW - HOUR
+    overdue = opts.get("overdue")
+    stop_at = end
+    failing_from = None
+    if overdue and overdue[0] == "stopped":
+        stop_at = DEMO_NOW - int(overdue[1] * DAY)
+    elif overdue and overdue[0] == "failing":
+        failing_from = DEMO_NOW - int(overdue[1] * DAY)
+
+    base_bytes = INSTANCE_GB[opts["instance"]] * 1024 ** 3 * rng.uniform(0.35, 0.7)
+    growth = rng.uniform(0.08, 0.6)              # relative growth over 4 months
+    copy = opts.get("copy", [])
+    provider = opts["provider"]
+    enc_key = ("%08x-%04x-4%03x-%04x-%012x" % (
+        rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
+        0x8000 | rng.getrandbits(14), rng.getrandbits(48))
+        if opts.get("enc") == "AWS" else None)
+
+    def size_at(t):
+        frac = (t - HISTORY_START) / (DEMO_NOW - HISTORY_START)
+        return int(base_bytes * (1 + growth * frac) * rng.uniform(0.99, 1.01))
+
+    def version_at(t):
+        for since, version in version_plan:
+            if t >= since:
+                return version
+        return version_plan[-1][1]
+
+    items = []
+    for t, freqs in sorted(_schedule(policy, anchor, start, stop_at).items(),
+                           reverse=True):
+        freq = max(freqs, key=FREQ_RANK.get)
+        created_at = t + rng.randrange(0, 240)
+        # ~2% random failures, never in the last 36 hours (so only the
+        # designated clusters look overdue)
+        failed = ((rng.random() < 0.02 and t < DEMO_NOW - 36 * HOUR)
+                  or (failing_from is not None and t >= failing_from))
+        item = {
+            "cloudProvider": provider,
+            "copyRegions": list(copy),
+            "createdAt": iso(created_at),
+            "expiresAt": iso(t + max(retention[f] for f in freqs) * DAY),
+            "frequencyType": freq,
+            "id": ids(),
+            "mongodVersion": version_at(t),
+            "policyItems": [policy_ids[f] for f in freqs],
+            "replicaSetName": name,
+            "snapshotType": "scheduled",
+            "status": "failed" if failed else "completed",
+            "storageSizeBytes": None if failed else size_at(t),
+            "type": "replicaSet",
+        }
+        if enc_key:
+            item["masterKeyUUID"] = enc_key
+        items.append(item)
+
+    # a few on-demand snapshots with a reason
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3))):
+        t = rng.randrange(max(start, DEMO_NOW - 100 * DAY),
+                          min(stop_at, failing_from or stop_at))
+        item = {
+            "cloudProvider": provider,
+            "copyRegions": [],
+            "createdAt": iso(t),
+            "description": rng.choice(ONDEMAND_REASONS),
+            "expiresAt": iso(t + 30 * DAY),
+            "frequencyType": "ondemand",
+            "id": ids(),
+            "mongodVersion": version_at(t),
+            "policyItems": [],
+            "replicaSetName": name,
+            "snapshotType": "onDemand",
+            "status": "completed",
+            "storageSizeBytes": size_at(t),
+            "type": "replicaSet",
+        }
+        if enc_key:
+            item["masterKeyUUID"] = enc_key
+        items.append(item)
+
+    if opts.get("inprogress") and not overdue:
+        t = DEMO_NOW - 20 * 60
+        items.append({
+            "cloudProvider": provider,
+            "copyRegions": list(copy),
+            "createdAt": iso(t),
+            "expiresAt": iso(t + retention[policy[0][0]] * DAY),
+            "frequencyType": policy[0][0],
+            "id": ids(),
+            "mongodVersion": version_at(t),
+            "policyItems": [policy_ids[policy[0][0]]],
+            "replicaSetName": name,
+            "snapshotType": "scheduled",
+            "status": "inProgress",
+            "storageSizeBytes": 0,
+            "type": "replicaSet",
+        })
+        if enc_key:
+            items[-1]["masterKeyUUID"] = enc_key
+
+    items.sort(key=lambda i: i["createdAt"], reverse=True)
+    return [dict(sorted(i.items())) for i in items]
+
+
+def _shardify(rng, ids, name, shards, items):
+    """Turn replica-set shaped snapshots into DiskBackupShardedClusterSnapshot."""
+    out = []
+    for item in items:
+        members = [{"cloudProvider": item["cloudProvider"], "id": ids(),
+                    "replicaSetName": "%s-shard-%d" % (name, i)}
+                   for i in range(shards)]
+        members.append({"cloudProvider": item["cloudProvider"], "id": ids(),
+                        "replicaSetName": "%s-config-0" % name})
+        doc = {k: v for k, v in item.items()
+               if k not in ("cloudProvider", "copyRegions", "replicaSetName")}
+        doc["configServerType"] = "EMBEDDED"
+        doc["members"] = members
+        doc["snapshotIds"] = [m["id"] for m in members]
+        doc["type"] = "shardedCluster"
+        if doc["storageSizeBytes"]:
+            doc["storageSizeBytes"] *= shards
+        out.append(dict(sorted(doc.items())))
+    return out
+
+
+def build_demo_fleet():
+    """The realistic demo fleet (see module docstring)."""
+    rng = random.Random(DEMO_SEED)
+    ids = _Ids(rng)
+    f = Fleet("demo")
+    group_ids = []
+    for pname, pcreated, clusters in DEMO_PROJECTS:
+        gid = _name_id("project", pname)
+        group_ids.append(gid)
+        f.add_group(group_doc(gid, pname, pcreated, 0))
+        for name, opts in clusters:
+            cid = _name_id("cluster", name)
+            opts = dict(opts)
+            opts.setdefault("created", iso(epoch(pcreated) + rng.randrange(
+                30 * DAY, 400 * DAY) // 60 * 60))
+            major = rng.choice(("7.0", "7.0", "8.0", "8.0", "8.0", "6.0"))
+            patch = {"6.0": "6.0.19", "7.0": "7.0.15", "8.0": "8.0.4"}[major]
+            older = {"6.0": "6.0.18", "7.0": "7.0.14", "8.0": "8.0.3"}[major]
+            upgraded = DEMO_NOW - rng.randrange(10, 60) * DAY
+            version_plan = [(upgraded, patch), (0, older)]
+            env = ("prod" if "prod" in name else
+                   "staging" if "staging" in name or "canary" in name else "dev")
+            f.clusters[gid].append(cluster_doc(
+                gid, cid, name,
+                cluster_type=opts.get("type", "REPLICASET"),
+                backup=opts.get("backup", True), pit=opts.get("pit", False),
+                provider=opts["provider"], regions=opts["regions"],
+                instance=opts["instance"],
+                disk_gb=max(10, INSTANCE_GB[opts["instance"]] * 2),
+                version=patch, created=opts["created"],
+                shards=opts.get("shards", 1), paused=opts.get("paused", False),
+                encryption=opts.get("enc", "NONE"),
+                tags=[("env", env), ("team", pname.split("-")[0])]))
+            if not opts.get("backup", True) or opts.get("empty"):
+                continue
+            items = _demo_snapshots(rng, ids, name, opts, opts["created"],
+                                    version_plan)
+            if opts.get("type") == "SHARDED":
+                f.sharded_snaps[(gid, name)] = ListSource(
+                    _shardify(rng, ids, name, opts["shards"], items))
+            else:
+                f.replica_snaps[(gid, name)] = ListSource(items)
+
+    for pidx, name, kind in DEMO_SERVERLESS:
+        gid = group_ids[pidx]
+        created = iso(DEMO_NOW - rng.randrange(400, 700) * DAY)
+        f.serverless[gid].append(serverless_doc(
+            gid, _name_id("serverless", name), name, created))
+        if kind == "gone":
+            f.serverless_snaps[(gid, name)] = GONE
+        elif kind == "empty":
+            f.serverless_snaps[(gid, name)] = EMPTY
+        else:
+            snaps = []
+            t = (DEMO_NOW // (6 * HOUR)) * 6 * HOUR
+            for i in range(8 + 35):     # 2 days of 6-hourly + 35 daily
+                when = t - i * 6 * HOUR if i < 8 else t - (i - 7) * DAY
+                snaps.append({
+                    "createdAt": iso(when + rng.randrange(0, 120)),
+                    "expiresAt": iso(when + (2 if i < 8 else 35) * DAY),
+                    "frequencyType": "hourly" if i < 8 else "daily",
+                    "id": ids(),
+                    "mongodVersion": "8.0.4",
+                    "serverlessInstanceName": name,
+                    "snapshotType": "scheduled",
+                    "status": "completed",
+                    "storageSizeBytes": int(1.8 * 1024 ** 3 - i * 9_000_000),
+                })
+            snaps.sort(key=lambda s: s["createdAt"], reverse=True)
+            f.serverless_snaps[(gid, name)] = ListSource(snaps)
+
+    for pidx, name, provider, region in DEMO_FLEX:
+        gid = group_ids[pidx]
+        created = iso(DEMO_NOW - rng.randrange(20, 500) * DAY)
+        f.flex[gid].append(flex_doc(gid, _name_id("flex", name), name,
+                                    created, provider, region))
+        hour = rng.randrange(0, 24)
+        day0 = (DEMO_NOW // DAY) * DAY + hour * HOUR
+        if day0 > DEMO_NOW - HOUR:
+            day0 -= DAY
+        snaps = []
+        for i in range(8):      # Flex keeps 8 daily snapshots
+            status = "FAILED" if rng.random() < 0.04 else "COMPLETED"
+            snaps.append(flex_snapshot(ids(), day0 - i * DAY, status))
+        f.flex_snaps[(gid, name)] = ListSource(snaps,
+                                               time_field="scheduledTime")
+
+    return f.finish()
+
+
+def build_fleet(name, legacy_tenant=False):
+    """Build the fleet called ``name`` ("test" or "demo")."""
+    if name == "test":
+        return build_test_fleet(legacy_tenant)
+    if name == "demo":
+        fleet = build_demo_fleet()
+        if legacy_tenant:
+            # reuse the test fleet's legacy tenant cluster under project 1
+            gid = fleet.groups[0]["id"]
+            base = DEMO_NOW - 6 * HOUR
+            fleet.tenant_snaps[(gid, "m2-legacy")] = ListSource([
+                flex_snapshot("6a5f000000000000000000d1", base, version="7.0.14"),
+                flex_snapshot("6a5f000000000000000000d2", base - DAY,
+                              version="7.0.14"),
+            ], time_field="scheduledTime")
+        return fleet
+    raise ValueError("unknown fleet %r (expected test or demo)" % name)

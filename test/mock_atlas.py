@@ -1,0 +1,1343 @@
+#!/usr/bin/env python3
+"""
+Mock MongoDB Atlas Administration API (v2) for the atlas_snapshot_fdw tests.
+
+Python 3.11 standard library only.  Serves the snapshot and inventory GET
+operations of /work/shared/atlas-api/README.md section 3 from the
+deterministic data in fleet.py, with real HTTP Digest and OAuth 2.0
+client-credentials authentication, an in-memory request log and an
+injectable fault queue.
+
+Usage:
+
+    python3 test/mock_atlas.py [--host 127.0.0.1] [--port 18443]
+        [--fleet test|demo] [--public-key mockpublic]
+        [--private-key mock-private-key-3f9a] [--client-id mdb_sa_id_mock]
+        [--client-secret mdb_sa_sk_mock-secret] [--latency-ms 0]
+        [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
+        [--rate-limit 1000] [--verbose]
+
+--port defaults to $ATLAS_MOCK_PORT, else 18443; --port 0 picks a free
+port.  Once the socket listens, exactly one line is printed to stdout:
+"mock atlas listening on http://HOST:PORT".
+
+API (all GET, under /api/atlas/v2, Digest or Bearer auth):
+
+    /groups                                                    2023-01-01
+    /groups/{g}/clusters                                       2024-08-05
+    /groups/{g}/clusters/{c}/backup/snapshots                  2023-01-01
+    /groups/{g}/clusters/{c}/backup/snapshots/{id}             2023-01-01
+    /groups/{g}/clusters/{c}/backup/snapshots/shardedClusters  2023-01-01
+    /groups/{g}/clusters/{c}/backup/snapshots/shardedCluster/{id}
+    /groups/{g}/clusters/{c}/backup/tenant/snapshots[/{id}]    404 (removed)
+                                       unless --legacy-tenant: 2023-01-01
+    /groups/{g}/serverless                                     2023-01-01
+    /groups/{g}/serverless/{c}/backup/snapshots[/{id}]         2023-01-01
+    /groups/{g}/flexClusters                                   2024-11-13
+    /groups/{g}/flexClusters/{n}/backup/snapshots[/{id}]       2024-11-13
+
+    POST /api/oauth/token    Basic client_id:client_secret,
+                             grant_type=client_credentials
+    POST /api/oauth/revoke   Basic auth, token=...
+
+Request processing order for /api/atlas/v2: authentication (401) ->
+fault queue -> routing (404 RESOURCE_NOT_FOUND, 405) -> path parameter
+regexes (400 VALIDATION_ERROR) -> Accept header (406
+INVALID_VERSION_DATE) -> query parameters (400 VALIDATION_ERROR) ->
+project (404 GROUP_NOT_FOUND) -> cluster (404 CLUSTER_NOT_FOUND / 400
+CANNOT_USE_*) -> snapshot (404 SNAPSHOT_NOT_FOUND).
+
+Control API (no auth, never logged):
+
+    POST /_mock/reset            clear request log, fault queue and stats
+    GET  /_mock/log              request log, text/plain, one line each:
+                                 "STATUS METHOD PATH?QUERY" (target as sent)
+    GET  /_mock/log?authorized=1 only lines whose status is not 401
+    POST /_mock/fault            queue a fault (JSON body, see FAULT_KINDS)
+    GET  /_mock/faults           pending faults (JSON)
+    POST /_mock/revoke-tokens    invalidate every issued OAuth token
+    GET  /_mock/stats            JSON counters
+
+Fault body: {"match": "<regex searched in PATH?QUERY>", "count": 1,
+"kind": "<kind>", ...options}.  count < 0 means "until reset".  The first
+queued fault whose regex matches an *authorized* API request (or a token
+request with valid client credentials) consumes one count and replaces the
+normal answer.  Kinds and options:
+
+    status        status (500), errorCode, detail, retry_after (Retry-After)
+    html          status (502): text/html error page
+    invalid_json  200 with a body that is not JSON
+    wrong_shape   200 {"results": {"not": "an array"}, "totalCount": 1}
+    wrong_type    200 normal page, first item's storageSizeBytes = "lots"
+    truncated     200, Content-Length N, only N/2 bytes sent, then close
+    reset         close the socket without a response (RST; "graceful":
+                  true closes with FIN instead); logged with status 000
+    stall         sleep "seconds" (30), then answer normally
+    slow_body     normal answer, body in "chunk_bytes" (256) pieces with
+                  "delay_ms" (200) between them
+    redirect      302 to "location" (http://127.0.0.1:1/redirect-target)
+    big           200 valid page, first item's description padded so the
+                  body is "bytes" long (64 MiB), streamed
+    gone          410 VERSION_GONE
+"""
+
+import argparse
+import base64
+import collections
+import hashlib
+import hmac
+import http
+import http.server
+import json
+import os
+import re
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fleet as fleetmod  # noqa: E402
+
+API = "/api/atlas/v2"
+REALM = "MMS Public API"
+
+GROUP_RE = re.compile(r"^([a-f0-9]{24})$")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
+SNAPSHOT_RE = GROUP_RE
+INT64_RE = re.compile(r"^-?[0-9]{1,19}$")
+
+V_2023 = "2023-01-01"
+V_CLUSTERS = "2024-08-05"
+V_FLEX = "2024-11-13"
+
+CLUSTER_REL = "http://mms.mongodb.com/cluster"
+
+FAULT_KINDS = {"status", "html", "invalid_json", "wrong_shape", "wrong_type",
+               "truncated", "reset", "stall", "slow_body", "redirect", "big",
+               "gone"}
+
+DEFAULT_ERROR_CODES = {
+    400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN",
+    404: "RESOURCE_NOT_FOUND", 409: "CONFLICT", 410: "VERSION_GONE",
+    429: "RATE_LIMITED", 500: "UNEXPECTED_ERROR", 502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
+}
+
+GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
+               "sunset date is in the past.")
+
+HTML_PAGE = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+             b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+             b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+INVALID_JSON = (b'{"links":[],"results":[{"id":"6a1f00000000000000000001",'
+                b'"status":completed,"storageSizeBytes":12')
+
+PAD_MARKER = "@@MOCK_PAD@@"
+
+
+def reason(status):
+    """HTTP reason phrase of ``status``."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# ---------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------
+
+class Reply:
+    """A complete HTTP answer before it is written.
+
+    ``doc`` keeps the JSON document of successful API answers so that
+    faults (wrong_type, big) can alter it.
+    """
+
+    def __init__(self, status, body=b"", ctype="application/json",
+                 headers=None, doc=None):
+        self.status = status
+        self.body = body
+        self.ctype = ctype
+        self.headers = list(headers or [])
+        self.doc = doc
+
+
+def json_bytes(doc, pretty=False):
+    if pretty:
+        return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+    return json.dumps(doc, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def error_reply(status, code, detail, headers=None):
+    """An Atlas ApiError body: {detail, error, errorCode, reason}."""
+    doc = {"detail": detail, "error": status, "errorCode": code,
+           "reason": reason(status)}
+    return Reply(status, json_bytes(doc), "application/json", headers)
+
+
+def vendor_type(version):
+    return "application/vnd.atlas.%s+json;charset=utf-8" % version
+
+
+# ---------------------------------------------------------------------------
+# Shared server state
+# ---------------------------------------------------------------------------
+
+class State:
+    """Everything mutable, guarded by one lock: request log, fault queue,
+    Digest nonces, OAuth tokens, counters and the rate-limit window."""
+
+    MAX_NONCES = 20000
+
+    def __init__(self, args, fleet):
+        self.args = args
+        self.fleet = fleet
+        self.lock = threading.Lock()
+        self.log = []
+        self.faults = []
+        self.nonces = collections.OrderedDict()  # nonce -> [uses, set(nc)]
+        self.tokens = {}                          # token -> expiry (monotonic)
+        self.stats = collections.Counter()
+        self.window = collections.deque()         # times of API answers
+
+    # -- request log -------------------------------------------------------
+
+    def record(self, status, method, target):
+        with self.lock:
+            self.log.append("%03d %s %s" % (status, method, target))
+
+    def reset(self):
+        with self.lock:
+            self.log.clear()
+            self.faults.clear()
+            self.stats.clear()
+            self.window.clear()
+
+    # -- faults --------------------------------------------------------------
+
+    def add_fault(self, fault):
+        with self.lock:
+            self.faults.append(fault)
+            return len(self.faults)
+
+    def take_fault(self, target):
+        """Consume one count of the first matching fault; return it."""
+        with self.lock:
+            for i, fault in enumerate(self.faults):
+                if fault["_re"].search(target):
+                    if fault["count"] > 0:
+                        fault["count"] -= 1
+                        if fault["count"] == 0:
+                            del self.faults[i]
+                    self.stats["faults_applied"] += 1
+                    return fault
+        return None
+
+    # -- Digest nonces -------------------------------------------------------
+
+    def new_nonce(self):
+        nonce = base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+        with self.lock:
+            self.nonces[nonce] = [0, set()]
+            while len(self.nonces) > self.MAX_NONCES:
+                self.nonces.popitem(last=False)
+            self.stats["challenges"] += 1
+        return nonce
+
+    def use_nonce(self, nonce, nc):
+        """Count one authorized use: "ok", "stale" or "replay"."""
+        with self.lock:
+            entry = self.nonces.get(nonce)
+            if entry is None or entry[0] >= self.args.nonce_uses:
+                return "stale"
+            if nc in entry[1]:
+                return "replay"
+            entry[0] += 1
+            entry[1].add(nc)
+            return "ok"
+
+    # -- OAuth tokens --------------------------------------------------------
+
+    def issue_token(self):
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            now = time.monotonic()
+            for t, exp in list(self.tokens.items()):     # drop expired ones
+                if exp <= now:
+                    del self.tokens[t]
+            self.tokens[token] = now + self.args.token_ttl
+            self.stats["tokens_issued"] += 1
+        return token
+
+    def token_valid(self, token):
+        with self.lock:
+            exp = self.tokens.get(token)
+        return exp is not None and time.monotonic() < exp
+
+    def revoke(self, token=None):
+        with self.lock:
+            if token is None:
+                n = len(self.tokens)
+                self.tokens.clear()
+                return n
+            return 1 if self.tokens.pop(token, None) else 0
+
+    # -- rate-limit headers --------------------------------------------------
+
+    def rate_headers(self):
+        """RateLimit-Limit / RateLimit-Remaining over a 60 s window."""
+        limit = self.args.rate_limit
+        with self.lock:
+            now = time.monotonic()
+            self.window.append(now)
+            while self.window and self.window[0] < now - 60:
+                self.window.popleft()
+            remaining = max(0, limit - len(self.window))
+        return [("RateLimit-Limit", str(limit)),
+                ("RateLimit-Remaining", str(remaining))]
+
+
+# ---------------------------------------------------------------------------
+# Routing table
+# ---------------------------------------------------------------------------
+
+# (path segments after /api/atlas/v2, Accept version, handler method name).
+# "{g}", "{c}", "{id}" are parameters; literal routes come before "{id}".
+ROUTES = [
+    (("groups",), V_2023, "op_list_groups"),
+    (("groups", "{g}", "clusters"), V_CLUSTERS, "op_list_clusters"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots"),
+     V_2023, "op_list_replica"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots",
+      "shardedClusters"), V_2023, "op_list_sharded"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots",
+      "shardedCluster", "{id}"), V_2023, "op_get_sharded"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}"),
+     V_2023, "op_get_replica"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "tenant", "snapshots"),
+     V_2023, "op_list_tenant"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "tenant", "snapshots",
+      "{id}"), V_2023, "op_get_tenant"),
+    (("groups", "{g}", "serverless"), V_2023, "op_list_serverless"),
+    (("groups", "{g}", "serverless", "{c}", "backup", "snapshots"),
+     V_2023, "op_list_serverless_snaps"),
+    (("groups", "{g}", "serverless", "{c}", "backup", "snapshots", "{id}"),
+     V_2023, "op_get_serverless_snap"),
+    (("groups", "{g}", "flexClusters"), V_FLEX, "op_list_flex"),
+    (("groups", "{g}", "flexClusters", "{c}", "backup", "snapshots"),
+     V_FLEX, "op_list_flex_snaps"),
+    (("groups", "{g}", "flexClusters", "{c}", "backup", "snapshots", "{id}"),
+     V_FLEX, "op_get_flex_snap"),
+]
+
+PARAM_RULES = {
+    "{g}": ("groupId", GROUP_RE),
+    "{c}": ("clusterName", NAME_RE),
+    "{id}": ("snapshotId", SNAPSHOT_RE),
+}
+
+
+def match_route(segments):
+    """Return (pattern, version, handler name, params) or None."""
+    for pattern, version, handler in ROUTES:
+        if len(pattern) != len(segments):
+            continue
+        params = {}
+        for pat, seg in zip(pattern, segments):
+            if pat.startswith("{"):
+                params[pat] = seg
+            elif pat != seg:
+                break
+        else:
+            return pattern, version, handler, params
+    return None
+
+
+class BadRequest(Exception):
+    """Raised by query-parameter parsing; becomes 400 VALIDATION_ERROR."""
+
+
+# ---------------------------------------------------------------------------
+# Request handler
+# ---------------------------------------------------------------------------
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """One instance per connection; one call of dispatch() per request."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "mock-atlas/1.0"
+    sys_version = ""
+    state = None            # set by make_server()
+
+    # -- plumbing --------------------------------------------------------
+
+    def handle(self):
+        """Serve the connection; a vanishing client is not an error."""
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, socket.timeout):
+            self.close_connection = True
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, fmt, *args):
+        """Access logging to stderr only with --verbose."""
+        if self.state.args.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def do_HEAD(self):
+        self.dispatch("HEAD")
+
+    def read_body(self):
+        """Read the request body (Content-Length or chunked), max 1 MiB."""
+        limit = 1 << 20
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > limit:
+                    raise ValueError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > limit:
+            raise ValueError("body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def send_reply(self, reply, log_target=None, method=None):
+        """Write ``reply`` with a correct Content-Length."""
+        if log_target is not None:
+            self.state.record(reply.status, method, log_target)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.ctype)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if reply.body and self.command != "HEAD":
+            self.wfile.write(reply.body)
+        self.wfile.flush()
+
+    def base_url(self):
+        """scheme://host[:port] the client used, for links."""
+        host = self.headers.get("Host")
+        if not host:
+            h, p = self.server.server_address[:2]
+            host = "%s:%d" % (h, p)
+        return "http://" + host
+
+    # -- dispatch --------------------------------------------------------
+
+    def dispatch(self, method):
+        """Serve one request; a bug in the mock becomes a 500, not a hang."""
+        try:
+            self.dispatch_inner(method)
+        except (ConnectionError, TimeoutError, socket.timeout):
+            raise
+        except Exception:                               # pragma: no cover
+            traceback.print_exc()
+            self.close_connection = True
+            try:
+                self.send_reply(error_reply(500, "UNEXPECTED_ERROR",
+                                            "Internal error in the mock."))
+            except OSError:
+                pass
+
+    def dispatch_inner(self, method):
+        """Read the body, then route to control, OAuth or API handling."""
+        target = self.path
+        path, _, query = target.partition("?")
+        try:
+            body = self.read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            self.send_reply(error_reply(413, "PAYLOAD_TOO_LARGE",
+                                        "Request body rejected."))
+            return
+        if path.startswith("/_mock/") or path == "/_mock":
+            self.control(method, path, query, body)
+        elif path.startswith("/api/"):
+            self.api(method, path, query, target, body)
+        else:
+            self.send_reply(Reply(404, b"not found\n", "text/plain"))
+
+    # -- API entry point -------------------------------------------------
+
+    def api(self, method, path, query, target, body):
+        """Authenticate, apply faults, answer one /api request."""
+        st = self.state
+        with st.lock:
+            st.stats["requests"] += 1
+        if st.args.latency_ms > 0:
+            time.sleep(st.args.latency_ms / 1000.0)
+
+        if path == "/api/oauth/token":
+            return self.oauth_token(method, target, body)
+        if path == "/api/oauth/revoke":
+            return self.oauth_revoke(method, target, body)
+
+        denial = self.authenticate(method, target, path)
+        if denial is not None:
+            return self.send_reply(denial, target, method)
+
+        fault = st.take_fault(target)
+        normal = lambda: self.route(method, path, query)  # noqa: E731
+        if fault is not None:
+            return self.send_fault(fault, normal, method, target)
+        self.send_reply(normal(), target, method)
+
+    # -- authentication ----------------------------------------------------
+
+    def unauthorized_body(self):
+        return json_bytes({"detail": "You are not authorized for this resource.",
+                           "error": 401, "errorCode": "UNAUTHORIZED",
+                           "reason": "Unauthorized"})
+
+    def digest_challenge(self, stale=False):
+        """401 with a fresh Digest nonce."""
+        nonce = self.state.new_nonce()
+        header = ('Digest realm="%s", domain="", nonce="%s", algorithm=MD5, '
+                  'qop="auth", stale=%s' % (REALM, nonce,
+                                            "true" if stale else "false"))
+        return Reply(401, self.unauthorized_body(), "application/json",
+                     [("WWW-Authenticate", header)])
+
+    def authenticate(self, method, target, path):
+        """None when authorized, else the 401 Reply to send."""
+        st = self.state
+        header = self.headers.get("Authorization", "")
+        scheme, _, rest = header.strip().partition(" ")
+        scheme = scheme.lower()
+        if scheme == "bearer":
+            if st.token_valid(rest.strip()):
+                with st.lock:
+                    st.stats["bearer_ok"] += 1
+                return None
+            with st.lock:
+                st.stats["unauthorized"] += 1
+            return Reply(401, self.unauthorized_body(), "application/json",
+                         [("WWW-Authenticate", "Bearer")])
+        result = "bad"
+        if scheme == "digest":
+            result = self.check_digest(method, target, path, rest)
+            if result == "ok":
+                with st.lock:
+                    st.stats["digest_ok"] += 1
+                return None
+        with st.lock:
+            st.stats["unauthorized"] += 1
+        return self.digest_challenge(stale=(result == "stale"))
+
+    _PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
+
+    def check_digest(self, method, target, path, text):
+        """Validate an RFC 7616 MD5/qop=auth response: ok, stale or bad."""
+        st = self.state
+        params = {}
+        for m in self._PARAM.finditer(text):
+            value = m.group(2)
+            if value is not None:
+                value = re.sub(r"\\(.)", r"\1", value)
+            else:
+                value = m.group(3)
+            params[m.group(1).lower()] = value
+        for key in ("username", "realm", "nonce", "uri", "response", "qop",
+                    "nc", "cnonce"):
+            if not params.get(key):
+                return "bad"
+        if params.get("algorithm", "MD5").upper() != "MD5":
+            return "bad"
+        if params["qop"] != "auth" or params["realm"] != REALM:
+            return "bad"
+        if params["username"] != st.args.public_key:
+            return "bad"
+        if params["uri"] not in (target, path):
+            return "bad"
+        if not re.fullmatch(r"[0-9a-fA-F]{1,8}", params["nc"]):
+            return "bad"
+
+        def md5(s):
+            return hashlib.md5(s.encode("utf-8")).hexdigest()
+
+        ha1 = md5("%s:%s:%s" % (params["username"], REALM, st.args.private_key))
+        ha2 = md5("%s:%s" % (method, params["uri"]))
+        expected = md5("%s:%s:%s:%s:%s:%s" % (ha1, params["nonce"], params["nc"],
+                                             params["cnonce"], params["qop"],
+                                             ha2))
+        if not hmac.compare_digest(expected, params["response"].lower()):
+            return "bad"
+        outcome = st.use_nonce(params["nonce"], int(params["nc"], 16))
+        return "bad" if outcome == "replay" else outcome
+
+    def basic_credentials(self):
+        """(user, password) from a Basic Authorization header, or None."""
+        header = self.headers.get("Authorization", "")
+        scheme, _, rest = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        return (user, password) if sep else None
+
+    def client_ok(self):
+        """Basic client_id:client_secret, raw or URL-escaped (Go oauth2)."""
+        creds = self.basic_credentials()
+        if creds is None:
+            return False
+        want = (self.state.args.client_id, self.state.args.client_secret)
+        unescaped = tuple(urllib.parse.unquote_plus(x) for x in creds)
+        return any(hmac.compare_digest(a.encode(), b.encode()) and
+                   hmac.compare_digest(c.encode(), d.encode())
+                   for (a, c), (b, d) in ((creds, want), (unescaped, want)))
+
+    # -- OAuth endpoints -------------------------------------------------------
+
+    def oauth_error(self, status, error, description, headers=None):
+        body = json_bytes({"error": error, "error_description": description})
+        return Reply(status, body, "application/json",
+                     [("Cache-Control", "no-store")] + list(headers or []))
+
+    def oauth_token(self, method, target, body):
+        """POST /api/oauth/token: client-credentials grant."""
+        st = self.state
+        if method != "POST":
+            return self.send_reply(self.oauth_error(
+                405, "invalid_request", "Use POST.", [("Allow", "POST")]),
+                target, method)
+        if not self.client_ok():
+            return self.send_reply(self.oauth_error(
+                401, "invalid_client", "Invalid client credentials.",
+                [("WWW-Authenticate", 'Basic realm="%s"' % REALM)]),
+                target, method)
+
+        def answer():
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            grant = form.get("grant_type", [""])[0]
+            if grant != "client_credentials":
+                return self.oauth_error(
+                    400, "unsupported_grant_type",
+                    "Only grant_type=client_credentials is supported.")
+            token = st.issue_token()
+            doc = {"access_token": token, "token_type": "Bearer",
+                   "expires_in": st.args.token_ttl}
+            return Reply(200, json_bytes(doc), "application/json",
+                         [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+                         doc=None)
+
+        fault = st.take_fault(target)
+        if fault is not None:
+            return self.send_fault(fault, answer, method, target)
+        self.send_reply(answer(), target, method)
+
+    def oauth_revoke(self, method, target, body):
+        """POST /api/oauth/revoke: RFC 7009 revocation (always 200)."""
+        if method != "POST":
+            return self.send_reply(self.oauth_error(
+                405, "invalid_request", "Use POST.", [("Allow", "POST")]),
+                target, method)
+        if not self.client_ok():
+            return self.send_reply(self.oauth_error(
+                401, "invalid_client", "Invalid client credentials.",
+                [("WWW-Authenticate", 'Basic realm="%s"' % REALM)]),
+                target, method)
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        token = form.get("token", [""])[0]
+        if token:
+            self.state.revoke(token)
+        self.send_reply(Reply(200, b"", "application/json"), target, method)
+
+    # -- faults ----------------------------------------------------------------
+
+    def send_fault(self, fault, normal, method, target):
+        """Answer with ``fault`` instead of (or around) ``normal()``."""
+        kind = fault["kind"]
+        st = self.state
+        if kind == "status":
+            status = int(fault.get("status", 500))
+            code = fault.get("errorCode") or DEFAULT_ERROR_CODES.get(
+                status, "UNEXPECTED_ERROR")
+            retry = fault.get("retry_after")
+            detail = fault.get("detail")
+            if detail is None:
+                if status == 429:
+                    detail = ("Rate limit exceeded for %s. Please retry after "
+                              "%s seconds." % (target.split("?")[0].lstrip("/"),
+                                               retry if retry is not None else 60))
+                else:
+                    detail = "Mock fault: %s." % reason(status)
+            headers = []
+            if retry is not None:
+                headers.append(("Retry-After", str(retry)))
+            if status == 429:
+                headers += [("RateLimit-Limit", str(st.args.rate_limit)),
+                            ("RateLimit-Remaining", "0")]
+            reply = error_reply(status, code, detail, headers)
+            if status == 401:
+                reply.headers.append(self.digest_challenge().headers[0])
+            return self.send_reply(reply, target, method)
+        if kind == "html":
+            return self.send_reply(Reply(int(fault.get("status", 502)),
+                                         HTML_PAGE, "text/html"),
+                                   target, method)
+        if kind == "gone":
+            return self.send_reply(error_reply(410, "VERSION_GONE", GONE_DETAIL),
+                                   target, method)
+        if kind == "invalid_json":
+            return self.send_reply(Reply(200, INVALID_JSON, vendor_type(V_2023)),
+                                   target, method)
+        if kind == "wrong_shape":
+            doc = {"results": {"not": "an array"}, "totalCount": 1}
+            return self.send_reply(Reply(200, json_bytes(doc),
+                                         vendor_type(V_2023)), target, method)
+        if kind == "redirect":
+            location = fault.get("location", "http://127.0.0.1:1/redirect-target")
+            return self.send_reply(Reply(302, b"", "text/plain",
+                                         [("Location", location)]),
+                                   target, method)
+        if kind == "reset":
+            st.record(0, method, target)
+            self.close_connection = True
+            if not fault.get("graceful"):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+            self.connection.close()
+            return None
+        if kind == "stall":
+            time.sleep(float(fault.get("seconds", 30)))
+            return self.send_reply(normal(), target, method)
+
+        reply = normal()
+        if kind == "truncated":
+            st.record(reply.status, method, target)
+            self.close_connection = True
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.ctype)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body[:len(reply.body) // 2])
+            self.wfile.flush()
+            return None
+        if kind == "slow_body":
+            st.record(reply.status, method, target)
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.ctype)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            step = max(1, int(fault.get("chunk_bytes", 256)))
+            delay = float(fault.get("delay_ms", 200)) / 1000.0
+            for i in range(0, len(reply.body), step):
+                if i:
+                    time.sleep(delay)
+                self.wfile.write(reply.body[i:i + step])
+                self.wfile.flush()
+            return None
+        if kind in ("wrong_type", "big"):
+            doc, ctype, headers = self.page_doc_for_fault(reply)
+            item = doc["results"][0] if "results" in doc else doc
+            if kind == "wrong_type":
+                item["storageSizeBytes"] = "lots"
+                return self.send_reply(Reply(200, json_bytes(doc), ctype, headers),
+                                       target, method)
+            item["description"] = PAD_MARKER
+            head, tail = json_bytes(doc).split(PAD_MARKER.encode(), 1)
+            total = int(fault.get("bytes", 64 << 20))
+            pad = max(0, total - len(head) - len(tail))
+            st.record(200, method, target)
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(head) + pad + len(tail)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(head)
+            chunk = b"x" * (1 << 20)
+            left = pad
+            while left > 0:
+                n = min(left, len(chunk))
+                self.wfile.write(chunk[:n])
+                left -= n
+            self.wfile.write(tail)
+            self.wfile.flush()
+            return None
+        raise AssertionError("unhandled fault kind %r" % kind)
+
+    def page_doc_for_fault(self, reply):
+        """A JSON document with at least one item, derived from ``reply``."""
+        doc = reply.doc
+        if reply.status == 200 and isinstance(doc, dict):
+            if doc.get("results"):
+                return doc, reply.ctype, reply.headers
+            if "results" not in doc and doc:
+                return doc, reply.ctype, reply.headers
+        # error or empty page: synthesize a one-item replica-set page
+        item = fleetmod.SyntheticSource(fleetmod.G1, "n1", 1).item(0)
+        doc = {"links": [], "results": [item], "totalCount": 1}
+        return doc, vendor_type(V_2023), self.state.rate_headers()
+
+    # -- API routing -----------------------------------------------------------
+
+    def route(self, method, path, query):
+        """Produce the normal Reply for an authorized API request."""
+        rest = path[len(API):] if path.startswith(API + "/") else None
+        found = None
+        if rest is not None:
+            segments = [urllib.parse.unquote(s) for s in rest[1:].split("/")]
+            if all(segments):
+                found = match_route(segments)
+        if found is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        pattern, version, handler, params = found
+        if method != "GET":
+            return error_reply(405, "METHOD_NOT_ALLOWED",
+                               "Method %s is not allowed for %s." % (method, path),
+                               [("Allow", "GET")])
+        if handler in ("op_list_tenant", "op_get_tenant") and \
+                not self.state.args.legacy_tenant:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        for key, value in params.items():
+            name, regex = PARAM_RULES[key]
+            if not regex.match(value):
+                return error_reply(
+                    400, "VALIDATION_ERROR",
+                    "The path parameter %s with value %s does not match %s."
+                    % (name, value, regex.pattern))
+        wanted = "application/vnd.atlas.%s+json" % version
+        offered = [part.split(";")[0].strip().lower()
+                   for part in self.headers.get("Accept", "").split(",")]
+        if wanted not in offered:
+            return error_reply(
+                406, "INVALID_VERSION_DATE",
+                "Invalid Accept header: this resource requires %s." % wanted)
+        q = urllib.parse.parse_qs(query, keep_blank_values=True)
+        g = params.get("{g}")
+        try:
+            if g is not None and not self.state.fleet.has_group(g):
+                self.parse_common(q)    # a bad parameter still wins over 404
+                return error_reply(404, "GROUP_NOT_FOUND",
+                                   "No group with ID %s exists." % g)
+            return getattr(self, handler)(version, path, q, g,
+                                          params.get("{c}"), params.get("{id}"))
+        except BadRequest as exc:
+            return error_reply(400, "VALIDATION_ERROR", str(exc))
+
+    # -- parameter helpers -------------------------------------------------------
+
+    @staticmethod
+    def qget(q, name):
+        values = q.get(name)
+        return values[0] if values else None
+
+    def parse_common(self, q):
+        """(pageNum, itemsPerPage, includeCount, envelope, pretty)."""
+        def boolean(name, default):
+            value = self.qget(q, name)
+            if value is None:
+                return default
+            if value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise BadRequest("Invalid value %r for boolean parameter %s."
+                             % (value, name))
+
+        def integer(name, default, lo, hi):
+            value = self.qget(q, name)
+            if value is None:
+                return default
+            if not re.fullmatch(r"-?[0-9]{1,12}", value.strip()) or \
+                    not lo <= int(value) <= hi:
+                raise BadRequest("Invalid %s value %r: must be an integer "
+                                 "between %d and %d." % (name, value, lo, hi))
+            return int(value)
+
+        return (integer("pageNum", 1, 1, 2 ** 31 - 1),
+                integer("itemsPerPage", 100, 1, 500),
+                boolean("includeCount", True),
+                boolean("envelope", False),
+                boolean("pretty", False))
+
+    def parse_int64(self, q, name):
+        value = self.qget(q, name)
+        if value is None:
+            return None
+        if not INT64_RE.fullmatch(value) or \
+                not -2 ** 63 <= int(value) < 2 ** 63:
+            raise BadRequest("Invalid value %r for int64 parameter %s."
+                             % (value, name))
+        return int(value)
+
+    # -- response builders -----------------------------------------------------
+
+    def with_links(self, item, self_path, cluster_path=None):
+        """Item plus its links array (keys sorted like the spec)."""
+        base = self.base_url()
+        links = [{"href": base + self_path, "rel": "self"}]
+        if cluster_path:
+            links.append({"href": base + cluster_path, "rel": CLUSTER_REL})
+        item = dict(item)
+        item["links"] = links
+        return dict(sorted(item.items()))
+
+    def ok(self, doc, version, pretty=False):
+        return Reply(200, json_bytes(doc, pretty), vendor_type(version),
+                     self.state.rate_headers(), doc=doc)
+
+    def list_page(self, version, path, q, source, decorate, paged=True):
+        """A paginated envelope over ``source`` (len/page interface)."""
+        page_num, ipp, include_count, envelope, pretty = self.parse_common(q)
+        total = len(source)
+        if not paged:                      # old tenant list: everything
+            page_num, ipp = 1, max(total, 1)
+        start = (page_num - 1) * ipp
+        items = [decorate(item) for item in source.page(start, start + ipp)]
+        base = self.base_url() + path
+        if paged:
+            links = [{"href": "%s?pageNum=%d&itemsPerPage=%d"
+                              % (base, page_num, ipp), "rel": "self"}]
+        else:
+            links = [{"href": base, "rel": "self"}]
+        if paged and page_num * ipp < total:
+            links.append({"href": "%s?pageNum=%d&itemsPerPage=%d"
+                                  % (base, page_num + 1, ipp),
+                          "rel": "next"})
+        doc = {"links": links, "results": items}
+        if include_count:
+            doc["totalCount"] = total
+        if envelope:
+            doc["status"] = 200
+        return self.ok(doc, version, pretty)
+
+    def single(self, version, q, item):
+        """A single-object answer (honours envelope/pretty)."""
+        _, _, _, envelope, pretty = self.parse_common(q)
+        doc = {"content": item, "status": 200} if envelope else item
+        return self.ok(doc, version, pretty)
+
+    # -- cluster look-ups ----------------------------------------------------------
+
+    def dedicated_check(self, g, c):
+        """Error Reply when ``c`` is not usable with the cluster API."""
+        f = self.state.fleet
+        if f.is_flex(g, c):
+            return error_reply(
+                400, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API",
+                "Cannot use the cluster API for flex cluster %s; use the "
+                "flex cluster API instead." % c)
+        if f.dedicated_type(g, c) is None:
+            return error_reply(404, "CLUSTER_NOT_FOUND",
+                               "No cluster named %s exists in group %s." % (c, g))
+        return None
+
+    def flex_check(self, g, c):
+        f = self.state.fleet
+        if f.is_flex(g, c):
+            return None
+        if f.dedicated_type(g, c) is not None:
+            return error_reply(
+                400, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API",
+                "Cannot use the flex cluster API for cluster %s because it is "
+                "not a flex cluster." % c)
+        return error_reply(404, "CLUSTER_NOT_FOUND",
+                           "No cluster named %s exists in group %s." % (c, g))
+
+    @staticmethod
+    def snapshot_missing(snapshot_id, c):
+        return error_reply(404, "SNAPSHOT_NOT_FOUND",
+                           "No snapshot with ID %s exists for cluster %s."
+                           % (snapshot_id, c))
+
+    # -- operations ----------------------------------------------------------------
+
+    def op_list_groups(self, version, path, q, g, c, sid):
+        """listGroups: all projects of the fleet."""
+        groups = fleetmod.ListSource(self.state.fleet.groups, time_field="created")
+        return self.list_page(version, path, q, groups, lambda item: self.with_links(
+            item, "%s/groups/%s" % (API, item["id"])))
+
+    def op_list_clusters(self, version, path, q, g, c, sid):
+        """listGroupClusters (2024-08-05): dedicated clusters of a project."""
+        src = fleetmod.ListSource(self.state.fleet.clusters[g], time_field="createDate")
+        return self.list_page(version, path, q, src, lambda item: self.with_links(
+            item, "%s/groups/%s/clusters/%s" % (API, g, item["name"])))
+
+    def op_list_serverless(self, version, path, q, g, c, sid):
+        """listGroupServerlessInstances."""
+        src = fleetmod.ListSource(self.state.fleet.serverless[g],
+                                  time_field="createDate")
+        return self.list_page(version, path, q, src, lambda item: self.with_links(
+            item, "%s/groups/%s/serverless/%s" % (API, g, item["name"])))
+
+    def op_list_flex(self, version, path, q, g, c, sid):
+        """listGroupFlexClusters (2024-11-13)."""
+        src = fleetmod.ListSource(self.state.fleet.flex[g], time_field="createDate")
+        return self.list_page(version, path, q, src, lambda item: self.with_links(
+            item, "%s/groups/%s/flexClusters/%s" % (API, g, item["name"])))
+
+    def replica_decorator(self, g, c):
+        cluster_path = "%s/groups/%s/clusters/%s" % (API, g, c)
+        return lambda item: self.with_links(
+            item, "%s/backup/snapshots/%s" % (cluster_path, item["id"]),
+            cluster_path)
+
+    def op_list_replica(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupSnapshots, incl. point-in-time filters."""
+        pit = self.parse_int64(q, "pointInTimeUtcSeconds")
+        oplog_ts = self.parse_int64(q, "oplogTs")
+        oplog_inc = self.parse_int64(q, "oplogInc")
+        if (oplog_ts is None) != (oplog_inc is None):
+            raise BadRequest("oplogTs and oplogInc must be used together.")
+        if pit is not None and oplog_ts is not None:
+            raise BadRequest("pointInTimeUtcSeconds is mutually exclusive with "
+                             "oplogTs and oplogInc.")
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        source = self.state.fleet.replica_source(g, c)
+        when = pit if pit is not None else oplog_ts
+        if when is not None:
+            found = source.newest_at_or_before(when)
+            source = fleetmod.ListSource([found] if found else [])
+        return self.list_page(version, path, q, source,
+                              self.replica_decorator(g, c))
+
+    def op_get_replica(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupSnapshot."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.replica_source(g, c).get(sid)
+        if item is None:
+            return self.snapshot_missing(sid, c)
+        return self.single(version, q, self.replica_decorator(g, c)(item))
+
+    def sharded_decorator(self, g, c):
+        cluster_path = "%s/groups/%s/clusters/%s" % (API, g, c)
+        return lambda item: self.with_links(
+            item, "%s/backup/snapshots/shardedCluster/%s" % (cluster_path,
+                                                             item["id"]),
+            cluster_path)
+
+    def op_list_sharded(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupSnapshotShardedClusters (paging honoured)."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q,
+                              self.state.fleet.sharded_source(g, c),
+                              self.sharded_decorator(g, c))
+
+    def op_get_sharded(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupSnapshotShardedCluster."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.sharded_source(g, c).get(sid)
+        if item is None:
+            return self.snapshot_missing(sid, c)
+        return self.single(version, q, self.sharded_decorator(g, c)(item))
+
+    def serverless_lookup(self, g, c):
+        """(source, None) or (None, error Reply) for a serverless instance."""
+        source = self.state.fleet.serverless_source(g, c)
+        if source is None:
+            return None, error_reply(
+                404, "CLUSTER_NOT_FOUND",
+                "No serverless instance named %s exists in group %s." % (c, g))
+        if source is fleetmod.GONE:
+            return None, error_reply(410, "VERSION_GONE", GONE_DETAIL)
+        return source, None
+
+    def serverless_decorator(self, g, c):
+        return lambda item: self.with_links(
+            item, "%s/groups/%s/serverless/%s/backup/snapshots/%s"
+            % (API, g, c, item["id"]))
+
+    def op_list_serverless_snaps(self, version, path, q, g, c, sid):
+        """listGroupServerlessBackupSnapshots (410 for serverless-gone)."""
+        self.parse_common(q)
+        source, err = self.serverless_lookup(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q, source,
+                              self.serverless_decorator(g, c))
+
+    def op_get_serverless_snap(self, version, path, q, g, c, sid):
+        """getGroupServerlessBackupSnapshot."""
+        self.parse_common(q)
+        source, err = self.serverless_lookup(g, c)
+        if err:
+            return err
+        item = source.get(sid)
+        if item is None:
+            return self.snapshot_missing(sid, c)
+        return self.single(version, q, self.serverless_decorator(g, c)(item))
+
+    def flex_decorator(self, g, c):
+        return lambda item: self.with_links(
+            item, "%s/groups/%s/flexClusters/%s/backup/snapshots/%s"
+            % (API, g, c, item["id"]))
+
+    def op_list_flex_snaps(self, version, path, q, g, c, sid):
+        """listGroupFlexClusterBackupSnapshots."""
+        self.parse_common(q)
+        err = self.flex_check(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q,
+                              self.state.fleet.flex_source(g, c),
+                              self.flex_decorator(g, c))
+
+    def op_get_flex_snap(self, version, path, q, g, c, sid):
+        """getGroupFlexClusterBackupSnapshot."""
+        self.parse_common(q)
+        err = self.flex_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.flex_source(g, c).get(sid)
+        if item is None:
+            return self.snapshot_missing(sid, c)
+        return self.single(version, q, self.flex_decorator(g, c)(item))
+
+    def tenant_decorator(self, g, c):
+        return lambda item: self.with_links(
+            item, "%s/groups/%s/clusters/%s/backup/tenant/snapshots/%s"
+            % (API, g, c, item["id"]))
+
+    def op_list_tenant(self, version, path, q, g, c, sid):
+        """Removed tenant list (--legacy-tenant only): unpaginated."""
+        self.parse_common(q)
+        source = self.state.fleet.tenant_source(g, c)
+        if source is None:
+            return error_reply(404, "CLUSTER_NOT_FOUND",
+                               "No cluster named %s exists in group %s." % (c, g))
+        return self.list_page(version, path, q, source,
+                              self.tenant_decorator(g, c), paged=False)
+
+    def op_get_tenant(self, version, path, q, g, c, sid):
+        """Removed tenant get (--legacy-tenant only)."""
+        self.parse_common(q)
+        source = self.state.fleet.tenant_source(g, c)
+        if source is None:
+            return error_reply(404, "CLUSTER_NOT_FOUND",
+                               "No cluster named %s exists in group %s." % (c, g))
+        item = source.get(sid)
+        if item is None:
+            return self.snapshot_missing(sid, c)
+        return self.single(version, q, self.tenant_decorator(g, c)(item))
+
+    # -- control endpoints ---------------------------------------------------------
+
+    def control(self, method, path, query, body):
+        """/_mock/* endpoints (no auth, not logged)."""
+        st = self.state
+        q = urllib.parse.parse_qs(query)
+
+        def text(status, payload):
+            return Reply(status, payload.encode("utf-8"),
+                         "text/plain; charset=utf-8")
+
+        def js(status, doc):
+            return Reply(status, json_bytes(doc) + b"\n", "application/json")
+
+        routes = {
+            ("POST", "/_mock/reset"), ("GET", "/_mock/log"),
+            ("POST", "/_mock/fault"), ("GET", "/_mock/faults"),
+            ("POST", "/_mock/revoke-tokens"), ("GET", "/_mock/stats"),
+        }
+        if (method, path) not in routes:
+            known = {p for _, p in routes}
+            status = 405 if path in known else 404
+            return self.send_reply(js(status, {"error": "no such control "
+                                               "endpoint: %s %s" % (method, path)}))
+
+        if path == "/_mock/reset":
+            st.reset()
+            return self.send_reply(js(200, {"ok": True}))
+        if path == "/_mock/log":
+            authorized = q.get("authorized", ["0"])[0] in ("1", "true", "yes")
+            with st.lock:
+                lines = [line for line in st.log
+                         if not (authorized and line.startswith("401 "))]
+            return self.send_reply(text(200, "".join(l + "\n" for l in lines)))
+        if path == "/_mock/fault":
+            try:
+                fault = self.parse_fault(body)
+            except ValueError as exc:
+                return self.send_reply(js(400, {"error": str(exc)}))
+            return self.send_reply(js(200, {"queued": st.add_fault(fault)}))
+        if path == "/_mock/faults":
+            with st.lock:
+                doc = [{k: v for k, v in f.items() if not k.startswith("_")}
+                       for f in st.faults]
+            return self.send_reply(js(200, doc))
+        if path == "/_mock/revoke-tokens":
+            return self.send_reply(js(200, {"revoked": st.revoke()}))
+        if path == "/_mock/stats":
+            with st.lock:
+                doc = {"requests": 0, "challenges": 0, "tokens_issued": 0,
+                       "faults_applied": 0, "digest_ok": 0, "bearer_ok": 0,
+                       "unauthorized": 0}
+                doc.update(st.stats)
+                doc["tokens_active"] = sum(1 for e in st.tokens.values()
+                                           if e > time.monotonic())
+                doc["faults_pending"] = len(st.faults)
+                doc["log_lines"] = len(st.log)
+            return self.send_reply(js(200, doc))
+        raise AssertionError(path)
+
+    @staticmethod
+    def parse_fault(body):
+        """Validate a fault definition (raises ValueError)."""
+        try:
+            fault = json.loads(body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError("fault body is not JSON: %s" % exc)
+        if not isinstance(fault, dict):
+            raise ValueError("fault must be a JSON object")
+        kind = fault.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError("kind must be one of %s" % ", ".join(sorted(FAULT_KINDS)))
+        fault.setdefault("match", "")
+        fault.setdefault("count", 1)
+        if not isinstance(fault["count"], int) or fault["count"] == 0:
+            raise ValueError("count must be a non-zero integer (negative = "
+                             "unlimited)")
+        try:
+            fault["_re"] = re.compile(fault["match"])
+        except (re.error, TypeError) as exc:
+            raise ValueError("bad match regex: %s" % exc)
+        for key in ("status", "retry_after", "bytes", "chunk_bytes"):
+            if key in fault and not isinstance(fault[key], int):
+                raise ValueError("%s must be an integer" % key)
+        for key in ("seconds", "delay_ms"):
+            if key in fault and not isinstance(fault[key], (int, float)):
+                raise ValueError("%s must be a number" % key)
+        return fault
+
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+
+class Server(http.server.ThreadingHTTPServer):
+    """Threaded HTTP/1.1 server that ignores vanished clients."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
+
+
+def make_server(args):
+    """Build the fleet, state and listening server from parsed ``args``."""
+    fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant)
+    state = State(args, fleet)
+    handler = type("BoundHandler", (Handler,), {"state": state})
+    server_cls = Server
+    if ":" in args.host:
+        server_cls = type("Server6", (Server,), {"address_family": socket.AF_INET6})
+    server = server_cls((args.host, args.port), handler)
+    server.state = state
+    return server
+
+
+def parse_args(argv=None):
+    env_port = os.environ.get("ATLAS_MOCK_PORT")
+    p = argparse.ArgumentParser(description="Mock MongoDB Atlas Admin API v2")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int,
+                   default=int(env_port) if env_port else 18443,
+                   help="0 = any free port (default $ATLAS_MOCK_PORT or 18443)")
+    p.add_argument("--fleet", choices=("test", "demo"), default="test")
+    p.add_argument("--public-key", default="mockpublic")
+    p.add_argument("--private-key", default="mock-private-key-3f9a")
+    p.add_argument("--client-id", default="mdb_sa_id_mock")
+    p.add_argument("--client-secret", default="mdb_sa_sk_mock-secret")
+    p.add_argument("--latency-ms", type=float, default=0,
+                   help="delay added to every /api request")
+    p.add_argument("--token-ttl", type=int, default=3600,
+                   help="OAuth token lifetime in seconds")
+    p.add_argument("--nonce-uses", type=int, default=1000,
+                   help="authorized requests per Digest nonce")
+    p.add_argument("--legacy-tenant", action="store_true",
+                   help="serve the removed tenant snapshot endpoints")
+    p.add_argument("--rate-limit", type=int, default=1000,
+                   help="RateLimit-Limit value (per 60 s window, never enforced)")
+    p.add_argument("--verbose", action="store_true",
+                   help="access log on stderr")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        server = make_server(args)
+    except OSError as exc:
+        sys.stderr.write("mock atlas: cannot listen on %s:%d: %s\n"
+                         % (args.host, args.port, exc))
+        return 1
+    host, port = server.server_address[:2]
+    shown = "[%s]" % host if ":" in host else host
+    sys.stdout.write("mock atlas listening on http://%s:%d\n" % (shown, port))
+    sys.stdout.flush()
+    try:
+        import signal
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        server.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""
+Tiny client for the mock Atlas server's control endpoints (/_mock/...).
+
+The server's base URL comes from $ATLAS_MOCK_URL (default
+http://127.0.0.1:18443).
+
+    python3 test/mockctl.py reset                    clear log, faults, stats
+    python3 test/mockctl.py log [--authorized] [--grep REGEX]
+    python3 test/mockctl.py fault '{"match": "n1234", "kind": "status", "status": 503}'
+    python3 test/mockctl.py faults                   list pending faults
+    python3 test/mockctl.py revoke-tokens
+    python3 test/mockctl.py stats
+    python3 test/mockctl.py wait [--timeout 10]      exit 1 if not up in time
+
+reset, fault and revoke-tokens print nothing on success.  Any failure
+prints a message to stderr and exits with status 1.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def base_url():
+    return os.environ.get("ATLAS_MOCK_URL", "http://127.0.0.1:18443").rstrip("/")
+
+
+def call(method, path, body=None, timeout=10):
+    """Send one control request; return the body as text (raises on error)."""
+    data = body.encode("utf-8") if body is not None else None
+    req = urllib.request.Request(base_url() + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.read().decode("utf-8")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("reset")
+    log = sub.add_parser("log")
+    log.add_argument("--authorized", action="store_true",
+                     help="only lines whose status is not 401")
+    log.add_argument("--grep", metavar="REGEX", help="only matching lines")
+    fault = sub.add_parser("fault")
+    fault.add_argument("json", help="fault definition as a JSON object")
+    sub.add_parser("faults")
+    sub.add_parser("revoke-tokens")
+    sub.add_parser("stats")
+    wait = sub.add_parser("wait")
+    wait.add_argument("--timeout", type=float, default=10.0)
+    args = p.parse_args(argv)
+
+    try:
+        if args.cmd == "reset":
+            call("POST", "/_mock/reset", "")
+        elif args.cmd == "log":
+            text = call("GET", "/_mock/log" + ("?authorized=1"
+                                               if args.authorized else ""))
+            pattern = re.compile(args.grep) if args.grep else None
+            for line in text.splitlines():
+                if pattern is None or pattern.search(line):
+                    print(line)
+        elif args.cmd == "fault":
+            try:
+                json.loads(args.json)
+            except json.JSONDecodeError as exc:
+                print("mockctl: fault is not valid JSON: %s" % exc,
+                      file=sys.stderr)
+                return 1
+            call("POST", "/_mock/fault", args.json)
+        elif args.cmd == "faults":
+            print(call("GET", "/_mock/faults").strip())
+        elif args.cmd == "revoke-tokens":
+            call("POST", "/_mock/revoke-tokens", "")
+        elif args.cmd == "stats":
+            print(call("GET", "/_mock/stats").strip())
+        elif args.cmd == "wait":
+            deadline = time.monotonic() + args.timeout
+            while True:
+                try:
+                    call("GET", "/_mock/stats", timeout=1)
+                    return 0
+                except (urllib.error.URLError, OSError):
+                    if time.monotonic() >= deadline:
+                        print("mockctl: no mock at %s after %.0f s"
+                              % (base_url(), args.timeout), file=sys.stderr)
+                        return 1
+                    time.sleep(0.1)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()
+        print("mockctl: %s %s: %s" % (exc.code, exc.reason, detail),
+              file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print("mockctl: cannot reach %s: %s" % (base_url(), exc),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
