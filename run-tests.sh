@@ -12,6 +12,7 @@ cd "$(dirname "$0")"
 
 install_build_deps
 build_and_install
+clear_pg_env
 
 start_mock test
 echo "== mock self-test"

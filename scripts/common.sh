@@ -4,8 +4,6 @@
 PG_MAJOR=15
 PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 BUILD_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Werror"
-export ATLAS_MOCK_PORT=${ATLAS_MOCK_PORT:-18443}
-export ATLAS_MOCK_URL=${ATLAS_MOCK_URL:-http://127.0.0.1:$ATLAS_MOCK_PORT}
 # the mock's default credentials: test values, not secrets
 export ATLAS_MOCK_PUBLIC_KEY=${ATLAS_MOCK_PUBLIC_KEY:-mockpublic}
 export ATLAS_MOCK_PRIVATE_KEY=${ATLAS_MOCK_PRIVATE_KEY:-mock-private-key-3f9a}
@@ -39,18 +37,32 @@ build_and_install() {
 	as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
-# start the mock Atlas server (fleet: test or demo) and stop it on exit
+# start the mock Atlas server (fleet: test or demo) on a free loopback port,
+# export ATLAS_MOCK_URL, and stop the server when the calling shell exits
 start_mock() {
-	local fleet=$1
-	local log=${TMPDIR:-/tmp}/atlas-mock-$$.log
-	python3 test/mock_atlas.py --fleet "$fleet" --port "$ATLAS_MOCK_PORT" \
+	local fleet=$1 url="" i
+	MOCK_LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-mock.XXXXXX")
+	python3 test/mock_atlas.py --fleet "$fleet" --host 127.0.0.1 --port 0 \
 		--public-key "$ATLAS_MOCK_PUBLIC_KEY" \
-		--private-key "$ATLAS_MOCK_PRIVATE_KEY" >"$log" 2>&1 &
+		--private-key "$ATLAS_MOCK_PRIVATE_KEY" >"$MOCK_LOG" 2>&1 &
 	MOCK_PID=$!
-	trap 'kill $MOCK_PID 2>/dev/null || true' EXIT
-	if ! python3 test/mockctl.py wait; then
-		cat "$log" >&2
+	trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG"' EXIT
+	for i in $(seq 1 100); do
+		url=$(sed -n 's/^mock atlas listening on //p' "$MOCK_LOG")
+		[ -n "$url" ] && break
+		kill -0 "$MOCK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$url" ]; then
+		cat "$MOCK_LOG" >&2
 		echo "the mock Atlas server did not start" >&2
 		exit 1
 	fi
+	export ATLAS_MOCK_URL=$url
+}
+
+# forget connection settings of the caller's environment: pg_virtualenv
+# sets its own
+clear_pg_env() {
+	unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE
 }
