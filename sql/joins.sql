@@ -1,0 +1,123 @@
+--
+-- joins: parameterized scans (one request chain per outer row), joins
+-- with the inventory tables, LIMIT, and EXPLAIN ANALYZE counters
+--
+SET TIME ZONE 'UTC';
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+CREATE SERVER join_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER join_srv
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE SCHEMA atlas;
+IMPORT FOREIGN SCHEMA atlas FROM SERVER join_srv INTO atlas;
+
+-- a local inventory: 20 production clusters, 5 others
+CREATE TABLE my_clusters (group_id text, name text, owner text, env text);
+INSERT INTO my_clusters
+SELECT CASE WHEN i % 2 = 0 THEN '32b6e34b3d91647abb20e7b8' ELSE '5e2211c17a3e5a48f5497de3' END,
+       'n' || i, 'team-' || (i % 4), 'prod'
+  FROM generate_series(1, 20) i;
+INSERT INTO my_clusters VALUES
+	('32b6e34b3d91647abb20e7b8', 'n100', 'team-x', 'dev'),
+	('32b6e34b3d91647abb20e7b8', 'n101', 'team-x', 'dev'),
+	('32b6e34b3d91647abb20e7b8', 'n102', 'team-x', 'dev'),
+	('32b6e34b3d91647abb20e7b8', 'n103', 'team-x', 'dev'),
+	('32b6e34b3d91647abb20e7b8', 'n104', 'team-x', 'dev');
+ANALYZE my_clusters;
+
+-- the join of the README: a nested loop whose inner scan gets the keys of
+-- each outer row
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT c.owner, s.cluster_name, max(s.created_at) AS last_snapshot, count(*)
+  FROM my_clusters c JOIN atlas.cluster_snapshots s
+    ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.env = 'prod' AND s.status = 'completed'
+ GROUP BY 1, 2;
+\! python3 test/mockctl.py reset
+SELECT c.owner, s.cluster_name, max(s.created_at) AS last_snapshot, count(*)
+  FROM my_clusters c JOIN atlas.cluster_snapshots s
+    ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.env = 'prod' AND s.status = 'completed'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+\! python3 test/mockctl.py log --authorized | wc -l
+\! python3 test/mockctl.py log --authorized | sort | head -3
+
+-- with the inventory foreign tables: projects -> clusters -> snapshots
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT p.name, c.name, count(s.id)
+  FROM atlas.projects p
+  JOIN atlas.clusters c ON c.group_id = p.id
+  LEFT JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.backup_enabled AND c.cluster_type = 'REPLICASET'
+ GROUP BY 1, 2;
+\! python3 test/mockctl.py reset
+SELECT p.name, c.name, count(s.id)
+  FROM atlas.projects p
+  JOIN atlas.clusters c ON c.group_id = p.id
+  LEFT JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.backup_enabled AND c.cluster_type = 'REPLICASET'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+\! python3 test/mockctl.py log --authorized
+
+-- USING, and a CTE on the outer side
+\! python3 test/mockctl.py reset
+WITH wanted(group_id, cluster_name) AS (
+	VALUES ('32b6e34b3d91647abb20e7b8', 'prod-1'), ('32b6e34b3d91647abb20e7b8', 'n3')
+)
+SELECT w.cluster_name, s.id FROM wanted w JOIN atlas.cluster_snapshots s USING (group_id, cluster_name)
+ ORDER BY 2;
+\! python3 test/mockctl.py log --authorized
+
+-- a join on only one key still needs the other one
+SELECT count(*) FROM my_clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id;
+-- ... which a constant can give
+SELECT c.name, count(s.id)
+  FROM my_clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id
+ WHERE s.cluster_name = 'n2' AND c.env = 'prod' AND c.name IN ('n2', 'n4')
+ GROUP BY 1 ORDER BY 1;
+
+-- LIMIT: the page size shrinks to the limit and no further page is asked
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM atlas.cluster_snapshots
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234' LIMIT 10;
+\! python3 test/mockctl.py reset
+SELECT id FROM atlas.cluster_snapshots
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234' LIMIT 10 OFFSET 5;
+\! python3 test/mockctl.py log --authorized
+-- but not when rows are filtered locally, or sorted first
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM atlas.cluster_snapshots
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234' AND status = 'failed' LIMIT 10;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM atlas.cluster_snapshots
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234' ORDER BY created_at LIMIT 10;
+\! python3 test/mockctl.py reset
+SELECT group_id, cluster_name, count(*) FROM (
+	SELECT * FROM atlas.cluster_snapshots
+	 WHERE group_id = ANY ('{32b6e34b3d91647abb20e7b8,5e2211c17a3e5a48f5497de3}')
+	   AND cluster_name = ANY ('{n3,n700}') LIMIT 10) s
+ GROUP BY 1, 2 ORDER BY 1, 2;
+\! python3 test/mockctl.py log --authorized
+
+-- EXPLAIN ANALYZE counts requests and pages (shown with COSTS only)
+CREATE FUNCTION atlas_counters(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) ' || query LOOP
+		IF line ~ 'Atlas|Foreign Scan' THEN
+			RETURN NEXT regexp_replace(line, '\(cost=.*\)', '');
+		END IF;
+	END LOOP;
+END $$;
+SELECT atlas_counters($$SELECT * FROM atlas.cluster_snapshots
+	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1000', 'n3')$$);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM atlas.cluster_snapshots
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1000', 'n3');
+
+DROP SCHEMA atlas CASCADE;
+DROP TABLE my_clusters;
+DROP FUNCTION atlas_counters;
+DROP SERVER join_srv CASCADE;
