@@ -5,7 +5,9 @@ OBJS = \
 	atlas_snapshot_fdw.o \
 	connection.o \
 	deparse.o \
+	oauth.o \
 	option.o \
+	report.o \
 	resource.o \
 	response.o
 PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"

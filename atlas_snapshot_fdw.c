@@ -821,6 +821,23 @@ check_repeated_page(AtlasFdwScanState *fsstate)
 		MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
 }
 
+/*
+ * note_scan_error
+ *		Record the message of the ERROR being raised in the connection's
+ *		statistics.  Runs in PG_CATCH: it copies the error data into the
+ *		scan's key context and must not throw.
+ */
+static void
+note_scan_error(AtlasFdwScanState *fsstate)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
+	ErrorData  *edata = CopyErrorData();
+
+	atlas_note_error(fsstate->conn, edata->message ? edata->message : "");
+	FreeErrorData(edata);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* errcontext callback naming the request being made or parsed */
 static void
 request_error_callback(void *arg)
@@ -876,32 +893,43 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	atlas_http_get(fsstate->conn, &fsstate->opts, path, res->api_version, &resp);
-	fsstate->requests++;
-	fsstate->fetched++;
-
-	if (by_id && resp.status == 404)
+	PG_TRY();
 	{
-		/* no snapshot with that id: zero rows, not an error */
-		fsstate->chain_done = true;
-	}
-	else
-	{
-		if (resp.status != 200)
-			atlas_report_http_error(&resp, res);
+		atlas_request(fsstate->conn, &fsstate->opts, path, res->api_version,
+					  &resp);
+		fsstate->requests += 1 + resp.retries;
+		fsstate->fetched++;
 
-		fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
-		fsstate->pages++;
-		nrows = atlas_page_nrows(fsstate->page);
-		if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
+		if (by_id && resp.status == 404)
+		{
+			/* no snapshot with that id: zero rows, not an error */
 			fsstate->chain_done = true;
+		}
+		else
+		{
+			if (resp.status != 200)
+				atlas_report_http_error(&resp, res);
 
-		/* past their sunset, deprecated lists answer with nothing at all */
-		if (res->replacement && !by_id && nrows == 0 && fsstate->page_num == 1)
-			atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
-		if (nrows > 0 && !by_id)
-			check_repeated_page(fsstate);
+			fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
+			fsstate->pages++;
+			fsstate->conn->stats.pages++;
+			nrows = atlas_page_nrows(fsstate->page);
+			if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
+				fsstate->chain_done = true;
+
+			/* past their sunset, deprecated lists answer with nothing */
+			if (res->replacement && !by_id && nrows == 0 && fsstate->page_num == 1)
+				atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
+			if (nrows > 0 && !by_id)
+				check_repeated_page(fsstate);
+		}
 	}
+	PG_CATCH();
+	{
+		note_scan_error(fsstate);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	error_context_stack = errcallback.previous;
 	MemoryContextSwitchTo(oldcxt);

@@ -16,6 +16,9 @@
 #ifndef ATLAS_SNAPSHOT_FDW_H
 #define ATLAS_SNAPSHOT_FDW_H
 
+#include <curl/curl.h>
+
+#include "datatype/timestamp.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
@@ -36,6 +39,11 @@
 #define OPTION_TIMEOUT_MS			"timeout_ms"
 #define OPTION_MAX_PAGE_BYTES		"max_page_bytes"
 #define OPTION_FIELD				"field"
+#define OPTION_CLIENT_ID			"client_id"
+#define OPTION_CLIENT_SECRET		"client_secret"
+#define OPTION_MAX_RETRIES			"max_retries"
+#define OPTION_MAX_RETRY_WAIT_MS	"max_retry_wait_ms"
+#define OPTION_CA_FILE				"ca_file"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -43,6 +51,9 @@
 #define ATLAS_DEFAULT_TIMEOUT_MS	60000
 #define ATLAS_DEFAULT_MAX_PAGE_BYTES (32 * 1024 * 1024)
 #define ATLAS_MIN_MAX_PAGE_BYTES	1024
+#define ATLAS_DEFAULT_MAX_RETRIES	3
+#define ATLAS_MAX_MAX_RETRIES		10
+#define ATLAS_DEFAULT_MAX_RETRY_WAIT_MS 30000
 
 /*
  * Values that a WHERE clause (or the request itself) supplies to a request.
@@ -113,8 +124,13 @@ typedef struct AtlasFdwOptions
 	int			timeout_ms;		/* server */
 	int			max_page_bytes; /* server */
 	int			items_per_page; /* server, overridden by table */
+	int			max_retries;	/* server */
+	int			max_retry_wait_ms;	/* server */
+	char	   *ca_file;		/* server: extra CA bundle, or NULL */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
+	char	   *client_id;		/* user mapping; never printed */
+	char	   *client_secret;	/* user mapping; secret, never printed */
 	char	   *resource;		/* table; NULL means the table's name */
 } AtlasFdwOptions;
 
@@ -141,8 +157,54 @@ typedef struct AtlasRequestKeys
 	char	   *text[ATLAS_NUM_KEYS];
 } AtlasRequestKeys;
 
-/* Per-backend connection state for one user mapping (see connection.c) */
-typedef struct AtlasConnEntry AtlasConnEntry;
+/* How a user mapping authenticates */
+typedef enum AtlasAuthKind
+{
+	ATLAS_AUTH_DIGEST,			/* API key: HTTP Digest */
+	ATLAS_AUTH_OAUTH			/* service account: OAuth 2.0 bearer token */
+} AtlasAuthKind;
+
+/* What the FDW has done for one user mapping in this backend */
+typedef struct AtlasStats
+{
+	int64		requests;		/* HTTP exchanges, retries and tokens included */
+	int64		pages;			/* pages parsed */
+	int64		bytes;			/* response bytes received */
+	int64		retries;		/* requests repeated after a transient failure */
+	int64		tokens;			/* OAuth tokens obtained */
+	int64		errors;			/* requests that ended in an ERROR */
+	char		last_error[256];	/* message of the last error, or "" */
+	TimestampTz last_error_at;	/* when it happened, 0 if never */
+} AtlasStats;
+
+/*
+ * Per-backend connection state for one user mapping, kept in a hash table
+ * in CacheMemoryContext (see connection.c).  Everything behind a pointer is
+ * malloc'd and released by the connection cache.
+ */
+typedef struct AtlasConnEntry
+{
+	Oid			key;			/* user mapping OID: hash key, must be first */
+	Oid			serverid;		/* the mapping's server */
+	CURL	   *curl;			/* easy handle, NULL if not connected */
+	bool		busy;			/* attached to the multi handle */
+	bool		invalidated;	/* server or user mapping changed */
+	uint32		server_hashvalue;	/* hash of the server OID */
+	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
+	AtlasAuthKind auth;			/* how requests authenticate */
+	char	   *base_url;		/* the server's base_url */
+	char	   *token;			/* OAuth bearer token (secret), or NULL */
+	TimestampTz token_refresh_at;	/* when to fetch a new token */
+	char	   *body;			/* response buffer, reused */
+	size_t		body_len;		/* bytes of the current response */
+	size_t		body_cap;		/* allocated size of body */
+	size_t		max_body;		/* max_page_bytes of the current request */
+	bool		body_too_large; /* write callback stopped: over max_body */
+	bool		body_oom;		/* write callback stopped: out of memory */
+	long		retry_after_ms; /* Retry-After of the last response, or -1 */
+	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
+	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
+} AtlasConnEntry;
 
 /* Outcome of one HTTP exchange: the body stays owned by the connection */
 typedef struct AtlasResponse
@@ -150,6 +212,7 @@ typedef struct AtlasResponse
 	long		status;			/* HTTP status code */
 	const char *body;			/* NUL-terminated, valid until next request */
 	size_t		body_len;
+	int			retries;		/* attempts repeated before this answer */
 } AtlasResponse;
 
 /* in option.c */
@@ -191,12 +254,30 @@ extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
 /* in connection.c */
 extern AtlasConnEntry *atlas_get_connection(UserMapping *user,
 											const AtlasFdwOptions *opts);
-extern void atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-						   const char *path, const char *api_version,
-						   AtlasResponse *resp);
+extern bool atlas_transfer(AtlasConnEntry *entry, CURLcode *result);
+extern bool atlas_is_transient(CURLcode rc, long status,
+							   const AtlasConnEntry *entry);
+extern void atlas_wait_before_retry(int attempt, long retry_after_ms,
+									int max_wait_ms);
+extern void atlas_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+						  const char *path, const char *api_version,
+						  AtlasResponse *resp);
+extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
+extern List *atlas_connection_stats(void);
+
+/* in oauth.c */
+extern void atlas_oauth_token(AtlasConnEntry *entry,
+							  const AtlasFdwOptions *opts, bool force);
+extern void atlas_oauth_forget(AtlasConnEntry *entry);
+
+/* in report.c */
+extern void atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
+									const AtlasFdwOptions *opts, int retries);
 extern void atlas_report_http_error(const AtlasResponse *resp,
 									const AtlasResource *res);
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
+extern void atlas_parse_error_body(const char *body, char **code,
+								   char **detail);
 
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;

@@ -16,6 +16,10 @@
  * detaches the transfer before the cancel ERROR is raised.  libcurl and its
  * callbacks only ever use malloc; nothing in a callback can ereport.
  *
+ * atlas_request() adds what a GET needs around one transfer: the OAuth
+ * token (oauth.c), and retries with backoff for rate limits, server errors
+ * and dropped connections, honouring Retry-After.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -25,16 +29,16 @@
  */
 #include "postgres.h"
 
-#include <curl/curl.h>
-#include <json.h>
-
 #include "atlas_snapshot_fdw.h"
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 /* How often the transfer loop wakes up to look for a query cancel */
@@ -43,28 +47,8 @@
 /* The first allocation of a response buffer */
 #define INITIAL_BODY_SIZE	(64 * 1024)
 
-/*
- * Connection cache entry, keyed by user mapping OID.  The struct lives in
- * CacheMemoryContext; curl, body and base_url are malloc'd and freed by
- * disconnect_entry().
- */
-struct AtlasConnEntry
-{
-	Oid			key;			/* user mapping OID: hash key, must be first */
-	CURL	   *curl;			/* easy handle, NULL if not connected */
-	bool		busy;			/* attached to the multi handle */
-	bool		invalidated;	/* server or user mapping changed */
-	uint32		server_hashvalue;	/* hash of the server OID */
-	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
-	char	   *base_url;		/* malloc'd copy of the server's base_url */
-	char	   *body;			/* malloc'd response buffer, reused */
-	size_t		body_len;		/* bytes of the current response */
-	size_t		body_cap;		/* allocated size of body */
-	size_t		max_body;		/* max_page_bytes of the current request */
-	bool		body_too_large; /* write callback stopped: over max_body */
-	bool		body_oom;		/* write callback stopped: out of memory */
-	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
-};
+/* First backoff step; doubled on every further retry */
+#define RETRY_BASE_MS		500
 
 static HTAB *ConnectionHash = NULL;
 static CURLM *atlas_multi = NULL;
@@ -74,9 +58,8 @@ static void connect_entry(AtlasConnEntry *entry, UserMapping *user,
 static void disconnect_entry(AtlasConnEntry *entry);
 static void inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata);
-static bool run_transfer(AtlasConnEntry *entry, CURLcode *result);
-static void report_curl_error(AtlasConnEntry *entry, CURLcode rc,
-							  const AtlasFdwOptions *opts);
+static size_t read_header(char *buffer, size_t size, size_t nitems,
+						  void *userdata);
 
 /*
  * atlas_get_connection
@@ -108,6 +91,7 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 	{
 		/* everything but the key starts zeroed */
 		memset((char *) entry + sizeof(Oid), 0, sizeof(*entry) - sizeof(Oid));
+		entry->serverid = user->serverid;
 	}
 
 	/* An ERROR during a transfer can leave the handle attached. */
@@ -144,12 +128,17 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	bool		ok = true;
 	bool		http = strncmp(opts->base_url, "http://", 7) == 0;
 
-	if (opts->public_key == NULL || opts->private_key == NULL)
+	if (opts->client_id != NULL && opts->client_secret != NULL)
+		entry->auth = ATLAS_AUTH_OAUTH;
+	else if (opts->public_key != NULL && opts->private_key != NULL)
+		entry->auth = ATLAS_AUTH_DIGEST;
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("user mapping for server \"%s\" has no Atlas credentials",
 						GetForeignServer(user->serverid)->servername),
-				 errhint("Set the user mapping options %s and %s.",
+				 errhint("Set the user mapping options %s and %s (service account) or %s and %s (API key).",
+						 OPTION_CLIENT_ID, OPTION_CLIENT_SECRET,
 						 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY)));
 
 	if (atlas_multi == NULL)
@@ -183,7 +172,12 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	/* Plain http only reaches here for loopback hosts (see option.c). */
 	ok &= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
 						   http ? "http,https" : "https") == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+	if (opts->ca_file)
+		ok &= curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_USERAGENT, ATLAS_USER_AGENT) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, entry->errbuf) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
@@ -191,10 +185,15 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_WRITEDATA, entry) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_DIGEST) == CURLE_OK;
-	/* libcurl copies both strings */
-	ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, opts->public_key) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, opts->private_key) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_HEADERDATA, entry) == CURLE_OK;
+	if (entry->auth == ATLAS_AUTH_DIGEST)
+	{
+		/* libcurl copies both strings */
+		ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_DIGEST) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, opts->public_key) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, opts->private_key) == CURLE_OK;
+	}
 
 	if (!ok)
 	{
@@ -220,7 +219,8 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 
 /*
  * disconnect_entry
- *		Release the malloc'd resources of an entry; it stays in the hash.
+ *		Release the malloc'd resources of an entry; it stays in the hash
+ *		(with its statistics).
  */
 static void
 disconnect_entry(AtlasConnEntry *entry)
@@ -233,6 +233,7 @@ disconnect_entry(AtlasConnEntry *entry)
 	if (entry->curl)
 		curl_easy_cleanup(entry->curl);
 	entry->curl = NULL;
+	atlas_oauth_forget(entry);
 	free(entry->base_url);
 	entry->base_url = NULL;
 	free(entry->body);
@@ -307,22 +308,64 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
- * run_transfer
- *		Drive the entry's transfer on the multi handle until it ends.
+ * read_header
+ *		libcurl header callback: remember Retry-After (delay in seconds).
+ *
+ * Never throws.  The HTTP-date form of Retry-After is ignored (backoff
+ * applies instead).
+ */
+static size_t
+read_header(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	AtlasConnEntry *entry = (AtlasConnEntry *) userdata;
+	size_t		n = size * nitems;
+	static const char name[] = "retry-after:";
+
+	if (n > sizeof(name) - 1 &&
+		pg_strncasecmp(buffer, name, sizeof(name) - 1) == 0)
+	{
+		long		secs = 0;
+		size_t		i = sizeof(name) - 1;
+		bool		digits = false;
+
+		while (i < n && (buffer[i] == ' ' || buffer[i] == '\t'))
+			i++;
+		while (i < n && buffer[i] >= '0' && buffer[i] <= '9' && secs < 86400)
+		{
+			secs = secs * 10 + (buffer[i++] - '0');
+			digits = true;
+		}
+		if (digits)
+			entry->retry_after_ms = secs * 1000;
+	}
+	return n;
+}
+
+/*
+ * atlas_transfer
+ *		Drive the entry's prepared transfer on the multi handle until it
+ *		ends.
  *
  * Returns false if a query cancel or backend termination is pending: the
- * transfer has then been detached and the caller must clean up and call
- * CHECK_FOR_INTERRUPTS().  Otherwise *result is the transfer's outcome.
- * Nothing here raises an ERROR while the handle is attached.
+ * transfer has then been detached and the caller must release what it
+ * allocated for the transfer and call CHECK_FOR_INTERRUPTS().  Otherwise
+ * *result is the transfer's outcome.  Nothing here raises an ERROR while
+ * the handle is attached.
  */
-static bool
-run_transfer(AtlasConnEntry *entry, CURLcode *result)
+bool
+atlas_transfer(AtlasConnEntry *entry, CURLcode *result)
 {
 	CURLMcode	mc;
 	int			running = 1;
 	bool		completed = true;
 
 	*result = CURLE_OK;
+	entry->body_len = 0;
+	entry->body_too_large = false;
+	entry->body_oom = false;
+	entry->retry_after_ms = -1;
+	entry->errbuf[0] = '\0';
+
 	mc = curl_multi_add_handle(atlas_multi, entry->curl);
 	if (mc != CURLM_OK)
 	{
@@ -364,23 +407,22 @@ run_transfer(AtlasConnEntry *entry, CURLcode *result)
 
 	curl_multi_remove_handle(atlas_multi, entry->curl);
 	entry->busy = false;
+	entry->stats.requests++;
+	entry->stats.bytes += entry->body_len;
 	return completed;
 }
 
 /*
- * atlas_http_get
- *		GET base_url || path with the given API version; fill *resp.
+ * get_once
+ *		One GET of base_url || path; returns libcurl's result and fills
+ *		*resp on success.
  *
- * Returns for every HTTP status; the caller decides what a status means.
- * Network failures, timeouts and oversized bodies raise an ERROR; the
- * caller provides the error context that names the request.  The body in *resp belongs to the connection and is
- * overwritten by the next request.  The header list is malloc'd and freed
- * before any ERROR can be raised.
+ * The header list is malloc'd and freed before any ERROR can be raised
+ * (the cancel ERROR included).
  */
-void
-atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-			   const char *path, const char *api_version,
-			   AtlasResponse *resp)
+static CURLcode
+get_once(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+		 const char *path, const char *api_version, AtlasResponse *resp)
 {
 	char		accept[128];
 	char	   *url;
@@ -392,13 +434,6 @@ atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	snprintf(accept, sizeof(accept),
 			 "Accept: application/vnd.atlas.%s+json", api_version);
 	url = psprintf("%s%s", entry->base_url, path);
-
-	entry->body_len = 0;
-	entry->max_body = opts->max_page_bytes;
-	entry->body_too_large = false;
-	entry->body_oom = false;
-	entry->errbuf[0] = '\0';
-
 	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
 
 	headers = curl_slist_append(NULL, accept);
@@ -408,15 +443,18 @@ atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 				 errmsg("out of memory")));
 
 	/* from here to curl_slist_free_all nothing may raise an ERROR */
+	entry->max_body = opts->max_page_bytes;
+	ok &= curl_easy_setopt(entry->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
 	ok &= curl_easy_setopt(entry->curl, CURLOPT_URL, url) == CURLE_OK;
 	ok &= curl_easy_setopt(entry->curl, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
 	ok &= curl_easy_setopt(entry->curl, CURLOPT_CONNECTTIMEOUT_MS,
 						   (long) opts->connect_timeout_ms) == CURLE_OK;
 	ok &= curl_easy_setopt(entry->curl, CURLOPT_TIMEOUT_MS,
 						   (long) opts->timeout_ms) == CURLE_OK;
-	completed = ok ? run_transfer(entry, &rc) : true;
+	completed = ok ? atlas_transfer(entry, &rc) : true;
 	curl_easy_setopt(entry->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
+	pfree(url);
 
 	if (!completed)
 	{
@@ -430,185 +468,163 @@ atlas_http_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not set up Atlas request")));
-	if (rc != CURLE_OK)
-		report_curl_error(entry, rc, opts);
 
-	curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->status = 0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->body = entry->body ? entry->body : "";
 	resp->body_len = entry->body_len;
-	pfree(url);
+	return rc;
 }
 
 /*
- * report_curl_error
- *		Raise the ERROR for a transfer that did not complete.
- *
- * libcurl's error buffer names the host and the failing step, never
- * credentials, so it goes into the detail as it is.
+ * atlas_is_transient
+ *		Whether a failed exchange is worth repeating: rate limits, server
+ *		errors and connections that broke before an answer came through.
+ *		Timeouts are not repeated: the user already waited timeout_ms.
  */
-static void
-report_curl_error(AtlasConnEntry *entry, CURLcode rc,
-				  const AtlasFdwOptions *opts)
+bool
+atlas_is_transient(CURLcode rc, long status, const AtlasConnEntry *entry)
 {
-	const char *detail = entry->errbuf[0] ? entry->errbuf : curl_easy_strerror(rc);
-
-	if (entry->body_too_large)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Atlas response exceeds max_page_bytes (%d bytes)",
-						opts->max_page_bytes),
-				 errhint("Raise the server option %s or lower the option %s.",
-						 OPTION_MAX_PAGE_BYTES, OPTION_ITEMS_PER_PAGE)));
-	if (entry->body_oom)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not grow the buffer for an Atlas response of %zu bytes.",
-						   entry->body_len)));
-
-	switch (rc)
-	{
-		case CURLE_OPERATION_TIMEDOUT:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("Atlas request timed out"),
-					 errdetail_internal("%s", detail),
-					 errhint("The server options %s (now %d) and %s (now %d) set the limits.",
-							 OPTION_CONNECT_TIMEOUT_MS, opts->connect_timeout_ms,
-							 OPTION_TIMEOUT_MS, opts->timeout_ms)));
-			break;
-		case CURLE_COULDNT_RESOLVE_HOST:
-		case CURLE_COULDNT_RESOLVE_PROXY:
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not connect to Atlas API at \"%s\"",
-							entry->base_url),
-					 errdetail_internal("%s", detail)));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("Atlas request failed"),
-					 errdetail_internal("%s", detail)));
-	}
+	if (rc != CURLE_OK)
+		return !entry->body_too_large && !entry->body_oom &&
+			(rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING ||
+			 rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+			 rc == CURLE_PARTIAL_FILE);
+	return status == 429 || status == 500 || status == 502 ||
+		status == 503 || status == 504;
 }
 
 /*
- * parse_error_body
- *		Pull errorCode and detail out of an Atlas error document.
+ * atlas_wait_before_retry
+ *		Sleep before retry number "attempt" (1-based), interruptibly.
  *
- * Results are palloc'd (NULL where absent); the json-c tree is freed before
- * returning, so an ERROR later cannot leak it.
- */
-static void
-parse_error_body(const AtlasResponse *resp, char **code, char **detail)
-{
-	json_object *root;
-	json_object *val;
-
-	*code = *detail = NULL;
-	root = json_tokener_parse(resp->body);
-	if (root == NULL)
-		return;
-	if (json_object_is_type(root, json_type_object))
-	{
-		if (json_object_object_get_ex(root, "errorCode", &val) &&
-			json_object_is_type(val, json_type_string))
-			*code = pstrdup(json_object_get_string(val));
-		if (json_object_object_get_ex(root, "detail", &val) &&
-			json_object_is_type(val, json_type_string))
-			*detail = pstrdup(json_object_get_string(val));
-	}
-	json_object_put(root);
-}
-
-/*
- * atlas_report_retired
- *		Raise the ERROR for an endpoint that Atlas has retired.
+ * Retry-After wins when the server sent it; otherwise exponential backoff
+ * with jitter (half to all of RETRY_BASE_MS * 2^(attempt-1)).  Either is
+ * capped by max_retry_wait_ms.
  */
 void
-atlas_report_retired(const AtlasResource *res, const char *detail)
+atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
-			 errmsg("Atlas has retired the endpoint of resource \"%s\"",
-					res->name),
-			 errdetail_internal("%s", detail),
-			 errhint("Use resource \"%s\" instead.", res->replacement)));
+	long		delay;
+	TimestampTz deadline;
+
+	if (retry_after_ms >= 0)
+		delay = retry_after_ms;
+	else
+	{
+		long		step = (long) RETRY_BASE_MS << Min(attempt - 1, 16);
+
+		delay = step / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (step / 2));
+	}
+	delay = Min(delay, (long) max_wait_ms);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+
+	for (;;)
+	{
+		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																deadline);
+
+		CHECK_FOR_INTERRUPTS();
+		if (remaining <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
 }
 
 /*
- * atlas_report_http_error
- *		Raise the ERROR for an HTTP status other than 200.
+ * atlas_request
+ *		GET base_url || path with the given API version; fill *resp.
  *
- * Atlas's errorCode and detail go into the error detail; the caller's
- * error context names the request.  Neither can hold a secret: credentials
- * travel only in the Authorization header.
+ * Authenticates (Digest, or a cached OAuth token fetched and refreshed as
+ * needed, once more after a 401), and repeats transient failures up to
+ * max_retries times.  Returns for every final HTTP status: the caller
+ * decides what it means.  A transfer that never completes raises an
+ * ERROR; the caller provides the error context that names the request.
+ * The body in *resp belongs to the connection and is overwritten by the
+ * next request.
  */
 void
-atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
+atlas_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+			  const char *path, const char *api_version, AtlasResponse *resp)
 {
-	char	   *code;
-	char	   *detail;
-	long		status = resp->status;
-	int			sqlstate;
+	bool		refreshed = false;
+	CURLcode	rc;
 
-	parse_error_body(resp, &code, &detail);
-
-	/* Retired endpoints: 410 VERSION_GONE, or 404 on a removed path */
-	if (res->replacement &&
-		(status == 410 ||
-		 (status == 404 && code && strcmp(code, "RESOURCE_NOT_FOUND") == 0)))
-		atlas_report_retired(res,
-							 psprintf("HTTP status %ld, error code %s: %s",
-									  status, code ? code : "none",
-									  detail ? detail : ""));
-
-	/* Flex and dedicated clusters are listed by different endpoints */
-	if (code && (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0 ||
-				 strcmp(code, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API") == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
-						res->name),
-				 errdetail_internal("HTTP status %ld, error code %s: %s",
-									status, code, detail ? detail : ""),
-				 strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
-				 ? errhint("Dedicated clusters are read with resource \"cluster_snapshots\" or \"sharded_cluster_snapshots\".")
-				 : errhint("Flex clusters are read with resource \"flex_snapshots\".")));
-
-	switch (status)
+	resp->retries = 0;
+	for (;;)
 	{
-		case 401:
-		case 403:
-			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		if (entry->auth == ATLAS_AUTH_OAUTH)
+			atlas_oauth_token(entry, opts, false);
+
+		rc = get_once(entry, opts, path, api_version, resp);
+
+		/* an expired or revoked token: fetch a new one, once */
+		if (rc == CURLE_OK && resp->status == 401 &&
+			entry->auth == ATLAS_AUTH_OAUTH && !refreshed)
+		{
+			atlas_oauth_token(entry, opts, true);
+			refreshed = true;
+			continue;
+		}
+
+		if (!atlas_is_transient(rc, resp->status, entry) ||
+			resp->retries >= opts->max_retries)
 			break;
-		case 404:
-			sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
-			break;
-		default:
-			sqlstate = ERRCODE_FDW_ERROR;
-			break;
+
+		resp->retries++;
+		entry->stats.retries++;
+		elog(DEBUG1, "atlas_snapshot_fdw: retrying GET %s (%d of %d) after %s",
+			 path, resp->retries, opts->max_retries,
+			 rc != CURLE_OK ? curl_easy_strerror(rc) : "a transient HTTP status");
+		atlas_wait_before_retry(resp->retries, entry->retry_after_ms,
+						  opts->max_retry_wait_ms);
 	}
 
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 status == 401 ? errmsg("Atlas rejected the credentials of the user mapping") :
-			 status == 403 ? errmsg("Atlas denied access to resource \"%s\"", res->name) :
-			 status == 404 ? errmsg("Atlas found no such project or cluster") :
-			 status == 410 ? errmsg("Atlas has retired the endpoint of resource \"%s\"", res->name) :
-			 status == 429 ? errmsg("Atlas rate limit exceeded") :
-			 status >= 500 ? errmsg("Atlas API server error") :
-			 status >= 300 && status < 400 ? errmsg("Atlas answered with a redirect, which is not followed") :
-			 errmsg("Atlas API request failed"),
-			 code ? errdetail_internal("HTTP status %ld, error code %s: %s",
-									   status, code, detail ? detail : "")
-			 : errdetail_internal("HTTP status %ld.", status),
-			 status == 401 ? errhint("Check the options %s and %s of the user mapping and the API key's access list.",
-									 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY) :
-			 status == 403 ? errhint("The API key needs the Project Read Only role on the project.") :
-			 status == 429 ? errhint("Wait before retrying, or lower the request rate.") : 0));
+	if (rc != CURLE_OK)
+		atlas_report_curl_error(entry, rc, opts, resp->retries);
+}
+
+/*
+ * atlas_note_error
+ *		Record the message of an ERROR about to be raised for this entry.
+ */
+void
+atlas_note_error(AtlasConnEntry *entry, const char *message)
+{
+	entry->stats.errors++;
+	strlcpy(entry->stats.last_error, message, sizeof(entry->stats.last_error));
+	entry->stats.last_error_at = GetCurrentTimestamp();
+}
+
+/*
+ * atlas_connection_stats
+ *		A palloc'd list of copies of every entry's statistics, for
+ *		atlas_snapshot_fdw_stats().
+ */
+List *
+atlas_connection_stats(void)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+	List	   *result = NIL;
+
+	if (ConnectionHash == NULL)
+		return NIL;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+	{
+		AtlasConnEntry *copy = palloc(sizeof(AtlasConnEntry));
+
+		memcpy(copy, entry, sizeof(AtlasConnEntry));
+		/* nothing behind a pointer leaves the cache */
+		copy->curl = NULL;
+		copy->token = NULL;
+		copy->body = NULL;
+		copy->base_url = NULL;
+		result = lappend(result, copy);
+	}
+	return result;
 }

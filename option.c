@@ -50,8 +50,13 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_TIMEOUT_MS, ForeignServerRelationId},
 	{OPTION_MAX_PAGE_BYTES, ForeignServerRelationId},
 	{OPTION_ITEMS_PER_PAGE, ForeignServerRelationId},
+	{OPTION_MAX_RETRIES, ForeignServerRelationId},
+	{OPTION_MAX_RETRY_WAIT_MS, ForeignServerRelationId},
+	{OPTION_CA_FILE, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
+	{OPTION_CLIENT_ID, UserMappingRelationId},
+	{OPTION_CLIENT_SECRET, UserMappingRelationId},
 	{OPTION_RESOURCE, ForeignTableRelationId},
 	{OPTION_ITEMS_PER_PAGE, ForeignTableRelationId},
 	{OPTION_FIELD, AttributeRelationId},
@@ -63,6 +68,8 @@ PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_validator);
 static void check_base_url(const char *url);
 static int	int_option(DefElem *def, int min, int max);
 static bool is_user_mapping_option(const char *keyword);
+static void check_credentials(bool has_public, bool has_private, bool has_id,
+							  bool has_secret);
 
 /*
  * _PG_init
@@ -103,6 +110,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 	ListCell   *cell;
 	bool		has_public = false;
 	bool		has_private = false;
+	bool		has_id = false;
+	bool		has_secret = false;
 
 	foreach(cell, options_list)
 	{
@@ -143,16 +152,28 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 					 : errhint("There are no valid options in this context.")));
 		}
 
-		if (strcmp(def->defname, OPTION_BASE_URL) == 0)
+		if (strcmp(def->defname, OPTION_BASE_URL) == 0 ||
+			strcmp(def->defname, OPTION_CA_FILE) == 0)
 		{
+			/* where the backend connects, and whom it trusts */
 			if (!superuser())
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("permission denied to set option \"%s\"",
-								OPTION_BASE_URL),
-						 errhint("Only superusers can point a server at another API endpoint.")));
-			check_base_url(defGetString(def));
+								def->defname),
+						 errhint("Only superusers can change where and how the server connects.")));
+			if (strcmp(def->defname, OPTION_BASE_URL) == 0)
+				check_base_url(defGetString(def));
+			else if (!is_absolute_path(defGetString(def)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must be an absolute path",
+								OPTION_CA_FILE)));
 		}
+		else if (strcmp(def->defname, OPTION_MAX_RETRIES) == 0)
+			(void) int_option(def, 0, ATLAS_MAX_MAX_RETRIES);
+		else if (strcmp(def->defname, OPTION_MAX_RETRY_WAIT_MS) == 0)
+			(void) int_option(def, 0, INT_MAX);
 		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
 			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
@@ -183,16 +204,53 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 			has_public = true;
 		else if (strcmp(def->defname, OPTION_PRIVATE_KEY) == 0)
 			has_private = true;
+		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
+			has_id = true;
+		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)
+			has_secret = true;
 	}
 
-	if (catalog == UserMappingRelationId && has_public != has_private)
+	if (catalog == UserMappingRelationId)
+		check_credentials(has_public, has_private, has_id, has_secret);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * check_credentials
+ *		A user mapping holds exactly one complete set of credentials: an API
+ *		key (Digest) or a service account (OAuth).
+ */
+static void
+check_credentials(bool has_public, bool has_private, bool has_id,
+				  bool has_secret)
+{
+	if ((has_public || has_private) && (has_id || has_secret))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("a user mapping takes either an API key or a service account, not both"),
+				 errhint("Use %s and %s for a service account, or %s and %s for an API key.",
+						 OPTION_CLIENT_ID, OPTION_CLIENT_SECRET,
+						 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY)));
+	if (has_public != has_private)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
 				 errmsg("options \"%s\" and \"%s\" must be given together",
 						OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY),
 				 errhint("An Atlas API key is a public key and a private key.")));
-
-	PG_RETURN_VOID();
+	if (has_id != has_secret)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("options \"%s\" and \"%s\" must be given together",
+						OPTION_CLIENT_ID, OPTION_CLIENT_SECRET),
+				 errhint("An Atlas service account is a client ID and a client secret.")));
+	if (!has_public && !has_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("a user mapping for atlas_snapshot_fdw needs Atlas credentials"),
+				 errhint("Use %s and %s for a service account, or %s and %s for an API key.",
+						 OPTION_CLIENT_ID, OPTION_CLIENT_SECRET,
+						 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY)));
 }
 
 /* Whether an option belongs in a user mapping (credentials) */
@@ -332,6 +390,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->timeout_ms = ATLAS_DEFAULT_TIMEOUT_MS;
 	opts->max_page_bytes = ATLAS_DEFAULT_MAX_PAGE_BYTES;
 	opts->items_per_page = ATLAS_MAX_ITEMS_PER_PAGE;
+	opts->max_retries = ATLAS_DEFAULT_MAX_RETRIES;
+	opts->max_retry_wait_ms = ATLAS_DEFAULT_MAX_RETRY_WAIT_MS;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -354,6 +414,16 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->max_page_bytes = int_option(def, ATLAS_MIN_MAX_PAGE_BYTES, INT_MAX);
 		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
 			opts->items_per_page = int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
+		else if (strcmp(def->defname, OPTION_MAX_RETRIES) == 0)
+			opts->max_retries = int_option(def, 0, ATLAS_MAX_MAX_RETRIES);
+		else if (strcmp(def->defname, OPTION_MAX_RETRY_WAIT_MS) == 0)
+			opts->max_retry_wait_ms = int_option(def, 0, INT_MAX);
+		else if (strcmp(def->defname, OPTION_CA_FILE) == 0)
+			opts->ca_file = defGetString(def);
+		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
+			opts->client_id = defGetString(def);
+		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)
+			opts->client_secret = defGetString(def);
 		else if (strcmp(def->defname, OPTION_PUBLIC_KEY) == 0)
 			opts->public_key = defGetString(def);
 		else if (strcmp(def->defname, OPTION_PRIVATE_KEY) == 0)

@@ -19,9 +19,14 @@ CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (items_per
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (items_per_page 'ten');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (timeout_ms '-1');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_page_bytes '10');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_retries '11');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_retry_wait_ms '-5');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (ca_file 'certs/ca.pem');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (client_secret 'x');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw
 	OPTIONS (base_url 'https://cloud.mongodb.com/', items_per_page '100',
-			 connect_timeout_ms '2000', timeout_ms '30000', max_page_bytes '1048576');
+			 connect_timeout_ms '2000', timeout_ms '30000', max_page_bytes '1048576',
+			 max_retries '0', max_retry_wait_ms '0', ca_file '/etc/ssl/certs/ca-certificates.crt');
 CREATE SERVER opt_loop FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url 'http://127.0.0.1:9');
 CREATE SERVER opt_loop6 FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url 'http://[::1]:9/');
 CREATE SERVER opt_default FOREIGN DATA WRAPPER atlas_snapshot_fdw;
@@ -30,9 +35,16 @@ CREATE SERVER opt_default FOREIGN DATA WRAPPER atlas_snapshot_fdw;
 CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (public_key 'abcdefgh');
 CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (private_key 'x');
 CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (resource 'projects');
+CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (client_id 'mdb_sa_id_x');
+CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv;
+CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv
+	OPTIONS (public_key 'abcdefgh', private_key 'x', client_id 'mdb_sa_id_x', client_secret 'y');
 CREATE USER MAPPING FOR CURRENT_USER SERVER opt_srv
 	OPTIONS (public_key 'abcdefgh', private_key 'not-a-real-key');
 ALTER USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (DROP private_key);
+ALTER USER MAPPING FOR CURRENT_USER SERVER opt_srv OPTIONS (ADD client_id 'x', ADD client_secret 'y');
+CREATE USER MAPPING FOR PUBLIC SERVER opt_srv
+	OPTIONS (client_id 'mdb_sa_id_x', client_secret 'not-a-real-secret');
 
 -- foreign tables and columns
 CREATE FOREIGN TABLE opt_bad (id text) SERVER opt_srv OPTIONS (resource 'nope');
@@ -76,6 +88,8 @@ SET ROLE atlas_opt_user;
 CREATE SERVER opt_evil FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url 'https://attacker.example');
 CREATE SERVER opt_user FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (items_per_page '10');
 ALTER SERVER opt_user OPTIONS (ADD base_url 'http://127.0.0.1:22');
+ALTER SERVER opt_user OPTIONS (ADD ca_file '/tmp/evil-ca.pem');
+ALTER SERVER opt_user OPTIONS (ADD max_retries '1');
 -- a non-owner cannot read someone else's credentials
 SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'opt_srv';
 DROP SERVER opt_user;

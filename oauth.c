@@ -1,0 +1,230 @@
+/*-------------------------------------------------------------------------
+ *
+ * oauth.c
+ *		  Service-account authentication: OAuth 2.0 client credentials
+ *
+ * Atlas recommends service accounts over API keys.  A user mapping with
+ * client_id and client_secret gets its access token from
+ * POST {base_url}/api/oauth/token (HTTP Basic, grant_type
+ * client_credentials) and sends it as "Authorization: Bearer".  The token
+ * is cached in the connection entry (malloc'd, never printed) until
+ * shortly before it expires, dropped with the entry when the server or user
+ * mapping changes, and fetched again once if Atlas answers 401.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  oauth.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <json.h>
+
+#include "atlas_snapshot_fdw.h"
+#include "miscadmin.h"
+#include "utils/timestamp.h"
+
+/* Refresh this long before expiry (capped at a tenth of the lifetime) */
+#define TOKEN_MARGIN_SECS	60
+
+/*
+ * atlas_oauth_forget
+ *		Drop the cached token, if any.  Never throws.
+ */
+void
+atlas_oauth_forget(AtlasConnEntry *entry)
+{
+	if (entry->token)
+	{
+		explicit_bzero(entry->token, strlen(entry->token));
+		free(entry->token);
+		entry->token = NULL;
+	}
+	if (entry->curl)
+		curl_easy_setopt(entry->curl, CURLOPT_XOAUTH2_BEARER, NULL);
+}
+
+/*
+ * post_token_request
+ *		One POST to the token endpoint; returns libcurl's result.
+ *
+ * Everything malloc'd for the request (headers, escaped credentials) is
+ * released before returning, and the handle's Basic credentials are
+ * cleared again, also when a cancel is pending (then *completed is false
+ * and the caller must CHECK_FOR_INTERRUPTS).
+ */
+static CURLcode
+post_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+				   const char *url, bool *completed)
+{
+	CURL	   *curl = entry->curl;
+	struct curl_slist *headers = NULL;
+	struct curl_slist *more;
+	char	   *id;
+	char	   *secret;
+	CURLcode	rc = CURLE_OUT_OF_MEMORY;
+	bool		ok = true;
+
+	*completed = true;
+	/* RFC 6749 2.3.1: form-encode the client credentials for Basic */
+	id = curl_easy_escape(curl, opts->client_id, 0);
+	secret = curl_easy_escape(curl, opts->client_secret, 0);
+	headers = curl_slist_append(NULL, "Accept: application/json");
+	more = headers ? curl_slist_append(headers,
+									   "Content-Type: application/x-www-form-urlencoded") : NULL;
+
+	if (id && secret && more)
+	{
+		ok &= curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials") == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, id) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, secret) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+							   (long) opts->connect_timeout_ms) == CURLE_OK;
+		ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+							   (long) opts->timeout_ms) == CURLE_OK;
+		entry->max_body = opts->max_page_bytes;
+		if (ok)
+			*completed = atlas_transfer(entry, &rc);
+		else
+			rc = CURLE_FAILED_INIT;
+	}
+
+	/* the handle goes back to authenticated GETs with a bearer token */
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
+	curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
+	curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
+	curl_slist_free_all(headers);
+	if (id)
+		curl_free(id);
+	if (secret)
+	{
+		explicit_bzero(secret, strlen(secret));
+		curl_free(secret);
+	}
+	return rc;
+}
+
+/*
+ * store_token
+ *		Take access_token and expires_in from a token response.
+ *
+ * The json-c tree is released before any ERROR.
+ */
+static void
+store_token(AtlasConnEntry *entry, const char *body)
+{
+	json_object *root = json_tokener_parse(body);
+	json_object *val;
+	char	   *token = NULL;
+	int64		expires_in = 3600;
+
+	if (root && json_object_is_type(root, json_type_object))
+	{
+		if (json_object_object_get_ex(root, "access_token", &val) &&
+			json_object_is_type(val, json_type_string) &&
+			json_object_get_string_len(val) > 0)
+			token = strdup(json_object_get_string(val));
+		if (json_object_object_get_ex(root, "expires_in", &val) &&
+			json_object_is_type(val, json_type_int))
+			expires_in = json_object_get_int64(val);
+	}
+	if (root)
+		json_object_put(root);
+
+	if (token == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected Atlas response"),
+				 errdetail("The token endpoint answered without an access token.")));
+
+	entry->token = token;
+	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / 10);
+	entry->token_refresh_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  Max(expires_in, 0) * 1000);
+	if (curl_easy_setopt(entry->curl, CURLOPT_XOAUTH2_BEARER, token) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not configure libcurl handle"),
+				 errdetail("libcurl lacks bearer token authentication.")));
+	entry->stats.tokens++;
+}
+
+/*
+ * atlas_oauth_token
+ *		Make sure the entry holds a valid access token; with force, fetch a
+ *		new one whatever the cache says.
+ *
+ * Transient failures of the token endpoint are retried like any request.
+ * A rejected client gives ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+ * neither the secret nor the token appears in any message.
+ */
+void
+atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force)
+{
+	char	   *url;
+	CURLcode	rc;
+	long		status = 0;
+	int			retries = 0;
+	bool		completed;
+
+	if (!force && entry->token && GetCurrentTimestamp() < entry->token_refresh_at)
+		return;
+	atlas_oauth_forget(entry);
+
+	url = psprintf("%s/api/oauth/token", entry->base_url);
+	elog(DEBUG2, "atlas_snapshot_fdw: POST /api/oauth/token");
+	for (;;)
+	{
+		rc = post_token_request(entry, opts, url, &completed);
+		if (!completed)
+		{
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling statement due to user request")));
+		}
+		status = 0;
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (!atlas_is_transient(rc, status, entry) || retries >= opts->max_retries)
+			break;
+		retries++;
+		entry->stats.retries++;
+		atlas_wait_before_retry(retries, entry->retry_after_ms,
+								opts->max_retry_wait_ms);
+	}
+
+	if (rc != CURLE_OK)
+		atlas_report_curl_error(entry, rc, opts, retries);
+	if (status != 200)
+	{
+		char	   *code;
+		char	   *detail;
+
+		atlas_parse_error_body(entry->body ? entry->body : "", &code, &detail);
+		ereport(ERROR,
+				(errcode(status == 400 || status == 401 || status == 403
+						 ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
+						 : ERRCODE_FDW_ERROR),
+				 status == 400 || status == 401 || status == 403
+				 ? errmsg("Atlas rejected the service account credentials of the user mapping")
+				 : errmsg("could not obtain an Atlas access token"),
+				 code ? errdetail_internal("HTTP status %ld, error code %s: %s",
+										   status, code, detail ? detail : "")
+				 : errdetail_internal("HTTP status %ld.", status),
+				 status == 400 || status == 401 || status == 403
+				 ? errhint("Check the options %s and %s of the user mapping.",
+						   OPTION_CLIENT_ID, OPTION_CLIENT_SECRET) : 0,
+				 errcontext("remote request: POST /api/oauth/token")));
+	}
+	store_token(entry, entry->body ? entry->body : "");
+	pfree(url);
+}

@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * report.c
+ *		  The ERRORs that Atlas and the network can cause
+ *
+ * Every function here raises an ERROR (they never return) with an errcode,
+ * a primary message in the PostgreSQL style, Atlas's own errorCode and
+ * detail (remote text, so errdetail_internal) and a hint where the user
+ * can act.  Callers provide the error context that names the request.  No
+ * message contains a credential or a token: those travel only in
+ * Authorization headers, which nothing here sees.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  report.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <json.h>
+
+#include "atlas_snapshot_fdw.h"
+
+/*
+ * retry_note
+ *		" Gave up after N retries." for details, or "" if there were none.
+ */
+static const char *
+retry_note(int retries)
+{
+	if (retries <= 0)
+		return "";
+	return psprintf(retries == 1 ? " Gave up after %d retry." :
+					" Gave up after %d retries.", retries);
+}
+
+/*
+ * atlas_report_curl_error
+ *		Raise the ERROR for a transfer that did not complete.
+ *
+ * libcurl's error buffer names the host and the failing step, never
+ * credentials, so it goes into the detail as it is.
+ */
+void
+atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
+						const AtlasFdwOptions *opts, int retries)
+{
+	const char *detail = entry->errbuf[0] ? entry->errbuf : curl_easy_strerror(rc);
+
+	if (entry->body_too_large)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Atlas response exceeds max_page_bytes (%d bytes)",
+						opts->max_page_bytes),
+				 errhint("Raise the server option %s or lower the option %s.",
+						 OPTION_MAX_PAGE_BYTES, OPTION_ITEMS_PER_PAGE)));
+	if (entry->body_oom)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not grow the buffer for an Atlas response of %zu bytes.",
+						   entry->body_len)));
+
+	switch (rc)
+	{
+		case CURLE_OPERATION_TIMEDOUT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("Atlas request timed out"),
+					 errdetail_internal("%s%s", detail, retry_note(retries)),
+					 errhint("The server options %s (now %d) and %s (now %d) set the limits.",
+							 OPTION_CONNECT_TIMEOUT_MS, opts->connect_timeout_ms,
+							 OPTION_TIMEOUT_MS, opts->timeout_ms)));
+			break;
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not connect to Atlas API at \"%s\"",
+							entry->base_url),
+					 errdetail_internal("%s%s", detail, retry_note(retries))));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("Atlas request failed"),
+					 errdetail_internal("%s%s", detail, retry_note(retries))));
+	}
+}
+
+/*
+ * atlas_parse_error_body
+ *		Pull errorCode and detail out of an Atlas error document (or error
+ *		and error_description out of an OAuth error).
+ *
+ * Results are palloc'd (NULL where absent); the json-c tree is freed before
+ * returning, so a later ERROR cannot leak it.
+ */
+void
+atlas_parse_error_body(const char *body, char **code, char **detail)
+{
+	json_object *root;
+	json_object *val;
+
+	*code = *detail = NULL;
+	root = json_tokener_parse(body);
+	if (root == NULL)
+		return;
+	if (json_object_is_type(root, json_type_object))
+	{
+		if ((json_object_object_get_ex(root, "errorCode", &val) ||
+			 json_object_object_get_ex(root, "error", &val)) &&
+			json_object_is_type(val, json_type_string))
+			*code = pstrdup(json_object_get_string(val));
+		if ((json_object_object_get_ex(root, "detail", &val) ||
+			 json_object_object_get_ex(root, "error_description", &val)) &&
+			json_object_is_type(val, json_type_string))
+			*detail = pstrdup(json_object_get_string(val));
+	}
+	json_object_put(root);
+}
+
+/*
+ * atlas_report_retired
+ *		Raise the ERROR for an endpoint that Atlas has retired.
+ */
+void
+atlas_report_retired(const AtlasResource *res, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+			 errmsg("Atlas has retired the endpoint of resource \"%s\"",
+					res->name),
+			 errdetail_internal("%s", detail),
+			 errhint("Use resource \"%s\" instead.", res->replacement)));
+}
+
+/*
+ * atlas_report_http_error
+ *		Raise the ERROR for an HTTP status other than 200.
+ */
+void
+atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
+{
+	char	   *code;
+	char	   *detail;
+	char	   *fulldetail;
+	long		status = resp->status;
+	int			sqlstate;
+
+	atlas_parse_error_body(resp->body, &code, &detail);
+	if (code)
+		fulldetail = psprintf("HTTP status %ld, error code %s: %s%s",
+							  status, code, detail ? detail : "",
+							  retry_note(resp->retries));
+	else
+		fulldetail = psprintf("HTTP status %ld.%s", status,
+							  retry_note(resp->retries));
+
+	/* Retired endpoints: 410 VERSION_GONE, or 404 on a removed path */
+	if (res->replacement &&
+		(status == 410 ||
+		 (status == 404 && code && strcmp(code, "RESOURCE_NOT_FOUND") == 0)))
+		atlas_report_retired(res, fulldetail);
+
+	/* Flex and dedicated clusters are listed by different endpoints */
+	if (code && (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0 ||
+				 strcmp(code, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
+						res->name),
+				 errdetail_internal("%s", fulldetail),
+				 strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+				 ? errhint("Dedicated clusters are read with resource \"cluster_snapshots\" or \"sharded_cluster_snapshots\".")
+				 : errhint("Flex clusters are read with resource \"flex_snapshots\".")));
+
+	switch (status)
+	{
+		case 401:
+		case 403:
+			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+			break;
+		case 404:
+			sqlstate = ERRCODE_FDW_TABLE_NOT_FOUND;
+			break;
+		default:
+			sqlstate = ERRCODE_FDW_ERROR;
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 status == 401 ? errmsg("Atlas rejected the credentials of the user mapping") :
+			 status == 403 ? errmsg("Atlas denied access to resource \"%s\"", res->name) :
+			 status == 404 ? errmsg("Atlas found no such project or cluster") :
+			 status == 410 ? errmsg("Atlas has retired the endpoint of resource \"%s\"", res->name) :
+			 status == 429 ? errmsg("Atlas rate limit exceeded") :
+			 status >= 500 ? errmsg("Atlas API server error") :
+			 status >= 300 && status < 400 ? errmsg("Atlas answered with a redirect, which is not followed") :
+			 errmsg("Atlas API request failed"),
+			 errdetail_internal("%s", fulldetail),
+			 status == 401 ? errhint("Check the credentials in the user mapping and the API access list of the key or service account.") :
+			 status == 403 ? errhint("The API key or service account needs the Project Read Only role on the project.") :
+			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",
+									 OPTION_MAX_RETRIES, OPTION_MAX_RETRY_WAIT_MS) : 0));
+}
