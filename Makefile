@@ -15,7 +15,7 @@ PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql
 
-REGRESS = options select pagination pushdown joins resources http_errors
+REGRESS = options select pagination pushdown joins resources oauth http_errors cancel
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)

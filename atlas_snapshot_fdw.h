@@ -278,6 +278,7 @@ extern void atlas_report_http_error(const AtlasResponse *resp,
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 extern void atlas_parse_error_body(const char *body, char **code,
 								   char **detail);
+extern const char *atlas_retry_note(int retries);
 
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;

@@ -217,9 +217,11 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 				 status == 400 || status == 401 || status == 403
 				 ? errmsg("Atlas rejected the service account credentials of the user mapping")
 				 : errmsg("could not obtain an Atlas access token"),
-				 code ? errdetail_internal("HTTP status %ld, error code %s: %s",
-										   status, code, detail ? detail : "")
-				 : errdetail_internal("HTTP status %ld.", status),
+				 code ? errdetail_internal("HTTP status %ld, error code %s: %s%s",
+										   status, code, detail ? detail : "",
+										   atlas_retry_note(retries))
+				 : errdetail_internal("HTTP status %ld.%s", status,
+									  atlas_retry_note(retries)),
 				 status == 400 || status == 401 || status == 403
 				 ? errhint("Check the options %s and %s of the user mapping.",
 						   OPTION_CLIENT_ID, OPTION_CLIENT_SECRET) : 0,

@@ -24,11 +24,11 @@
 #include "atlas_snapshot_fdw.h"
 
 /*
- * retry_note
+ * atlas_retry_note
  *		" Gave up after N retries." for details, or "" if there were none.
  */
-static const char *
-retry_note(int retries)
+const char *
+atlas_retry_note(int retries)
 {
 	if (retries <= 0)
 		return "";
@@ -69,7 +69,7 @@ atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("Atlas request timed out"),
-					 errdetail_internal("%s%s", detail, retry_note(retries)),
+					 errdetail_internal("%s%s", detail, atlas_retry_note(retries)),
 					 errhint("The server options %s (now %d) and %s (now %d) set the limits.",
 							 OPTION_CONNECT_TIMEOUT_MS, opts->connect_timeout_ms,
 							 OPTION_TIMEOUT_MS, opts->timeout_ms)));
@@ -84,13 +84,13 @@ atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("could not connect to Atlas API at \"%s\"",
 							entry->base_url),
-					 errdetail_internal("%s%s", detail, retry_note(retries))));
+					 errdetail_internal("%s%s", detail, atlas_retry_note(retries))));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("Atlas request failed"),
-					 errdetail_internal("%s%s", detail, retry_note(retries))));
+					 errdetail_internal("%s%s", detail, atlas_retry_note(retries))));
 	}
 }
 
@@ -158,10 +158,10 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 	if (code)
 		fulldetail = psprintf("HTTP status %ld, error code %s: %s%s",
 							  status, code, detail ? detail : "",
-							  retry_note(resp->retries));
+							  atlas_retry_note(resp->retries));
 	else
 		fulldetail = psprintf("HTTP status %ld.%s", status,
-							  retry_note(resp->retries));
+							  atlas_retry_note(resp->retries));
 
 	/* Retired endpoints: 410 VERSION_GONE, or 404 on a removed path */
 	if (res->replacement &&

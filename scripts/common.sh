@@ -7,6 +7,8 @@ BUILD_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Werror"
 # the mock's default credentials: test values, not secrets
 export ATLAS_MOCK_PUBLIC_KEY=${ATLAS_MOCK_PUBLIC_KEY:-mockpublic}
 export ATLAS_MOCK_PRIVATE_KEY=${ATLAS_MOCK_PRIVATE_KEY:-mock-private-key-3f9a}
+export ATLAS_MOCK_CLIENT_ID=${ATLAS_MOCK_CLIENT_ID:-mdb_sa_id_mock}
+export ATLAS_MOCK_CLIENT_SECRET=${ATLAS_MOCK_CLIENT_SECRET:-mdb_sa_sk_mock-secret}
 
 # run a command as root (directly, or through sudo)
 as_root() {
@@ -44,7 +46,9 @@ start_mock() {
 	MOCK_LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-mock.XXXXXX")
 	python3 test/mock_atlas.py --fleet "$fleet" --host 127.0.0.1 --port 0 \
 		--public-key "$ATLAS_MOCK_PUBLIC_KEY" \
-		--private-key "$ATLAS_MOCK_PRIVATE_KEY" >"$MOCK_LOG" 2>&1 &
+		--private-key "$ATLAS_MOCK_PRIVATE_KEY" \
+		--client-id "$ATLAS_MOCK_CLIENT_ID" \
+		--client-secret "$ATLAS_MOCK_CLIENT_SECRET" >"$MOCK_LOG" 2>&1 &
 	MOCK_PID=$!
 	trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG"' EXIT
 	for i in $(seq 1 100); do

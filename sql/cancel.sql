@@ -1,0 +1,41 @@
+--
+-- cancel: a request that hangs can always be cancelled, by
+-- statement_timeout or by pg_cancel_backend from another session, and the
+-- session goes on working
+--
+SET TIME ZONE 'UTC';
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+CREATE SERVER cancel_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'mock_url', timeout_ms '60000');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cancel_srv
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE cancel_snaps (group_id text, cluster_name text, id text)
+	SERVER cancel_srv OPTIONS (resource 'cluster_snapshots');
+\! python3 test/mockctl.py reset
+
+-- statement_timeout
+\! python3 test/mockctl.py fault '{"match": "clusters/n7/", "kind": "stall", "seconds": 4}'
+SET statement_timeout = '500ms';
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n7';
+RESET statement_timeout;
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n7';
+
+-- while it waits, the backend shows the Extension wait event; another
+-- session cancels it
+\! python3 test/mockctl.py fault '{"match": "clusters/n8/", "kind": "stall", "seconds": 4}'
+\! sh test/cancel_observer.sh n8 > /tmp/atlas_cancel_observer.out 2>&1 &
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
+\! for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/atlas_cancel_observer.out ] && break; sleep 0.2; done; cat /tmp/atlas_cancel_observer.out; rm -f /tmp/atlas_cancel_observer.out
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
+
+-- a retry wait is interruptible too
+ALTER SERVER cancel_srv OPTIONS (ADD max_retries '5', ADD max_retry_wait_ms '20000');
+\! python3 test/mockctl.py fault '{"match": "clusters/n9/", "kind": "status", "status": 503, "retry_after": 20, "count": 1}'
+SET statement_timeout = '500ms';
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n9';
+RESET statement_timeout;
+SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n9';
+
+DROP SERVER cancel_srv CASCADE;
