@@ -5,6 +5,7 @@ OBJS = \
 	atlas_snapshot_fdw.o \
 	connection.o \
 	deparse.o \
+	fetch.o \
 	oauth.o \
 	option.o \
 	report.o \

@@ -99,6 +99,7 @@ typedef struct AtlasFdwScanState
 	const AtlasResource *res;	/* what it reads */
 	AtlasFdwOptions opts;		/* merged options (holds secrets) */
 	AtlasConnEntry *conn;		/* cached connection, owned by the cache */
+	AtlasFetcher *fetcher;		/* runs the requests, in a child context */
 	AtlasColumnMap *colmap;		/* column -> JSON path or key */
 
 	List	   *key_kinds;		/* from fdw_private */
@@ -122,8 +123,7 @@ typedef struct AtlasFdwScanState
 	AtlasPage  *page;
 	int			next_row;
 
-	/* EXPLAIN ANALYZE counters */
-	int64		requests;
+	/* EXPLAIN ANALYZE counter (requests are counted by the fetcher) */
 	int64		pages;
 } AtlasFdwScanState;
 
@@ -612,6 +612,11 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "atlas_snapshot_fdw page data",
 											  ALLOCSET_DEFAULT_SIZES);
+	/* with a LIMIT pushed down, fetch nothing the scan has not asked for */
+	fsstate->fetcher = atlas_fetcher_create(fsstate->conn, &fsstate->opts,
+											fsstate->res, fsstate->page_size,
+											fsstate->page_size >= fsstate->opts.items_per_page,
+											estate->es_query_cxt);
 }
 
 /*
@@ -789,6 +794,7 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	fsstate->started = true;
 	fsstate->fetched = 0;
 	MemoryContextSwitchTo(oldcxt);
+	atlas_fetcher_start(fsstate->fetcher, fsstate->chains, fsstate->nchains);
 }
 
 /*
@@ -858,7 +864,6 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 {
 	const AtlasResource *res = fsstate->res;
 	AtlasRequestKeys *keys;
-	AtlasResponse resp;
 	MemoryContext oldcxt;
 	char	   *path;
 	bool		by_id;
@@ -868,6 +873,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 
 	while (fsstate->chain_done)
 	{
+		atlas_fetcher_chain_done(fsstate->fetcher, fsstate->cur_chain);
 		fsstate->cur_chain++;
 		fsstate->page_num = 0;
 		fsstate->prev_first_id = NULL;
@@ -895,22 +901,42 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 
 	PG_TRY();
 	{
-		atlas_request(fsstate->conn, &fsstate->opts, path, res->api_version,
-					  &resp);
-		fsstate->requests += 1 + resp.retries;
-		fsstate->fetched++;
+		AtlasFetchResult *result = atlas_fetcher_get(fsstate->fetcher,
+													 fsstate->cur_chain,
+													 fsstate->page_num);
 
-		if (by_id && resp.status == 404)
+		fsstate->fetched++;
+		if (result->rc != CURLE_OK)
+			atlas_report_curl_error(fsstate->conn->base_url, result->rc,
+									result->errbuf, result->body_too_large,
+									result->body_oom, &fsstate->opts,
+									result->retries);
+
+		if (by_id && result->status == 404)
 		{
 			/* no snapshot with that id: zero rows, not an error */
 			fsstate->chain_done = true;
 		}
 		else
 		{
-			if (resp.status != 200)
-				atlas_report_http_error(&resp, res);
+			if (result->status != 200)
+			{
+				AtlasResponse resp;
 
-			fsstate->page = atlas_parse_page(&resp, by_id, fsstate->page_cxt);
+				resp.status = result->status;
+				resp.body = result->body ? result->body : "";
+				resp.body_len = result->body_len;
+				resp.retries = result->retries;
+				atlas_report_http_error(&resp, res);
+			}
+			if (result->parse_error)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+						 errmsg("could not parse Atlas response as JSON"),
+						 errdetail_internal("%s", result->parse_error)));
+
+			fsstate->page = atlas_page_adopt(&result->tree, by_id,
+											 fsstate->page_cxt);
 			fsstate->pages++;
 			fsstate->conn->stats.pages++;
 			nrows = atlas_page_nrows(fsstate->page);
@@ -923,6 +949,8 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 			if (nrows > 0 && !by_id)
 				check_repeated_page(fsstate);
 		}
+		atlas_fetcher_release(fsstate->fetcher, fsstate->cur_chain,
+							  fsstate->page_num);
 	}
 	PG_CATCH();
 	{
@@ -1024,7 +1052,8 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							es);
 	if (es->analyze && es->costs && fsstate)
 	{
-		ExplainPropertyInteger("Atlas Requests", NULL, fsstate->requests, es);
+		ExplainPropertyInteger("Atlas Requests", NULL,
+							   atlas_fetcher_requests(fsstate->fetcher), es);
 		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
 	}
 }

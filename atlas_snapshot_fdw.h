@@ -44,6 +44,7 @@
 #define OPTION_MAX_RETRIES			"max_retries"
 #define OPTION_MAX_RETRY_WAIT_MS	"max_retry_wait_ms"
 #define OPTION_CA_FILE				"ca_file"
+#define OPTION_MAX_CONCURRENCY		"max_concurrency"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -54,6 +55,7 @@
 #define ATLAS_DEFAULT_MAX_RETRIES	3
 #define ATLAS_MAX_MAX_RETRIES		10
 #define ATLAS_DEFAULT_MAX_RETRY_WAIT_MS 30000
+#define ATLAS_DEFAULT_MAX_CONCURRENCY 8
 
 /*
  * Values that a WHERE clause (or the request itself) supplies to a request.
@@ -127,6 +129,7 @@ typedef struct AtlasFdwOptions
 	int			max_retries;	/* server */
 	int			max_retry_wait_ms;	/* server */
 	char	   *ca_file;		/* server: extra CA bundle, or NULL */
+	int			max_concurrency;	/* server: transfers in flight per scan */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -178,24 +181,18 @@ typedef struct AtlasStats
 } AtlasStats;
 
 /*
- * Per-backend connection state for one user mapping, kept in a hash table
- * in CacheMemoryContext (see connection.c).  Everything behind a pointer is
- * malloc'd and released by the connection cache.
+ * One libcurl easy handle with what a transfer on it needs: its response
+ * buffer, and why its callbacks stopped a transfer.  Slots live inside a
+ * connection entry; callbacks only ever touch their own slot.
  */
-typedef struct AtlasConnEntry
+typedef struct AtlasSlot
 {
-	Oid			key;			/* user mapping OID: hash key, must be first */
-	Oid			serverid;		/* the mapping's server */
-	CURL	   *curl;			/* easy handle, NULL if not connected */
-	bool		busy;			/* attached to the multi handle */
-	bool		invalidated;	/* server or user mapping changed */
-	uint32		server_hashvalue;	/* hash of the server OID */
-	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
-	AtlasAuthKind auth;			/* how requests authenticate */
-	char	   *base_url;		/* the server's base_url */
-	char	   *token;			/* OAuth bearer token (secret), or NULL */
-	TimestampTz token_refresh_at;	/* when to fetch a new token */
-	char	   *body;			/* response buffer, reused */
+	CURL	   *curl;			/* easy handle, NULL until first used */
+	CURLM	   *multi;			/* the multi handle it is added to, or NULL */
+	uint64		token_gen;		/* OAuth token generation set on curl */
+	struct curl_slist *headers; /* request headers while attached */
+	void	   *owner;			/* the fetcher request using the slot */
+	char	   *body;			/* response buffer (malloc'd), reused */
 	size_t		body_len;		/* bytes of the current response */
 	size_t		body_cap;		/* allocated size of body */
 	size_t		max_body;		/* max_page_bytes of the current request */
@@ -203,6 +200,35 @@ typedef struct AtlasConnEntry
 	bool		body_oom;		/* write callback stopped: out of memory */
 	long		retry_after_ms; /* Retry-After of the last response, or -1 */
 	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
+} AtlasSlot;
+
+#define ATLAS_MAX_CONCURRENCY	32
+
+/* How often transfer loops wake up to look for a query cancel */
+#define ATLAS_POLL_INTERVAL_MS	50
+
+/*
+ * Per-backend connection state for one user mapping, kept in a hash table
+ * in CacheMemoryContext (see connection.c).  Everything behind a pointer is
+ * malloc'd and released by the connection cache.  "main" serves one
+ * request at a time (OAuth tokens); "pool" serves a scan's concurrent
+ * requests (fetch.c), each slot with its own Digest nonce.
+ */
+typedef struct AtlasConnEntry
+{
+	Oid			key;			/* user mapping OID: hash key, must be first */
+	Oid			serverid;		/* the mapping's server */
+	bool		connected;		/* main.curl is set up */
+	bool		invalidated;	/* server or user mapping changed */
+	uint32		server_hashvalue;	/* hash of the server OID */
+	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
+	AtlasAuthKind auth;			/* how requests authenticate */
+	char	   *base_url;		/* the server's base_url */
+	char	   *token;			/* OAuth bearer token (secret), or NULL */
+	uint64		token_gen;		/* bumped whenever token changes */
+	TimestampTz token_refresh_at;	/* when to fetch a new token */
+	AtlasSlot	main;			/* the template handle; token requests */
+	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
 	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
 } AtlasConnEntry;
 
@@ -254,16 +280,52 @@ extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
 /* in connection.c */
 extern AtlasConnEntry *atlas_get_connection(UserMapping *user,
 											const AtlasFdwOptions *opts);
-extern bool atlas_transfer(AtlasConnEntry *entry, CURLcode *result);
+extern CURLM *atlas_multi_handle(void);
+extern AtlasSlot *atlas_pool_slot(AtlasConnEntry *entry, int i);
+extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
+extern void atlas_slot_detach(AtlasSlot *slot);
+extern void atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot);
+extern bool atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot,
+						   CURLcode *result);
 extern bool atlas_is_transient(CURLcode rc, long status,
-							   const AtlasConnEntry *entry);
+							   const AtlasSlot *slot);
+extern long atlas_retry_delay(int attempt, long retry_after_ms,
+							  int max_wait_ms);
 extern void atlas_wait_before_retry(int attempt, long retry_after_ms,
 									int max_wait_ms);
-extern void atlas_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-						  const char *path, const char *api_version,
-						  AtlasResponse *resp);
 extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
 extern List *atlas_connection_stats(void);
+
+/* in fetch.c */
+typedef struct AtlasFetcher AtlasFetcher;
+
+/* What a finished request left: a parsed page, or why there is none */
+typedef struct AtlasFetchResult
+{
+	CURLcode	rc;				/* transfer outcome */
+	long		status;			/* HTTP status, 0 if no answer */
+	int			retries;		/* attempts repeated */
+	struct json_object *tree;	/* parsed 200 body; adopt to take it */
+	char	   *parse_error;	/* why a 200 body did not parse, or NULL */
+	char	   *body;			/* non-200 body (NUL-terminated), or NULL */
+	size_t		body_len;
+	bool		body_too_large; /* transfer stopped at max_page_bytes */
+	bool		body_oom;		/* transfer stopped: out of memory */
+	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's message */
+} AtlasFetchResult;
+
+extern AtlasFetcher *atlas_fetcher_create(AtlasConnEntry *entry,
+										  const AtlasFdwOptions *opts,
+										  const AtlasResource *res,
+										  int page_size, bool prefetch,
+										  MemoryContext cxt);
+extern void atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains,
+								int nchains);
+extern AtlasFetchResult *atlas_fetcher_get(AtlasFetcher *f, int chain,
+										   int page);
+extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
+extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
+extern int64 atlas_fetcher_requests(AtlasFetcher *f);
 
 /* in oauth.c */
 extern void atlas_oauth_token(AtlasConnEntry *entry,
@@ -271,8 +333,10 @@ extern void atlas_oauth_token(AtlasConnEntry *entry,
 extern void atlas_oauth_forget(AtlasConnEntry *entry);
 
 /* in report.c */
-extern void atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
-									const AtlasFdwOptions *opts, int retries);
+extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
+									const char *errbuf, bool too_large,
+									bool oom, const AtlasFdwOptions *opts,
+									int retries);
 extern void atlas_report_http_error(const AtlasResponse *resp,
 									const AtlasResource *res);
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
@@ -287,7 +351,10 @@ typedef struct AtlasPage AtlasPage;
 extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 											  const AtlasResource *res,
 											  List *used_attrs);
-extern AtlasPage *atlas_parse_page(const AtlasResponse *resp, bool single,
+extern struct json_object *atlas_json_parse(const char *buf, size_t len,
+											char *errmsg, size_t errmsg_len);
+extern int	atlas_json_page_rows(struct json_object *tree, int64 *total);
+extern AtlasPage *atlas_page_adopt(struct json_object **tree, bool single,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);

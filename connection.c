@@ -11,14 +11,16 @@
  * CacheMemoryContext and are rebuilt when their server or user mapping
  * changes (syscache callbacks), as postgres_fdw's connection cache is.
  *
- * Transfers run through a backend-wide multi handle so that the waiting
- * loop is ours: it checks for query cancel every POLL_INTERVAL_MS and
- * detaches the transfer before the cancel ERROR is raised.  libcurl and its
+ * Each entry has a main handle (configured once from the options; used for
+ * OAuth token requests) and a pool of handles duplicated from it for the
+ * concurrent requests of a scan (fetch.c), each keeping its own Digest
+ * state.  Transfers always run through multi handles so that the waiting
+ * loop is ours: it checks for query cancel every ATLAS_POLL_INTERVAL_MS and
+ * detaches transfers before the cancel ERROR is raised.  libcurl and its
  * callbacks only ever use malloc; nothing in a callback can ereport.
  *
- * atlas_request() adds what a GET needs around one transfer: the OAuth
- * token (oauth.c), and retries with backoff for rate limits, server errors
- * and dropped connections, honouring Retry-After.
+ * The retry policy (which failures are transient, how long to wait) lives
+ * here too, shared by scans and token requests.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -41,9 +43,6 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-/* How often the transfer loop wakes up to look for a query cancel */
-#define POLL_INTERVAL_MS	50
-
 /* The first allocation of a response buffer */
 #define INITIAL_BODY_SIZE	(64 * 1024)
 
@@ -51,7 +50,10 @@
 #define RETRY_BASE_MS		500
 
 static HTAB *ConnectionHash = NULL;
+
+/* the scans' multi handle, and one for single blocking transfers */
 static CURLM *atlas_multi = NULL;
+static CURLM *atlas_single_multi = NULL;
 
 static void connect_entry(AtlasConnEntry *entry, UserMapping *user,
 						  const AtlasFdwOptions *opts);
@@ -62,11 +64,40 @@ static size_t read_header(char *buffer, size_t size, size_t nitems,
 						  void *userdata);
 
 /*
+ * new_multi
+ *		A multi handle, or an ERROR.
+ */
+static CURLM *
+new_multi(void)
+{
+	CURLM	   *multi = curl_multi_init();
+
+	if (multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	return multi;
+}
+
+/*
+ * atlas_multi_handle
+ *		The backend-wide multi handle that scans drive.
+ */
+CURLM *
+atlas_multi_handle(void)
+{
+	if (atlas_multi == NULL)
+		atlas_multi = new_multi();
+	return atlas_multi;
+}
+
+/*
  * atlas_get_connection
  *		The connection of a user mapping, made or rebuilt as needed.
  *
- * The entry stays owned by the cache; callers never free it.  A handle that
- * an earlier ERROR left attached to the multi handle is detached first.
+ * The entry stays owned by the cache; callers never free it.  Handles that
+ * an earlier ERROR left attached to a multi handle are detached first.
  */
 AtlasConnEntry *
 atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
@@ -94,21 +125,18 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		entry->serverid = user->serverid;
 	}
 
-	/* An ERROR during a transfer can leave the handle attached. */
-	if (entry->busy)
-	{
-		curl_multi_remove_handle(atlas_multi, entry->curl);
-		entry->busy = false;
-	}
+	atlas_slot_detach(&entry->main);
+	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+		atlas_slot_detach(&entry->pool[i]);
 
-	if (entry->curl != NULL && entry->invalidated)
+	if (entry->connected && entry->invalidated)
 	{
 		elog(DEBUG3, "atlas_snapshot_fdw: dropping connection for user mapping %u",
 			 user->umid);
 		disconnect_entry(entry);
 	}
 
-	if (entry->curl == NULL)
+	if (!entry->connected)
 		connect_entry(entry, user, opts);
 
 	return entry;
@@ -116,9 +144,10 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 
 /*
  * connect_entry
- *		Make the easy handle and set the options that hold for its lifetime.
+ *		Make the main handle and set the options that hold for its lifetime;
+ *		pool handles are duplicated from it.
  *
- * On ERROR the entry is left disconnected (curl == NULL), nothing leaks.
+ * On ERROR the entry is left disconnected, nothing leaks.
  */
 static void
 connect_entry(AtlasConnEntry *entry, UserMapping *user,
@@ -141,15 +170,9 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 						 OPTION_CLIENT_ID, OPTION_CLIENT_SECRET,
 						 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY)));
 
-	if (atlas_multi == NULL)
-	{
-		atlas_multi = curl_multi_init();
-		if (atlas_multi == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("out of memory"),
-					 errdetail("Could not create a libcurl multi handle.")));
-	}
+	(void) atlas_multi_handle();
+	if (atlas_single_multi == NULL)
+		atlas_single_multi = new_multi();
 
 	curl = curl_easy_init();
 	if (curl == NULL)
@@ -179,14 +202,11 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	if (opts->ca_file)
 		ok &= curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_USERAGENT, ATLAS_USER_AGENT) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, entry->errbuf) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_WRITEDATA, entry) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_HEADERDATA, entry) == CURLE_OK;
 	if (entry->auth == ATLAS_AUTH_DIGEST)
 	{
 		/* libcurl copies both strings */
@@ -194,6 +214,9 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 		ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, opts->public_key) == CURLE_OK;
 		ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, opts->private_key) == CURLE_OK;
 	}
+	ok &= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &entry->main) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_HEADERDATA, &entry->main) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, entry->main.errbuf) == CURLE_OK;
 
 	if (!ok)
 	{
@@ -207,7 +230,8 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 						   curl_version_info(CURLVERSION_NOW)->version)));
 	}
 
-	entry->curl = curl;
+	entry->main.curl = curl;
+	entry->connected = true;
 	entry->invalidated = false;
 	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 													ObjectIdGetDatum(user->serverid));
@@ -218,6 +242,60 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 }
 
 /*
+ * atlas_pool_slot
+ *		Pool slot i of the entry, its handle duplicated from the main one on
+ *		first use (options and credentials, not connections or Digest state).
+ */
+AtlasSlot *
+atlas_pool_slot(AtlasConnEntry *entry, int i)
+{
+	AtlasSlot  *slot = &entry->pool[i];
+	bool		ok = true;
+
+	Assert(i >= 0 && i < ATLAS_MAX_CONCURRENCY);
+	if (slot->curl)
+		return slot;
+
+	slot->curl = curl_easy_duphandle(entry->main.curl);
+	if (slot->curl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl handle.")));
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_WRITEDATA, slot) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_HEADERDATA, slot) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_ERRORBUFFER, slot->errbuf) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_PRIVATE, slot) == CURLE_OK;
+	if (!ok)
+	{
+		curl_easy_cleanup(slot->curl);
+		slot->curl = NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not configure libcurl handle")));
+	}
+	slot->token_gen = 0;
+	return slot;
+}
+
+/*
+ * release_slot
+ *		Free a slot's malloc'd resources.  Never throws.
+ */
+static void
+release_slot(AtlasSlot *slot)
+{
+	atlas_slot_detach(slot);
+	if (slot->curl)
+		curl_easy_cleanup(slot->curl);
+	slot->curl = NULL;
+	free(slot->body);
+	slot->body = NULL;
+	slot->body_len = slot->body_cap = 0;
+	slot->token_gen = 0;
+}
+
+/*
  * disconnect_entry
  *		Release the malloc'd resources of an entry; it stays in the hash
  *		(with its statistics).
@@ -225,28 +303,21 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 static void
 disconnect_entry(AtlasConnEntry *entry)
 {
-	if (entry->busy)
-	{
-		curl_multi_remove_handle(atlas_multi, entry->curl);
-		entry->busy = false;
-	}
-	if (entry->curl)
-		curl_easy_cleanup(entry->curl);
-	entry->curl = NULL;
+	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+		release_slot(&entry->pool[i]);
 	atlas_oauth_forget(entry);
+	release_slot(&entry->main);
 	free(entry->base_url);
 	entry->base_url = NULL;
-	free(entry->body);
-	entry->body = NULL;
-	entry->body_len = entry->body_cap = 0;
+	entry->connected = false;
 }
 
 /*
  * inval_callback
  *		Syscache callback: mark entries whose server or user mapping changed.
  *
- * The handle is closed at its next use, never here: a callback may run in
- * the middle of a scan that still holds the entry.
+ * The handles are closed at the next use, never here: a callback may run
+ * in the middle of a scan that still holds the entry.
  */
 static void
 inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -257,7 +328,7 @@ inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
 	{
-		if (entry->curl == NULL)
+		if (!entry->connected)
 			continue;
 		if (hashvalue == 0 ||
 			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
@@ -268,42 +339,42 @@ inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 
 /*
  * write_body
- *		libcurl write callback: append to the entry's malloc'd buffer.
+ *		libcurl write callback: append to the slot's malloc'd buffer.
  *
  * Never throws: it reports failure as a short write and records the reason
- * (over max_page_bytes, or out of memory) in the entry.
+ * (over max_page_bytes, or out of memory) in the slot.
  */
 static size_t
 write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	AtlasConnEntry *entry = (AtlasConnEntry *) userdata;
+	AtlasSlot  *slot = (AtlasSlot *) userdata;
 	size_t		n = size * nmemb;
-	size_t		need = entry->body_len + n + 1;
+	size_t		need = slot->body_len + n + 1;
 
-	if (entry->body_len + n > entry->max_body)
+	if (slot->body_len + n > slot->max_body)
 	{
-		entry->body_too_large = true;
+		slot->body_too_large = true;
 		return 0;
 	}
-	if (need > entry->body_cap)
+	if (need > slot->body_cap)
 	{
-		size_t		cap = Max(entry->body_cap, INITIAL_BODY_SIZE);
+		size_t		cap = Max(slot->body_cap, INITIAL_BODY_SIZE);
 		char	   *grown;
 
 		while (cap < need)
 			cap *= 2;
-		grown = realloc(entry->body, cap);
+		grown = realloc(slot->body, cap);
 		if (grown == NULL)
 		{
-			entry->body_oom = true;
+			slot->body_oom = true;
 			return 0;
 		}
-		entry->body = grown;
-		entry->body_cap = cap;
+		slot->body = grown;
+		slot->body_cap = cap;
 	}
-	memcpy(entry->body + entry->body_len, ptr, n);
-	entry->body_len += n;
-	entry->body[entry->body_len] = '\0';
+	memcpy(slot->body + slot->body_len, ptr, n);
+	slot->body_len += n;
+	slot->body[slot->body_len] = '\0';
 	return n;
 }
 
@@ -317,7 +388,7 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 static size_t
 read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 {
-	AtlasConnEntry *entry = (AtlasConnEntry *) userdata;
+	AtlasSlot  *slot = (AtlasSlot *) userdata;
 	size_t		n = size * nitems;
 	static const char name[] = "retry-after:";
 
@@ -336,15 +407,71 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 			digits = true;
 		}
 		if (digits)
-			entry->retry_after_ms = secs * 1000;
+			slot->retry_after_ms = secs * 1000;
 	}
 	return n;
 }
 
 /*
+ * atlas_slot_prepare
+ *		Reset a slot's response state before a transfer.
+ */
+void
+atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
+{
+	slot->body_len = 0;
+	if (slot->body)
+		slot->body[0] = '\0';
+	slot->max_body = opts->max_page_bytes;
+	slot->body_too_large = false;
+	slot->body_oom = false;
+	slot->retry_after_ms = -1;
+	slot->errbuf[0] = '\0';
+}
+
+/*
+ * atlas_slot_detach
+ *		Take a slot's transfer off its multi handle (aborting it if it is
+ *		still running) and free its request headers.  Never throws.
+ */
+void
+atlas_slot_detach(AtlasSlot *slot)
+{
+	if (slot->multi)
+	{
+		curl_multi_remove_handle(slot->multi, slot->curl);
+		slot->multi = NULL;
+	}
+	if (slot->curl)
+		curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(slot->headers);
+	slot->headers = NULL;
+	slot->owner = NULL;
+}
+
+/*
+ * atlas_slot_set_token
+ *		Give a slot's handle the entry's current OAuth token, if it has an
+ *		older one.
+ */
+void
+atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot)
+{
+	if (entry->auth != ATLAS_AUTH_OAUTH || slot->token_gen == entry->token_gen)
+		return;
+	if (curl_easy_setopt(slot->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER) != CURLE_OK ||
+		curl_easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER, entry->token) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not configure libcurl handle"),
+				 errdetail("libcurl lacks bearer token authentication.")));
+	slot->token_gen = entry->token_gen;
+}
+
+/*
  * atlas_transfer
- *		Drive the entry's prepared transfer on the multi handle until it
- *		ends.
+ *		Run one prepared transfer on the slot to its end, alone on a multi
+ *		handle of its own.
  *
  * Returns false if a query cancel or backend termination is pending: the
  * transfer has then been detached and the caller must release what it
@@ -353,31 +480,25 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
  * the handle is attached.
  */
 bool
-atlas_transfer(AtlasConnEntry *entry, CURLcode *result)
+atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot, CURLcode *result)
 {
 	CURLMcode	mc;
 	int			running = 1;
 	bool		completed = true;
 
 	*result = CURLE_OK;
-	entry->body_len = 0;
-	entry->body_too_large = false;
-	entry->body_oom = false;
-	entry->retry_after_ms = -1;
-	entry->errbuf[0] = '\0';
-
-	mc = curl_multi_add_handle(atlas_multi, entry->curl);
+	mc = curl_multi_add_handle(atlas_single_multi, slot->curl);
 	if (mc != CURLM_OK)
 	{
 		*result = CURLE_FAILED_INIT;
 		return true;
 	}
-	entry->busy = true;
+	slot->multi = atlas_single_multi;
 
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
 	for (;;)
 	{
-		mc = curl_multi_perform(atlas_multi, &running);
+		mc = curl_multi_perform(atlas_single_multi, &running);
 		if (mc != CURLM_OK || running == 0)
 			break;
 		if (QueryCancelPending || ProcDiePending)
@@ -385,7 +506,8 @@ atlas_transfer(AtlasConnEntry *entry, CURLcode *result)
 			completed = false;
 			break;
 		}
-		mc = curl_multi_poll(atlas_multi, NULL, 0, POLL_INTERVAL_MS, NULL);
+		mc = curl_multi_poll(atlas_single_multi, NULL, 0,
+							 ATLAS_POLL_INTERVAL_MS, NULL);
 		if (mc != CURLM_OK)
 			break;
 	}
@@ -398,83 +520,18 @@ atlas_transfer(AtlasConnEntry *entry, CURLcode *result)
 
 		if (mc != CURLM_OK)
 			*result = CURLE_RECV_ERROR;
-		while ((msg = curl_multi_info_read(atlas_multi, &queued)) != NULL)
+		while ((msg = curl_multi_info_read(atlas_single_multi, &queued)) != NULL)
 		{
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == entry->curl)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == slot->curl)
 				*result = msg->data.result;
 		}
 	}
 
-	curl_multi_remove_handle(atlas_multi, entry->curl);
-	entry->busy = false;
+	curl_multi_remove_handle(atlas_single_multi, slot->curl);
+	slot->multi = NULL;
 	entry->stats.requests++;
-	entry->stats.bytes += entry->body_len;
+	entry->stats.bytes += slot->body_len;
 	return completed;
-}
-
-/*
- * get_once
- *		One GET of base_url || path; returns libcurl's result and fills
- *		*resp on success.
- *
- * The header list is malloc'd and freed before any ERROR can be raised
- * (the cancel ERROR included).
- */
-static CURLcode
-get_once(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-		 const char *path, const char *api_version, AtlasResponse *resp)
-{
-	char		accept[128];
-	char	   *url;
-	struct curl_slist *headers;
-	CURLcode	rc = CURLE_OK;
-	bool		ok = true;
-	bool		completed;
-
-	snprintf(accept, sizeof(accept),
-			 "Accept: application/vnd.atlas.%s+json", api_version);
-	url = psprintf("%s%s", entry->base_url, path);
-	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
-
-	headers = curl_slist_append(NULL, accept);
-	if (headers == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-
-	/* from here to curl_slist_free_all nothing may raise an ERROR */
-	entry->max_body = opts->max_page_bytes;
-	ok &= curl_easy_setopt(entry->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(entry->curl, CURLOPT_URL, url) == CURLE_OK;
-	ok &= curl_easy_setopt(entry->curl, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
-	ok &= curl_easy_setopt(entry->curl, CURLOPT_CONNECTTIMEOUT_MS,
-						   (long) opts->connect_timeout_ms) == CURLE_OK;
-	ok &= curl_easy_setopt(entry->curl, CURLOPT_TIMEOUT_MS,
-						   (long) opts->timeout_ms) == CURLE_OK;
-	completed = ok ? atlas_transfer(entry, &rc) : true;
-	curl_easy_setopt(entry->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
-	pfree(url);
-
-	if (!completed)
-	{
-		CHECK_FOR_INTERRUPTS();
-		/* ProcessInterrupts chose not to act: cancel all the same */
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("canceling statement due to user request")));
-	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not set up Atlas request")));
-
-	resp->status = 0;
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	resp->body = entry->body ? entry->body : "";
-	resp->body_len = entry->body_len;
-	return rc;
 }
 
 /*
@@ -484,10 +541,10 @@ get_once(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
  *		Timeouts are not repeated: the user already waited timeout_ms.
  */
 bool
-atlas_is_transient(CURLcode rc, long status, const AtlasConnEntry *entry)
+atlas_is_transient(CURLcode rc, long status, const AtlasSlot *slot)
 {
 	if (rc != CURLE_OK)
-		return !entry->body_too_large && !entry->body_oom &&
+		return !slot->body_too_large && !slot->body_oom &&
 			(rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING ||
 			 rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 			 rc == CURLE_PARTIAL_FILE);
@@ -496,18 +553,17 @@ atlas_is_transient(CURLcode rc, long status, const AtlasConnEntry *entry)
 }
 
 /*
- * atlas_wait_before_retry
- *		Sleep before retry number "attempt" (1-based), interruptibly.
+ * atlas_retry_delay
+ *		How long to wait before retry number "attempt" (1-based), in ms.
  *
  * Retry-After wins when the server sent it; otherwise exponential backoff
  * with jitter (half to all of RETRY_BASE_MS * 2^(attempt-1)).  Either is
  * capped by max_retry_wait_ms.
  */
-void
-atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
+long
+atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 {
 	long		delay;
-	TimestampTz deadline;
 
 	if (retry_after_ms >= 0)
 		delay = retry_after_ms;
@@ -517,9 +573,21 @@ atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
 
 		delay = step / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (step / 2));
 	}
-	delay = Min(delay, (long) max_wait_ms);
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+	return Min(delay, (long) max_wait_ms);
+}
 
+/*
+ * atlas_wait_before_retry
+ *		Sleep before retry number "attempt", interruptibly.
+ */
+void
+atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
+{
+	TimestampTz deadline;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   atlas_retry_delay(attempt, retry_after_ms,
+															 max_wait_ms));
 	for (;;)
 	{
 		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
@@ -532,59 +600,6 @@ atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
 						 remaining, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-}
-
-/*
- * atlas_request
- *		GET base_url || path with the given API version; fill *resp.
- *
- * Authenticates (Digest, or a cached OAuth token fetched and refreshed as
- * needed, once more after a 401), and repeats transient failures up to
- * max_retries times.  Returns for every final HTTP status: the caller
- * decides what it means.  A transfer that never completes raises an
- * ERROR; the caller provides the error context that names the request.
- * The body in *resp belongs to the connection and is overwritten by the
- * next request.
- */
-void
-atlas_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-			  const char *path, const char *api_version, AtlasResponse *resp)
-{
-	bool		refreshed = false;
-	CURLcode	rc;
-
-	resp->retries = 0;
-	for (;;)
-	{
-		if (entry->auth == ATLAS_AUTH_OAUTH)
-			atlas_oauth_token(entry, opts, false);
-
-		rc = get_once(entry, opts, path, api_version, resp);
-
-		/* an expired or revoked token: fetch a new one, once */
-		if (rc == CURLE_OK && resp->status == 401 &&
-			entry->auth == ATLAS_AUTH_OAUTH && !refreshed)
-		{
-			atlas_oauth_token(entry, opts, true);
-			refreshed = true;
-			continue;
-		}
-
-		if (!atlas_is_transient(rc, resp->status, entry) ||
-			resp->retries >= opts->max_retries)
-			break;
-
-		resp->retries++;
-		entry->stats.retries++;
-		elog(DEBUG1, "atlas_snapshot_fdw: retrying GET %s (%d of %d) after %s",
-			 path, resp->retries, opts->max_retries,
-			 rc != CURLE_OK ? curl_easy_strerror(rc) : "a transient HTTP status");
-		atlas_wait_before_retry(resp->retries, entry->retry_after_ms,
-						  opts->max_retry_wait_ms);
-	}
-
-	if (rc != CURLE_OK)
-		atlas_report_curl_error(entry, rc, opts, resp->retries);
 }
 
 /*
@@ -616,14 +631,13 @@ atlas_connection_stats(void)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
 	{
-		AtlasConnEntry *copy = palloc(sizeof(AtlasConnEntry));
+		AtlasConnEntry *copy = palloc0(sizeof(AtlasConnEntry));
 
-		memcpy(copy, entry, sizeof(AtlasConnEntry));
-		/* nothing behind a pointer leaves the cache */
-		copy->curl = NULL;
-		copy->token = NULL;
-		copy->body = NULL;
-		copy->base_url = NULL;
+		/* only the counters leave the cache, never a pointer or secret */
+		copy->key = entry->key;
+		copy->serverid = entry->serverid;
+		copy->auth = entry->auth;
+		copy->stats = entry->stats;
 		result = lappend(result, copy);
 	}
 	return result;

@@ -7,8 +7,9 @@
  * client_id and client_secret gets its access token from
  * POST {base_url}/api/oauth/token (HTTP Basic, grant_type
  * client_credentials) and sends it as "Authorization: Bearer".  The token
- * is cached in the connection entry (malloc'd, never printed) until
- * shortly before it expires, dropped with the entry when the server or user
+ * is cached in the connection entry (malloc'd, never printed; each pool
+ * handle picks up the current one by generation) until shortly before it
+ * expires, dropped with the entry when the server or user
  * mapping changes, and fetched again once if Atlas answers 401.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
@@ -42,8 +43,7 @@ atlas_oauth_forget(AtlasConnEntry *entry)
 		free(entry->token);
 		entry->token = NULL;
 	}
-	if (entry->curl)
-		curl_easy_setopt(entry->curl, CURLOPT_XOAUTH2_BEARER, NULL);
+	entry->token_gen++;
 }
 
 /*
@@ -59,7 +59,7 @@ static CURLcode
 post_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 				   const char *url, bool *completed)
 {
-	CURL	   *curl = entry->curl;
+	CURL	   *curl = entry->main.curl;
 	struct curl_slist *headers = NULL;
 	struct curl_slist *more;
 	char	   *id;
@@ -87,20 +87,21 @@ post_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 							   (long) opts->connect_timeout_ms) == CURLE_OK;
 		ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
 							   (long) opts->timeout_ms) == CURLE_OK;
-		entry->max_body = opts->max_page_bytes;
+		atlas_slot_prepare(&entry->main, opts);
 		if (ok)
-			*completed = atlas_transfer(entry, &rc);
+			*completed = atlas_transfer(entry, &entry->main, &rc);
 		else
 			rc = CURLE_FAILED_INIT;
 	}
 
-	/* the handle goes back to authenticated GETs with a bearer token */
+	/* back to a plain GET handle: pool handles are duplicated from it */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
 	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
 	curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
 	curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
+	curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, NULL);
 	curl_slist_free_all(headers);
 	if (id)
 		curl_free(id);
@@ -146,14 +147,10 @@ store_token(AtlasConnEntry *entry, const char *body)
 				 errdetail("The token endpoint answered without an access token.")));
 
 	entry->token = token;
+	entry->token_gen++;
 	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / 10);
 	entry->token_refresh_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  Max(expires_in, 0) * 1000);
-	if (curl_easy_setopt(entry->curl, CURLOPT_XOAUTH2_BEARER, token) != CURLE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not configure libcurl handle"),
-				 errdetail("libcurl lacks bearer token authentication.")));
 	entry->stats.tokens++;
 }
 
@@ -193,23 +190,27 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 		}
 		status = 0;
 		if (rc == CURLE_OK)
-			curl_easy_getinfo(entry->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (!atlas_is_transient(rc, status, entry) || retries >= opts->max_retries)
+			curl_easy_getinfo(entry->main.curl, CURLINFO_RESPONSE_CODE, &status);
+		if (!atlas_is_transient(rc, status, &entry->main) ||
+			retries >= opts->max_retries)
 			break;
 		retries++;
 		entry->stats.retries++;
-		atlas_wait_before_retry(retries, entry->retry_after_ms,
+		atlas_wait_before_retry(retries, entry->main.retry_after_ms,
 								opts->max_retry_wait_ms);
 	}
 
 	if (rc != CURLE_OK)
-		atlas_report_curl_error(entry, rc, opts, retries);
+		atlas_report_curl_error(entry->base_url, rc, entry->main.errbuf,
+								entry->main.body_too_large,
+								entry->main.body_oom, opts, retries);
 	if (status != 200)
 	{
 		char	   *code;
 		char	   *detail;
 
-		atlas_parse_error_body(entry->body ? entry->body : "", &code, &detail);
+		atlas_parse_error_body(entry->main.body ? entry->main.body : "",
+							   &code, &detail);
 		ereport(ERROR,
 				(errcode(status == 400 || status == 401 || status == 403
 						 ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
@@ -227,6 +228,6 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 						   OPTION_CLIENT_ID, OPTION_CLIENT_SECRET) : 0,
 				 errcontext("remote request: POST /api/oauth/token")));
 	}
-	store_token(entry, entry->body ? entry->body : "");
+	store_token(entry, entry->main.body ? entry->main.body : "");
 	pfree(url);
 }

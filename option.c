@@ -53,6 +53,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_MAX_RETRIES, ForeignServerRelationId},
 	{OPTION_MAX_RETRY_WAIT_MS, ForeignServerRelationId},
 	{OPTION_CA_FILE, ForeignServerRelationId},
+	{OPTION_MAX_CONCURRENCY, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
@@ -174,6 +175,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 			(void) int_option(def, 0, ATLAS_MAX_MAX_RETRIES);
 		else if (strcmp(def->defname, OPTION_MAX_RETRY_WAIT_MS) == 0)
 			(void) int_option(def, 0, INT_MAX);
+		else if (strcmp(def->defname, OPTION_MAX_CONCURRENCY) == 0)
+			(void) int_option(def, 1, ATLAS_MAX_CONCURRENCY);
 		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
 			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
@@ -392,6 +395,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->items_per_page = ATLAS_MAX_ITEMS_PER_PAGE;
 	opts->max_retries = ATLAS_DEFAULT_MAX_RETRIES;
 	opts->max_retry_wait_ms = ATLAS_DEFAULT_MAX_RETRY_WAIT_MS;
+	opts->max_concurrency = ATLAS_DEFAULT_MAX_CONCURRENCY;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -420,6 +424,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->max_retry_wait_ms = int_option(def, 0, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CA_FILE) == 0)
 			opts->ca_file = defGetString(def);
+		else if (strcmp(def->defname, OPTION_MAX_CONCURRENCY) == 0)
+			opts->max_concurrency = int_option(def, 1, ATLAS_MAX_CONCURRENCY);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)

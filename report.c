@@ -40,28 +40,29 @@ atlas_retry_note(int retries)
  * atlas_report_curl_error
  *		Raise the ERROR for a transfer that did not complete.
  *
- * libcurl's error buffer names the host and the failing step, never
- * credentials, so it goes into the detail as it is.
+ * errbuf is libcurl's message for the transfer; it names the host and the
+ * failing step, never credentials, so it goes into the detail as it is.
+ * too_large and oom say the write callback stopped the transfer.
  */
 void
-atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
-						const AtlasFdwOptions *opts, int retries)
+atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
+						bool too_large, bool oom, const AtlasFdwOptions *opts,
+						int retries)
 {
-	const char *detail = entry->errbuf[0] ? entry->errbuf : curl_easy_strerror(rc);
+	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
-	if (entry->body_too_large)
+	if (too_large)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Atlas response exceeds max_page_bytes (%d bytes)",
 						opts->max_page_bytes),
 				 errhint("Raise the server option %s or lower the option %s.",
 						 OPTION_MAX_PAGE_BYTES, OPTION_ITEMS_PER_PAGE)));
-	if (entry->body_oom)
+	if (oom)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
-				 errdetail("Could not grow the buffer for an Atlas response of %zu bytes.",
-						   entry->body_len)));
+				 errdetail("Could not grow the buffer for an Atlas response.")));
 
 	switch (rc)
 	{
@@ -83,7 +84,7 @@ atlas_report_curl_error(AtlasConnEntry *entry, CURLcode rc,
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("could not connect to Atlas API at \"%s\"",
-							entry->base_url),
+							base_url),
 					 errdetail_internal("%s%s", detail, atlas_retry_note(retries))));
 			break;
 		default:

@@ -167,52 +167,99 @@ page_reset_callback(void *arg)
 }
 
 /*
- * atlas_parse_page
- *		Parse a 200 response into a page of rows.
+ * atlas_json_parse
+ *		Parse a response body with json-c; NULL and a message in errmsg if
+ *		it is not exactly one JSON document.
  *
- * single: the body is one document (a GET by id) rather than a list
- * envelope.  The page is allocated in page_cxt and its tree is released
- * when page_cxt is next reset or deleted.  Invalid JSON or an unexpected
- * shape raises an ERROR; the tree is released all the same.
+ * Never throws and never pallocs, so it may run while transfers are in
+ * flight; the tree is malloc'd and belongs to the caller.
  */
-AtlasPage *
-atlas_parse_page(const AtlasResponse *resp, bool single, MemoryContext page_cxt)
+json_object *
+atlas_json_parse(const char *buf, size_t len, char *errmsg, size_t errmsg_len)
 {
-	AtlasPage  *page = MemoryContextAllocZero(page_cxt, sizeof(AtlasPage));
 	json_tokener *tok;
+	json_object *tree;
 	enum json_tokener_error jerr;
 	size_t		end;
 
-	/* register before parsing, so no path can leak the tree */
-	page->cb.func = page_reset_callback;
-	page->cb.arg = page;
-	MemoryContextRegisterResetCallback(page_cxt, &page->cb);
-
+	if (len > INT_MAX)
+	{
+		snprintf(errmsg, errmsg_len, "The response of %zu bytes is too large to parse.", len);
+		return NULL;
+	}
 	tok = json_tokener_new_ex(ATLAS_JSON_MAX_DEPTH);
 	if (tok == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	page->root = json_tokener_parse_ex(tok, resp->body, (int) resp->body_len);
+	{
+		snprintf(errmsg, errmsg_len, "Out of memory.");
+		return NULL;
+	}
+	tree = json_tokener_parse_ex(tok, buf, (int) len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 
 	/* only white space may follow the document */
-	while (jerr == json_tokener_success && end < resp->body_len &&
-		   strchr(" \t\r\n", resp->body[end]) != NULL)
+	while (jerr == json_tokener_success && end < len &&
+		   strchr(" \t\r\n", buf[end]) != NULL)
 		end++;
 
-	if (jerr != json_tokener_success || page->root == NULL ||
-		end < resp->body_len)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-				 errmsg("could not parse Atlas response as JSON"),
-				 jerr != json_tokener_success
-				 ? errdetail("%s at byte %zu of %zu.",
-							 json_tokener_error_desc(jerr), end, resp->body_len)
-				 : errdetail("Unexpected data at byte %zu of %zu.",
-							 end, resp->body_len)));
+	if (jerr != json_tokener_success || tree == NULL || end < len)
+	{
+		if (jerr != json_tokener_success)
+			snprintf(errmsg, errmsg_len, "%s at byte %zu of %zu.",
+					 json_tokener_error_desc(jerr), end, len);
+		else
+			snprintf(errmsg, errmsg_len, "Unexpected data at byte %zu of %zu.",
+					 end, len);
+		if (tree)
+			json_object_put(tree);
+		return NULL;
+	}
+	return tree;
+}
+
+/*
+ * atlas_json_page_rows
+ *		The number of items of a parsed list page, -1 if it has no results
+ *		array; *total gets totalCount, or -1.  Never throws.
+ */
+int
+atlas_json_page_rows(json_object *tree, int64 *total)
+{
+	json_object *val;
+
+	*total = -1;
+	if (!json_object_is_type(tree, json_type_object))
+		return -1;
+	if (json_object_object_get_ex(tree, "totalCount", &val) &&
+		json_object_is_type(val, json_type_int))
+		*total = json_object_get_int64(val);
+	if (!json_object_object_get_ex(tree, "results", &val) ||
+		!json_object_is_type(val, json_type_array))
+		return -1;
+	return (int) json_object_array_length(val);
+}
+
+/*
+ * atlas_page_adopt
+ *		Make a parsed response the scan's current page.
+ *
+ * single: the tree is one document (a GET by id) rather than a list
+ * envelope.  The tree passes to page_cxt, which frees it when it is next
+ * reset or deleted; *tree is set to NULL once that is arranged (before
+ * that, an ERROR leaves it with the caller).  An unexpected shape raises
+ * an ERROR.
+ */
+AtlasPage *
+atlas_page_adopt(json_object **tree, bool single, MemoryContext page_cxt)
+{
+	AtlasPage  *page = MemoryContextAllocZero(page_cxt, sizeof(AtlasPage));
+
+	page->cb.func = page_reset_callback;
+	page->cb.arg = page;
+	MemoryContextRegisterResetCallback(page_cxt, &page->cb);
+	page->root = *tree;
+	*tree = NULL;
 
 	if (!json_object_is_type(page->root, json_type_object))
 		ereport(ERROR,

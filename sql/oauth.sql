@@ -8,7 +8,8 @@ SET TIME ZONE 'UTC';
 \getenv public_key ATLAS_MOCK_PUBLIC_KEY
 \getenv private_key ATLAS_MOCK_PRIVATE_KEY
 CREATE SERVER oauth_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw
-	OPTIONS (base_url :'mock_url', max_retries '2', max_retry_wait_ms '20');
+	OPTIONS (base_url :'mock_url', max_retries '2', max_retry_wait_ms '20',
+			 max_concurrency '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER oauth_srv
 	OPTIONS (client_id :'client_id', client_secret :'client_secret');
 CREATE FOREIGN TABLE oauth_snaps (group_id text, cluster_name text, id text)

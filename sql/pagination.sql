@@ -18,7 +18,7 @@ CREATE FOREIGN TABLE page_snaps (
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n0';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- one snapshot
 SELECT id, created_at FROM page_snaps
@@ -29,7 +29,7 @@ SELECT id, created_at FROM page_snaps
 SELECT count(*), sum(storage_size_bytes), min(created_at), max(created_at)
   FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n500';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- many pages: 1234 = 500 + 500 + 234
 \! python3 test/mockctl.py reset
@@ -37,7 +37,7 @@ SELECT count(*), count(DISTINCT id), sum(storage_size_bytes),
        sum(storage_size_bytes) = 1234 * 1000000 + 1234 * 1233 / 2 AS sum_ok
   FROM page_snaps
  WHERE group_id = '5e2211c17a3e5a48f5497de3' AND cluster_name = 'n1234';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- rows arrive in the API's order, page after page
 SELECT id, created_at, status FROM page_snaps
@@ -49,13 +49,13 @@ ALTER FOREIGN TABLE page_snaps OPTIONS (ADD items_per_page '7');
 \! python3 test/mockctl.py reset
 SELECT count(*), count(DISTINCT id) FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 ALTER FOREIGN TABLE page_snaps OPTIONS (DROP items_per_page);
 ALTER SERVER page_srv OPTIONS (ADD items_per_page '250');
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n501';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 ALTER SERVER page_srv OPTIONS (DROP items_per_page);
 
 -- a large list streams: memory is bounded by one page
@@ -73,19 +73,21 @@ SELECT v.n, count(s.id)
   LEFT JOIN page_snaps s ON s.storage_size_bytes = 1000000 + v.n
    AND s.group_id = '32b6e34b3d91647abb20e7b8' AND s.cluster_name = 'n5'
  GROUP BY v.n ORDER BY v.n;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 \! python3 test/mockctl.py reset
 SELECT v.n, count(s.id)
   FROM (VALUES (1), (2)) v(n)
   LEFT JOIN page_snaps s ON s.storage_size_bytes > 1000000 + v.n
    AND s.group_id = '32b6e34b3d91647abb20e7b8' AND s.cluster_name = 'n600'
  GROUP BY v.n ORDER BY v.n;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 RESET enable_material;
 
--- a cursor can stop early: only the pages needed are fetched
+-- a cursor can stop early: with max_concurrency 1 (sequential, nothing
+-- fetched ahead) only the pages read are fetched
+ALTER SERVER page_srv OPTIONS (ADD max_concurrency '1');
 \! python3 test/mockctl.py reset
 BEGIN;
 DECLARE c CURSOR FOR SELECT id FROM page_snaps
@@ -93,6 +95,25 @@ DECLARE c CURSOR FOR SELECT id FROM page_snaps
 FETCH 2 FROM c;
 CLOSE c;
 COMMIT;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
+
+-- concurrency changes neither the rows, nor their order, nor the requests
+\! python3 test/mockctl.py reset
+CREATE TABLE page_results AS
+SELECT 1 AS max_concurrency, row_number() OVER () AS n, cluster_name, id FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n0', 'n501', 'n3', 'n1000');
+\! python3 test/mockctl.py log --authorized | sort > /tmp/atlas_requests_1.txt
+ALTER SERVER page_srv OPTIONS (SET max_concurrency '8');
+\! python3 test/mockctl.py reset
+INSERT INTO page_results
+SELECT 8, row_number() OVER (), cluster_name, id FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n0', 'n501', 'n3', 'n1000');
+\! python3 test/mockctl.py log --authorized | sort > /tmp/atlas_requests_8.txt
+SELECT count(*) AS rows_each,
+       count(*) FILTER (WHERE a.cluster_name = b.cluster_name AND a.id = b.id) AS same_order
+  FROM page_results a JOIN page_results b USING (n)
+ WHERE a.max_concurrency = 1 AND b.max_concurrency = 8;
+\! wc -l < /tmp/atlas_requests_8.txt; cmp /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt && echo "same requests"; rm -f /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt
+DROP TABLE page_results;
 
 DROP SERVER page_srv CASCADE;

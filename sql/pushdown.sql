@@ -64,13 +64,13 @@ SELECT cluster_name, count(*) FROM push_snaps
 SELECT cluster_name, count(*) FROM push_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1', 'n2', 'n3', 'n2')
  GROUP BY 1 ORDER BY 1;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 \! python3 test/mockctl.py reset
 SELECT group_id, cluster_name, count(*) FROM push_snaps
  WHERE group_id = ANY ('{32b6e34b3d91647abb20e7b8,5e2211c17a3e5a48f5497de3}'::text[])
    AND cluster_name = ANY ('{n1,n2,NULL}'::text[])
  GROUP BY 1, 2 ORDER BY 1, 2;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 -- two conditions on one key intersect
 \! python3 test/mockctl.py reset
 SELECT cluster_name, count(*) FROM push_snaps
@@ -80,6 +80,6 @@ SELECT cluster_name, count(*) FROM push_snaps
 SELECT count(*) FROM push_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8'
    AND cluster_name = 'n1' AND cluster_name = 'n2';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 DROP SERVER push_srv CASCADE;

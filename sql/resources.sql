@@ -108,7 +108,7 @@ SELECT id, storage_size_bytes FROM atlas.serverless_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'serverless-1' AND id = '6a4f000000000000000000c2';
 SELECT id FROM atlas.cluster_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' AND id = 'not-an-id';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- point in time: the closest snapshot created before it; the row echoes
 -- the value asked for
@@ -126,7 +126,7 @@ SELECT id, created_at, point_in_time FROM atlas.cluster_snapshots
 SELECT id, created_at, oplog_ts, oplog_inc FROM atlas.cluster_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n100'
    AND oplog_ts = 1793487600 AND oplog_inc = 3;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 SELECT id FROM atlas.cluster_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' AND oplog_ts = 1761955200;
 SELECT id FROM atlas.cluster_snapshots

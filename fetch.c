@@ -1,0 +1,765 @@
+/*-------------------------------------------------------------------------
+ *
+ * fetch.c
+ *		  Concurrent, ordered fetching of the pages of a scan
+ *
+ * A scan reads its request chains (one per combination of key values) page
+ * by page, in order.  The fetcher runs up to max_concurrency transfers at
+ * once on the libcurl multi interface, each on its own pool handle of the
+ * connection entry, and hands pages to the scan strictly in (chain, page)
+ * order, so results are deterministic.
+ *
+ * What it fetches ahead (with max_concurrency above 1):
+ *	- the pages of the chain being read, once its first page has told
+ *	  totalCount (an estimate: while pages come back full it keeps going,
+ *	  and the first short page ends the chain whatever totalCount said);
+ *	- the first pages of the following chains, and their further pages as
+ *	  soon as their first pages have told how many there are;
+ *	- with prefetch off (a LIMIT was pushed down) only the page asked for.
+ * Nothing is fetched that the scan would not read if it went on to the
+ * end, so a rate limit is never spent on guesses.
+ * Requests, pages parsed and waiting, and the page being read together
+ * stay within max_concurrency + 1 pages: a page that turns out to be
+ * needed first displaces the last page fetched ahead.
+ *
+ * Failures are retried here with backoff (a 429 also holds back every new
+ * transfer of the scan until its Retry-After has passed), an expired OAuth
+ * token is renewed once, and whatever remains is reported when the scan
+ * reaches that page.  Pages are parsed into json-c trees as they arrive;
+ * the scan adopts a tree when it reads the page.
+ *
+ * Memory: requests live in the fetcher's context, a child of the
+ * executor's per-query context.  A reset callback on it detaches every
+ * running transfer and frees every json-c tree, at the end of the scan and
+ * on ERROR alike.  Nothing here runs inside a libcurl callback.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  fetch.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <json.h>
+
+#include "atlas_snapshot_fdw.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+typedef enum FetchState
+{
+	REQ_PENDING,				/* to be started */
+	REQ_RUNNING,				/* attached to the multi handle */
+	REQ_WAITING,				/* failed transiently; retry at not_before */
+	REQ_DONE					/* result is final */
+} FetchState;
+
+typedef struct FetchRequest
+{
+	AtlasFetcher *fetcher;		/* owner */
+	int			chain;			/* index into the fetcher's chains */
+	int			page;			/* 1-based page number */
+	FetchState	state;
+	AtlasSlot  *slot;			/* while REQ_RUNNING */
+	TimestampTz not_before;		/* while REQ_WAITING */
+	uint64		token_gen;		/* OAuth token generation it was sent with */
+	int			nrows;			/* rows of a parsed page, -1 if unknown */
+	AtlasFetchResult result;	/* once REQ_DONE; retries counted before */
+} FetchRequest;
+
+/* What is known about the pages of one chain */
+typedef struct ChainState
+{
+	int			issued;			/* highest page requested so far */
+	int			known_pages;	/* pages it is believed to have, 0 unknown */
+	int			end_page;		/* page that ended it (short or failed), or 0 */
+} ChainState;
+
+struct AtlasFetcher
+{
+	AtlasConnEntry *entry;		/* connection with the handle pool */
+	const AtlasFdwOptions *opts;	/* the scan's options */
+	const AtlasResource *res;	/* what is fetched */
+	int			page_size;		/* itemsPerPage */
+	bool		prefetch;		/* fetch ahead of what the scan asked for */
+	int			window;			/* max_concurrency */
+	MemoryContext cxt;			/* requests and results */
+	MemoryContextCallback cb;	/* releases transfers and trees */
+	AtlasRequestKeys *chains;	/* the scan's chains (not owned) */
+	int			nchains;
+	ChainState *cstate;			/* per chain, in cxt */
+	int			consume_chain;	/* chain the scan is reading */
+	List	   *requests;		/* FetchRequest *, unordered */
+	TimestampTz pause_until;	/* after a 429: start nothing before this */
+	int64		requests_made;	/* HTTP requests, for EXPLAIN ANALYZE */
+};
+
+static void fetcher_reset_callback(void *arg);
+static void discard_request(AtlasFetcher *f, FetchRequest *req);
+
+/*
+ * atlas_fetcher_create
+ *		A fetcher for one scan, in a child context of cxt.
+ */
+AtlasFetcher *
+atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+					 const AtlasResource *res, int page_size, bool prefetch,
+					 MemoryContext cxt)
+{
+	MemoryContext fcxt = AllocSetContextCreate(cxt, "atlas_snapshot_fdw fetcher",
+											   ALLOCSET_DEFAULT_SIZES);
+	AtlasFetcher *f = MemoryContextAllocZero(fcxt, sizeof(AtlasFetcher));
+
+	f->entry = entry;
+	f->opts = opts;
+	f->res = res;
+	f->page_size = page_size;
+	f->prefetch = prefetch;
+	f->window = Max(1, Min(opts->max_concurrency, ATLAS_MAX_CONCURRENCY));
+	f->cxt = fcxt;
+	f->cb.func = fetcher_reset_callback;
+	f->cb.arg = f;
+	MemoryContextRegisterResetCallback(fcxt, &f->cb);
+	return f;
+}
+
+/*
+ * fetcher_reset_callback
+ *		Detach running transfers and free json-c trees when the fetcher's
+ *		context goes away (end of scan, or ERROR).  Must not throw.
+ */
+static void
+fetcher_reset_callback(void *arg)
+{
+	AtlasFetcher *f = (AtlasFetcher *) arg;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->state == REQ_RUNNING && req->slot)
+			atlas_slot_detach(req->slot);
+		if (req->result.tree)
+			json_object_put(req->result.tree);
+		req->result.tree = NULL;
+	}
+	f->requests = NIL;
+}
+
+/* Whether the chain is read with one request: a GET by id, or no paging */
+static bool
+single_page_chain(AtlasFetcher *f, int chain)
+{
+	return (f->chains[chain].present[ATLAS_KEY_ID] && f->res->get_path) ||
+		f->res->paging == ATLAS_PAGING_NONE;
+}
+
+/*
+ * atlas_fetcher_start
+ *		Forget everything (a rescan) and get ready to fetch these chains.
+ */
+void
+atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains, int nchains)
+{
+	while (f->requests != NIL)
+		discard_request(f, (FetchRequest *) linitial(f->requests));
+	if (f->cstate)
+		pfree(f->cstate);
+
+	f->chains = chains;
+	f->nchains = nchains;
+	f->cstate = MemoryContextAllocZero(f->cxt, sizeof(ChainState) * Max(nchains, 1));
+	for (int c = 0; c < nchains; c++)
+	{
+		if (single_page_chain(f, c))
+			f->cstate[c].known_pages = 1;
+	}
+	f->consume_chain = 0;
+}
+
+/*
+ * discard_request
+ *		Drop a request: abort its transfer, free its result.
+ */
+static void
+discard_request(AtlasFetcher *f, FetchRequest *req)
+{
+	if (req->state == REQ_RUNNING && req->slot)
+		atlas_slot_detach(req->slot);
+	if (req->result.tree)
+		json_object_put(req->result.tree);
+	req->result.tree = NULL;
+	f->requests = list_delete_ptr(f->requests, req);
+	if (req->result.body)
+		pfree(req->result.body);
+	if (req->result.parse_error)
+		pfree(req->result.parse_error);
+	pfree(req);
+}
+
+static FetchRequest *
+find_request(AtlasFetcher *f, int chain, int page)
+{
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->chain == chain && req->page == page)
+			return req;
+	}
+	return NULL;
+}
+
+static FetchRequest *
+new_request(AtlasFetcher *f, int chain, int page)
+{
+	FetchRequest *req = MemoryContextAllocZero(f->cxt, sizeof(FetchRequest));
+	MemoryContext oldcxt;
+
+	req->fetcher = f;
+	req->chain = chain;
+	req->page = page;
+	req->state = REQ_PENDING;
+	req->nrows = -1;
+	/* the list must live as long as the fetcher, whatever the caller's context */
+	oldcxt = MemoryContextSwitchTo(f->cxt);
+	f->requests = lappend(f->requests, req);
+	MemoryContextSwitchTo(oldcxt);
+	f->cstate[chain].issued = Max(f->cstate[chain].issued, page);
+	return req;
+}
+
+/* (chain, page) order: the order in which the scan reads pages */
+static bool
+precedes(const FetchRequest *a, const FetchRequest *b)
+{
+	return a->chain < b->chain || (a->chain == b->chain && a->page < b->page);
+}
+
+/*
+ * start_request
+ *		Attach a request to a free pool slot.  Returns false if no slot is
+ *		free.  The slot owns the header list from here on.
+ */
+static bool
+start_request(AtlasFetcher *f, FetchRequest *req)
+{
+	AtlasConnEntry *entry = f->entry;
+	AtlasSlot  *slot = NULL;
+	char		accept[128];
+	char	   *path;
+	char	   *url;
+	bool		ok = true;
+
+	for (int i = 0; i < f->window; i++)
+	{
+		if (entry->pool[i].multi == NULL && entry->pool[i].owner == NULL)
+		{
+			slot = atlas_pool_slot(entry, i);
+			break;
+		}
+	}
+	if (slot == NULL)
+		return false;
+
+	if (entry->auth == ATLAS_AUTH_OAUTH)
+	{
+		atlas_oauth_token(entry, f->opts, false);
+		atlas_slot_set_token(entry, slot);
+	}
+	req->token_gen = entry->token_gen;
+
+	path = atlas_request_path(f->res, &f->chains[req->chain], req->page,
+							  f->page_size);
+	url = psprintf("%s%s", entry->base_url, path);
+	snprintf(accept, sizeof(accept),
+			 "Accept: application/vnd.atlas.%s+json", f->res->api_version);
+	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
+
+	atlas_slot_prepare(slot, f->opts);
+	slot->headers = curl_slist_append(NULL, accept);
+	if (slot->headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_URL, url) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, slot->headers) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_CONNECTTIMEOUT_MS,
+						   (long) f->opts->connect_timeout_ms) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_TIMEOUT_MS,
+						   (long) f->opts->timeout_ms) == CURLE_OK;
+	pfree(url);
+	pfree(path);
+	if (!ok || curl_multi_add_handle(atlas_multi_handle(), slot->curl) != CURLM_OK)
+	{
+		atlas_slot_detach(slot);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not set up Atlas request")));
+	}
+	slot->multi = atlas_multi_handle();
+	slot->owner = req;
+	req->slot = slot;
+	req->state = REQ_RUNNING;
+	f->requests_made++;
+	return true;
+}
+
+/*
+ * pages_for_total
+ *		The pages a list of "total" items takes, counting the final short
+ *		(possibly empty) page that proves the list has ended.
+ */
+static int
+pages_for_total(AtlasFetcher *f, int64 total)
+{
+	int64		pages = total / f->page_size + 1;
+
+	return (int) Min(pages, (int64) INT_MAX / 2);
+}
+
+/*
+ * speculative_next
+ *		The next page worth fetching ahead, in reading order, if any.
+ *
+ * Only pages known to exist are fetched ahead: the pages of a chain up to
+ * what its first page said (or, while pages come back full, the next one),
+ * and the first page of a following chain, which every chain has.  First
+ * pages of chains not yet measured take at most half the window, so that
+ * the pages the scan needs next always find room.
+ */
+static bool
+speculative_next(AtlasFetcher *f, int *chain, int *page)
+{
+	int			unmeasured = 0;
+
+	for (int c = f->consume_chain; c < f->nchains; c++)
+	{
+		ChainState *cs = &f->cstate[c];
+		int			limit;
+
+		if (cs->end_page > 0)
+			limit = cs->end_page;
+		else if (cs->known_pages > 0)
+			limit = cs->known_pages;
+		else
+		{
+			/* not measured yet: its first page only */
+			if (cs->issued > 0)
+			{
+				unmeasured++;
+				continue;
+			}
+			if (c > f->consume_chain && unmeasured >= Max(1, f->window / 2))
+				return false;
+			limit = 1;
+		}
+
+		if (cs->issued < limit)
+		{
+			*chain = c;
+			*page = cs->issued + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * schedule
+ *		Start what may start: requests that wait for a slot or whose retry
+ *		time has come (in reading order), then pages fetched ahead while
+ *		the window has room.  "needed" is the request the scan waits for;
+ *		it may displace a page fetched ahead to stay within the window.
+ */
+static void
+schedule(AtlasFetcher *f, FetchRequest *needed)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			outstanding = 0;
+	ListCell   *lc;
+
+	if (now < f->pause_until)
+		return;
+
+	foreach(lc, f->requests)
+		outstanding++;
+
+	for (;;)
+	{
+		FetchRequest *best = NULL;
+
+		foreach(lc, f->requests)
+		{
+			FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+			if ((req->state == REQ_PENDING ||
+				 (req->state == REQ_WAITING && req->not_before <= now)) &&
+				(best == NULL || precedes(req, best)))
+				best = req;
+		}
+		if (best == NULL)
+			break;
+
+		/* the page the scan needs makes room by dropping the last one ahead */
+		if (best == needed && outstanding > f->window)
+		{
+			FetchRequest *last = NULL;
+
+			foreach(lc, f->requests)
+			{
+				FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+				if (req != needed && precedes(needed, req) &&
+					(last == NULL || precedes(last, req)))
+					last = req;
+			}
+			if (last)
+			{
+				f->cstate[last->chain].issued = Min(f->cstate[last->chain].issued,
+													last->page - 1);
+				discard_request(f, last);
+				outstanding--;
+			}
+		}
+		if (!start_request(f, best))
+			break;
+	}
+
+	while (f->prefetch && f->window > 1 && outstanding < f->window)
+	{
+		int			chain;
+		int			page;
+		FetchRequest *req;
+
+		if (!speculative_next(f, &chain, &page))
+			break;
+		req = new_request(f, chain, page);
+		outstanding++;
+		if (!start_request(f, req))
+			break;				/* stays pending until a slot frees up */
+	}
+}
+
+/*
+ * complete_request
+ *		Take the outcome of a finished transfer: retry it, or keep its
+ *		result and learn from it how long its chain is.
+ */
+static void
+complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
+{
+	AtlasConnEntry *entry = f->entry;
+	AtlasSlot  *slot = req->slot;
+	ChainState *cs = &f->cstate[req->chain];
+	long		status = 0;
+
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &status);
+	entry->stats.requests++;
+	entry->stats.bytes += slot->body_len;
+	atlas_slot_detach(slot);
+	req->slot = NULL;
+
+	/* an expired or revoked token: renew it (once), then ask again */
+	if (rc == CURLE_OK && status == 401 && entry->auth == ATLAS_AUTH_OAUTH &&
+		req->token_gen != 0)
+	{
+		if (req->token_gen == entry->token_gen)
+			atlas_oauth_token(entry, f->opts, true);
+		req->token_gen = 0;
+		req->state = REQ_PENDING;
+		return;
+	}
+
+	if (atlas_is_transient(rc, status, slot) &&
+		req->result.retries < f->opts->max_retries)
+	{
+		long		delay;
+
+		req->result.retries++;
+		entry->stats.retries++;
+		delay = atlas_retry_delay(req->result.retries, slot->retry_after_ms,
+								  f->opts->max_retry_wait_ms);
+		req->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+		req->state = REQ_WAITING;
+		if (status == 429)
+			f->pause_until = Max(f->pause_until, req->not_before);
+		elog(DEBUG1, "atlas_snapshot_fdw: retrying page %d of request chain %d in %ld ms (%d of %d)",
+			 req->page, req->chain + 1, delay, req->result.retries,
+			 f->opts->max_retries);
+		return;
+	}
+
+	req->state = REQ_DONE;
+	req->result.rc = rc;
+	req->result.status = status;
+	req->result.body_too_large = slot->body_too_large;
+	req->result.body_oom = slot->body_oom;
+	strlcpy(req->result.errbuf, slot->errbuf, sizeof(req->result.errbuf));
+
+	if (rc == CURLE_OK && status == 200)
+	{
+		char		errmsg[256];
+		int64		total = -1;
+
+		req->result.tree = atlas_json_parse(slot->body ? slot->body : "",
+											slot->body_len, errmsg, sizeof(errmsg));
+		if (req->result.tree == NULL)
+			req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
+		else if (single_page_chain(f, req->chain))
+			req->nrows = 1;
+		else
+			req->nrows = atlas_json_page_rows(req->result.tree, &total);
+
+		if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
+		{
+			/* a full page: the chain goes on, for as long as totalCount says */
+			int			known = req->page + 1;
+
+			if (req->page == 1 && total >= 0)
+				known = Max(known, pages_for_total(f, total));
+			cs->known_pages = Max(cs->known_pages, known);
+		}
+		else
+			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+
+
+	}
+	else
+	{
+		if (rc == CURLE_OK)
+		{
+			req->result.body = MemoryContextAlloc(f->cxt, slot->body_len + 1);
+			memcpy(req->result.body, slot->body ? slot->body : "", slot->body_len);
+			req->result.body[slot->body_len] = '\0';
+			req->result.body_len = slot->body_len;
+		}
+		/* the scan stops here and reports the failure */
+		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+	}
+}
+
+/*
+ * drop_beyond_end
+ *		Discard the requests of a chain past its end page.
+ */
+static void
+drop_beyond_end(AtlasFetcher *f, int chain)
+{
+	ChainState *cs = &f->cstate[chain];
+	bool		again = true;
+
+	while (again && cs->end_page > 0)
+	{
+		ListCell   *lc;
+
+		again = false;
+		foreach(lc, f->requests)
+		{
+			FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+			if (req->chain == chain && req->page > cs->end_page)
+			{
+				discard_request(f, req);
+				again = true;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * collect_completions
+ *		Hand every finished transfer on the multi handle to its request,
+ *		whichever fetcher (scan) it belongs to.
+ */
+static void
+collect_completions(void)
+{
+	CURLMsg    *msg;
+	int			queued;
+
+	while ((msg = curl_multi_info_read(atlas_multi_handle(), &queued)) != NULL)
+	{
+		AtlasSlot  *slot = NULL;
+		FetchRequest *req;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &slot);
+		if (slot == NULL || slot->owner == NULL)
+			continue;
+		req = (FetchRequest *) slot->owner;
+		complete_request(req->fetcher, req, msg->data.result);
+		drop_beyond_end(req->fetcher, req->chain);
+	}
+}
+
+/*
+ * abort_all
+ *		Detach every running transfer of the fetcher (before a cancel ERROR).
+ */
+static void
+abort_all(AtlasFetcher *f)
+{
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->state == REQ_RUNNING && req->slot)
+		{
+			atlas_slot_detach(req->slot);
+			req->slot = NULL;
+			req->state = REQ_PENDING;
+		}
+	}
+}
+
+/*
+ * drive
+ *		Run transfers until the request the scan waits for is done.
+ *
+ * Wakes up at least every ATLAS_POLL_INTERVAL_MS to look for a cancel,
+ * and detaches every transfer before raising it.
+ */
+static void
+drive(AtlasFetcher *f, FetchRequest *needed)
+{
+	CURLM	   *multi = atlas_multi_handle();
+
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	for (;;)
+	{
+		int			running;
+		long		timeout = ATLAS_POLL_INTERVAL_MS;
+		TimestampTz now;
+		ListCell   *lc;
+
+		schedule(f, needed);
+		if (needed->state == REQ_DONE)
+		{
+			/* send what may go ahead while the scan reads this page */
+			if (f->prefetch && f->window > 1)
+			{
+				(void) curl_multi_perform(multi, &running);
+				collect_completions();
+			}
+			break;
+		}
+
+		(void) curl_multi_perform(multi, &running);
+		collect_completions();
+		if (needed->state == REQ_DONE)
+			break;
+
+		if (QueryCancelPending || ProcDiePending)
+		{
+			abort_all(f);
+			pgstat_report_wait_end();
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling statement due to user request")));
+		}
+
+		/* wake up in time for the next retry */
+		now = GetCurrentTimestamp();
+		foreach(lc, f->requests)
+		{
+			FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+			if (req->state == REQ_WAITING)
+				timeout = Min(timeout, TimestampDifferenceMilliseconds(now, req->not_before));
+		}
+		if (f->pause_until > now)
+			timeout = Min(timeout, TimestampDifferenceMilliseconds(now, f->pause_until));
+		(void) curl_multi_poll(multi, NULL, 0, (int) Max(timeout, 1), NULL);
+	}
+	pgstat_report_wait_end();
+}
+
+/*
+ * atlas_fetcher_get
+ *		The result of page "page" of chain "chain", fetched if need be.
+ *
+ * The scan reads chains in order and pages in order; asking for a chain
+ * tells the fetcher that the scan is done with earlier ones.  The result
+ * stays owned by the fetcher until atlas_fetcher_release.
+ */
+AtlasFetchResult *
+atlas_fetcher_get(AtlasFetcher *f, int chain, int page)
+{
+	FetchRequest *req;
+
+	Assert(chain >= 0 && chain < f->nchains);
+	f->consume_chain = chain;
+	req = find_request(f, chain, page);
+	if (req == NULL)
+		req = new_request(f, chain, page);
+	drive(f, req);
+	return &req->result;
+}
+
+/*
+ * atlas_fetcher_release
+ *		The scan is done with this page's result.
+ */
+void
+atlas_fetcher_release(AtlasFetcher *f, int chain, int page)
+{
+	FetchRequest *req = find_request(f, chain, page);
+
+	if (req)
+		discard_request(f, req);
+}
+
+/*
+ * atlas_fetcher_chain_done
+ *		The scan has finished a chain: drop anything left of it.
+ */
+void
+atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
+{
+	bool		again = true;
+
+	while (again)
+	{
+		ListCell   *lc;
+
+		again = false;
+		foreach(lc, f->requests)
+		{
+			FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+			if (req->chain <= chain)
+			{
+				discard_request(f, req);
+				again = true;
+				break;
+			}
+		}
+	}
+	f->consume_chain = Min(chain + 1, Max(f->nchains - 1, 0));
+}
+
+/*
+ * atlas_fetcher_requests
+ *		HTTP requests started so far, for EXPLAIN ANALYZE.
+ */
+int64
+atlas_fetcher_requests(AtlasFetcher *f)
+{
+	return f->requests_made;
+}
