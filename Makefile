@@ -10,13 +10,14 @@ OBJS = \
 	option.o \
 	report.o \
 	resource.o \
-	response.o
+	response.o \
+	stats.o
 PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"
 
 EXTENSION = atlas_snapshot_fdw
-DATA = atlas_snapshot_fdw--1.0.sql
+DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 
-REGRESS = options select pagination pushdown joins resources oauth http_errors cancel
+REGRESS = options select pagination pushdown joins resources oauth http_errors cancel stats upgrade
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)

@@ -24,7 +24,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 
-#define ATLAS_FDW_VERSION		"1.0"
+#define ATLAS_FDW_VERSION		"1.1"
 #define ATLAS_USER_AGENT		"atlas_snapshot_fdw/" ATLAS_FDW_VERSION
 #define ATLAS_API_PREFIX		"/api/atlas/v2"
 #define ATLAS_DEFAULT_BASE_URL	"https://cloud.mongodb.com"

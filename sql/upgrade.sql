@@ -1,0 +1,18 @@
+--
+-- upgrade: install the oldest version and step through ALTER EXTENSION
+-- UPDATE, checking each version's objects (as pg_stat_statements'
+-- oldextversions test does)
+--
+DROP EXTENSION atlas_snapshot_fdw;
+CREATE EXTENSION atlas_snapshot_fdw VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
+\dx+ atlas_snapshot_fdw
+ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
+\dx+ atlas_snapshot_fdw
+SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
+-- a fresh install lands on the default version directly
+DROP EXTENSION atlas_snapshot_fdw;
+CREATE EXTENSION atlas_snapshot_fdw;
+SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
+SELECT * FROM pg_extension_update_paths('atlas_snapshot_fdw') ORDER BY 1, 2;
