@@ -70,7 +70,7 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("Atlas request timed out"),
-					 errdetail_internal("%s%s", detail, atlas_retry_note(retries)),
+					 errdetail_internal("%s.%s", detail, atlas_retry_note(retries)),
 					 errhint("The server options %s (now %d) and %s (now %d) set the limits.",
 							 OPTION_CONNECT_TIMEOUT_MS, opts->connect_timeout_ms,
 							 OPTION_TIMEOUT_MS, opts->timeout_ms)));
@@ -85,13 +85,13 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("could not connect to Atlas API at \"%s\"",
 							base_url),
-					 errdetail_internal("%s%s", detail, atlas_retry_note(retries))));
+					 errdetail_internal("%s.%s", detail, atlas_retry_note(retries))));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("Atlas request failed"),
-					 errdetail_internal("%s%s", detail, atlas_retry_note(retries))));
+					 errdetail_internal("%s.%s", detail, atlas_retry_note(retries))));
 	}
 }
 

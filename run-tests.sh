@@ -5,7 +5,8 @@
 # its server headers, libcurl, json-c), builds with -Werror, installs the
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test, and exits non-zero on any failure (printing regression.diffs).
+# self-test and the secrets test, and exits non-zero on any failure
+# (printing regression.diffs).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -18,13 +19,12 @@ start_mock test
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
-echo "== pg_regress (make installcheck) in a throwaway cluster"
+echo "== pg_regress and the secrets test in a throwaway cluster"
 status=0
-pg_virtualenv -v "$PG_MAJOR" \
-	make installcheck PG_CONFIG="$PG_CONFIG" || status=$?
+pg_virtualenv -v "$PG_MAJOR" -o logging_collector=on \
+	bash scripts/cluster-tests.sh || status=$?
 if [ "$status" -ne 0 ]; then
-	[ -f regression.diffs ] && cat regression.diffs
-	echo "pg_regress failed" >&2
+	echo "tests failed" >&2
 	exit "$status"
 fi
 echo "all tests passed"

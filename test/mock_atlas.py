@@ -56,6 +56,8 @@ Control API (no auth, never logged):
     POST /_mock/fault            queue a fault (JSON body, see FAULT_KINDS)
     GET  /_mock/faults           pending faults (JSON)
     POST /_mock/revoke-tokens    invalidate every issued OAuth token
+    GET  /_mock/issued-tokens    every token issued so far, one a line (for
+                                 the test that no token leaks into logs)
     GET  /_mock/stats            JSON counters
 
 Fault body: {"match": "<regex searched in PATH?QUERY>", "count": 1,
@@ -205,6 +207,7 @@ class State:
         self.faults = []
         self.nonces = collections.OrderedDict()  # nonce -> [uses, set(nc)]
         self.tokens = {}                          # token -> expiry (monotonic)
+        self.issued = []                          # every token ever issued
         self.stats = collections.Counter()
         self.window = collections.deque()         # times of API answers
 
@@ -274,6 +277,7 @@ class State:
                 if exp <= now:
                     del self.tokens[t]
             self.tokens[token] = now + self.args.token_ttl
+            self.issued.append(token)
             self.stats["tokens_issued"] += 1
         return token
 
@@ -1186,6 +1190,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ("POST", "/_mock/reset"), ("GET", "/_mock/log"),
             ("POST", "/_mock/fault"), ("GET", "/_mock/faults"),
             ("POST", "/_mock/revoke-tokens"), ("GET", "/_mock/stats"),
+            ("GET", "/_mock/issued-tokens"),
         }
         if (method, path) not in routes:
             known = {p for _, p in routes}
@@ -1215,6 +1220,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(js(200, doc))
         if path == "/_mock/revoke-tokens":
             return self.send_reply(js(200, {"revoked": st.revoke()}))
+        if path == "/_mock/issued-tokens":
+            with st.lock:
+                issued = list(st.issued)
+            return self.send_reply(text(200, "".join(t + "\n" for t in issued)))
         if path == "/_mock/stats":
             with st.lock:
                 doc = {"requests": 0, "challenges": 0, "tokens_issued": 0,

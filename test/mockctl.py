@@ -10,6 +10,7 @@ http://127.0.0.1:18443).
     python3 test/mockctl.py fault '{"match": "n1234", "kind": "status", "status": 503}'
     python3 test/mockctl.py faults                   list pending faults
     python3 test/mockctl.py revoke-tokens
+    python3 test/mockctl.py issued-tokens        # every OAuth token issued
     python3 test/mockctl.py stats
     python3 test/mockctl.py wait [--timeout 10]      exit 1 if not up in time
 
@@ -53,6 +54,7 @@ def main(argv=None):
     fault.add_argument("json", help="fault definition as a JSON object")
     sub.add_parser("faults")
     sub.add_parser("revoke-tokens")
+    sub.add_parser("issued-tokens")
     sub.add_parser("stats")
     wait = sub.add_parser("wait")
     wait.add_argument("--timeout", type=float, default=10.0)
@@ -80,6 +82,8 @@ def main(argv=None):
             print(call("GET", "/_mock/faults").strip())
         elif args.cmd == "revoke-tokens":
             call("POST", "/_mock/revoke-tokens", "")
+        elif args.cmd == "issued-tokens":
+            sys.stdout.write(call("GET", "/_mock/issued-tokens"))
         elif args.cmd == "stats":
             print(call("GET", "/_mock/stats").strip())
         elif args.cmd == "wait":

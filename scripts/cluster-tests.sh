@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# scripts/cluster-tests.sh: the tests that need a running cluster (PG*
+# environment set by pg_virtualenv) and the mock (ATLAS_MOCK_URL): the
+# pg_regress suite, then the secrets test.  Prints regression.diffs and
+# exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+rm -f regression.diffs
+make installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee regression.log
+status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+	[ -f regression.diffs ] && cat regression.diffs
+	echo "pg_regress failed" >&2
+	exit "$status"
+fi
+passed=$(grep -c '^\(ok\|test\) .* \.\.\. ok' regression.log || true)
+rm -f regression.log
+echo "regress: $passed passed, 0 failed"
+
+bash test/test_secrets.sh
