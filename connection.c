@@ -58,6 +58,7 @@ static CURLM *atlas_single_multi = NULL;
 static void connect_entry(AtlasConnEntry *entry, UserMapping *user,
 						  const AtlasFdwOptions *opts);
 static void disconnect_entry(AtlasConnEntry *entry);
+static bool entry_in_use(AtlasConnEntry *entry);
 static void inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t read_header(char *buffer, size_t size, size_t nitems,
@@ -96,8 +97,7 @@ atlas_multi_handle(void)
  * atlas_get_connection
  *		The connection of a user mapping, made or rebuilt as needed.
  *
- * The entry stays owned by the cache; callers never free it.  Handles that
- * an earlier ERROR left attached to a multi handle are detached first.
+ * The entry stays owned by the cache; callers never free it.
  */
 AtlasConnEntry *
 atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
@@ -125,11 +125,12 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		entry->serverid = user->serverid;
 	}
 
-	atlas_slot_detach(&entry->main);
-	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
-		atlas_slot_detach(&entry->pool[i]);
-
-	if (entry->connected && entry->invalidated)
+	/*
+	 * Rebuild a changed connection, unless another scan of this query is
+	 * still using its handles (a scan inside a function called by a scan):
+	 * then the change takes effect with the next query.
+	 */
+	if (entry->connected && entry->invalidated && !entry_in_use(entry))
 	{
 		elog(DEBUG3, "atlas_snapshot_fdw: dropping connection for user mapping %u",
 			 user->umid);
@@ -140,6 +141,27 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		connect_entry(entry, user, opts);
 
 	return entry;
+}
+
+/*
+ * entry_in_use
+ *		Whether a scan has a transfer on one of the entry's handles.
+ *
+ * Scans detach their transfers when their memory goes away (at the end of
+ * the scan and on ERROR, see fetch.c), and single transfers never outlive
+ * atlas_transfer(), so this is true only while another scan is running.
+ */
+static bool
+entry_in_use(AtlasConnEntry *entry)
+{
+	if (entry->main.multi != NULL)
+		return true;
+	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+	{
+		if (entry->pool[i].multi != NULL || entry->pool[i].owner != NULL)
+			return true;
+	}
+	return false;
 }
 
 /*
