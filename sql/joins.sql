@@ -69,6 +69,21 @@ SELECT w.cluster_name, s.id FROM wanted w JOIN atlas.cluster_snapshots s USING (
  ORDER BY 2;
 \! python3 test/mockctl.py log --authorized | sort
 
+-- scans inside functions called by another scan share its connection; an
+-- error caught inside the function leaves the outer scan intact
+CREATE FUNCTION safe_count(g text, c text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = g AND cluster_name = c);
+EXCEPTION WHEN OTHERS THEN
+	RETURN -1;
+END $$;
+\! python3 test/mockctl.py fault '{"match": "clusters/prod-2/backup", "kind": "status", "status": 404, "errorCode": "CLUSTER_NOT_FOUND"}'
+SELECT c.group_id, c.name, safe_count(c.group_id, c.name)
+  FROM atlas.clusters c
+ WHERE c.group_id IN ('32b6e34b3d91647abb20e7b8', '5e2211c17a3e5a48f5497de3', '6b8cd3c1e8f0b0a1d2c3d4e5')
+ ORDER BY 1, 2;
+DROP FUNCTION safe_count;
+
 -- a join on only one key still needs the other one
 SELECT count(*) FROM my_clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id;
 -- ... which a constant can give
