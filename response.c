@@ -33,6 +33,7 @@
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -46,6 +47,7 @@ typedef enum AtlasConversion
 	CONV_TEXT,					/* text: strings as they are */
 	CONV_INT8,					/* bigint: JSON integers directly */
 	CONV_BOOL,					/* boolean: JSON booleans directly */
+	CONV_TIMESTAMPTZ,			/* timestamptz: Atlas's UTC form directly */
 	CONV_JSON,					/* json/jsonb: the serialized subtree */
 	CONV_ARRAY,					/* arrays: a literal built from a JSON array */
 	CONV_INPUT					/* anything else: the type's input function */
@@ -139,6 +141,8 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 			col->conv = CONV_INT8;
 		else if (attr->atttypid == BOOLOID)
 			col->conv = CONV_BOOL;
+		else if (attr->atttypid == TIMESTAMPTZOID)
+			col->conv = CONV_TIMESTAMPTZ;
 		else if (basetype == JSONOID || basetype == JSONBOID)
 			col->conv = CONV_JSON;
 		else if (OidIsValid(get_element_type(basetype)))
@@ -408,6 +412,76 @@ make_text(const char *s, int len)
 }
 
 /*
+ * digits
+ *		The value of n decimal digits at s, or -1 if one is not a digit.
+ */
+static int
+digits(const char *s, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * parse_utc_timestamp
+ *		Parse the form Atlas uses for every timestamp, "YYYY-MM-DDTHH:MM:SSZ"
+ *		with optional fractional seconds, into a TimestampTz.
+ *
+ * Returns false for anything else (other offsets, out-of-range fields),
+ * which then goes through timestamptz_in: this is only a shortcut, and it
+ * never accepts what timestamptz_in would reject.
+ */
+static bool
+parse_utc_timestamp(const char *s, int len, TimestampTz *result)
+{
+	struct pg_tm tm;
+	fsec_t		fsec = 0;
+	int			i = 19;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[len - 1] != 'Z')
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(s, 4);
+	tm.tm_mon = digits(s + 5, 2);
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	if (tm.tm_year < 1 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+		tm.tm_mday > day_tab[isleap(tm.tm_year)][tm.tm_mon - 1] ||
+		tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+		tm.tm_sec < 0 || tm.tm_sec > 59)
+		return false;
+
+	if (s[i] == '.')
+	{
+		int			scale = 100000;
+
+		for (i++; i < len - 1; i++)
+		{
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+			fsec += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+		/* more than microseconds would need rounding: leave it to the input function */
+		if (scale == 100000 || len - 21 > 6)
+			return false;
+	}
+	if (i != len - 1)
+		return false;
+	return tm2timestamp(&tm, fsec, NULL, result) == 0 && IS_VALID_TIMESTAMP(*result);
+}
+
+/*
  * convert_value
  *		One JSON value (not null) to a Datum of the column's type.
  */
@@ -434,6 +508,16 @@ convert_value(AtlasColumn *col, json_object *val)
 		case CONV_BOOL:
 			if (json_object_is_type(val, json_type_boolean))
 				return BoolGetDatum(json_object_get_boolean(val));
+			break;
+		case CONV_TIMESTAMPTZ:
+			{
+				TimestampTz ts;
+
+				if (json_object_is_type(val, json_type_string) &&
+					parse_utc_timestamp(json_object_get_string(val),
+										json_object_get_string_len(val), &ts))
+					return TimestampTzGetDatum(ts);
+			}
 			break;
 		case CONV_ARRAY:
 			return InputFunctionCall(&col->infunc, array_literal(val),
