@@ -96,6 +96,7 @@ struct AtlasFetcher
 	int			consume_chain;	/* chain the scan is reading */
 	List	   *requests;		/* FetchRequest *, unordered */
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
+	FetchRequest *needed;		/* the request the scan waits for, or NULL */
 	int64		requests_made;	/* HTTP requests, for EXPLAIN ANALYZE */
 };
 
@@ -568,7 +569,8 @@ drop_beyond_end(AtlasFetcher *f, int chain)
 		{
 			FetchRequest *req = (FetchRequest *) lfirst(lc);
 
-			if (req->chain == chain && req->page > cs->end_page)
+			if (req->chain == chain && req->page > cs->end_page &&
+				req != f->needed)
 			{
 				discard_request(f, req);
 				again = true;
@@ -639,6 +641,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 {
 	CURLM	   *multi = atlas_multi_handle();
 
+	f->needed = needed;
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
 	for (;;)
 	{
@@ -667,6 +670,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		if (QueryCancelPending || ProcDiePending)
 		{
 			abort_all(f);
+			f->needed = NULL;
 			pgstat_report_wait_end();
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR,
@@ -687,6 +691,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 			timeout = Min(timeout, TimestampDifferenceMilliseconds(now, f->pause_until));
 		(void) curl_multi_poll(multi, NULL, 0, (int) Max(timeout, 1), NULL);
 	}
+	f->needed = NULL;
 	pgstat_report_wait_end();
 }
 
