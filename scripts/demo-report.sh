@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# scripts/demo-report.sh: the part of demo.sh that runs inside the
+# throwaway cluster (PG* environment set by pg_virtualenv).  Credentials
+# arrive in DEMO_ID/DEMO_SECRET and reach PostgreSQL as psql variables
+# (\getenv), never on a command line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+psql -X -q -v ON_ERROR_STOP=1 -v hours="$DEMO_HOURS" <<'SQL'
+\getenv base_url DEMO_BASE_URL
+\getenv auth DEMO_AUTH
+\getenv id DEMO_ID
+\getenv secret DEMO_SECRET
+\getenv source DEMO_SOURCE
+SET client_min_messages = warning;
+CREATE EXTENSION atlas_snapshot_fdw;
+SELECT :'base_url' = '' AS real_atlas \gset
+\if :real_atlas
+CREATE SERVER atlas FOREIGN DATA WRAPPER atlas_snapshot_fdw;
+\else
+CREATE SERVER atlas FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'base_url');
+\endif
+SELECT :'auth' = 'oauth' AS oauth \gset
+\if :oauth
+CREATE USER MAPPING FOR CURRENT_USER SERVER atlas OPTIONS (client_id :'id', client_secret :'secret');
+\else
+CREATE USER MAPPING FOR CURRENT_USER SERVER atlas OPTIONS (public_key :'id', private_key :'secret');
+\endif
+CREATE SCHEMA atlas;
+IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
+
+\echo
+\echo 'atlas_snapshot_fdw demo: backups of every project, read from' :source
+\echo
+\i reports/fleet_summary.sql
+\echo
+\i reports/overdue_clusters.sql
+\echo
+\i reports/failed_snapshots.sql
+\echo
+\pset title 'What the FDW did'
+SELECT requests, pages, pg_size_pretty(bytes) AS received, retries, errors
+  FROM atlas_snapshot_fdw_stats();
+SQL
