@@ -5,8 +5,8 @@
 # its server headers, libcurl, json-c), builds with -Werror, installs the
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test and the secrets test, and exits non-zero on any failure
-# (printing regression.diffs).
+# self-test, the secrets test and the scheduling recipes' test, and exits
+# non-zero on any failure (printing regression.diffs).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -27,4 +27,8 @@ if [ "$status" -ne 0 ]; then
 	echo "tests failed" >&2
 	exit "$status"
 fi
+
+echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
+bash test/test_schedule.sh
+
 echo "all tests passed"
