@@ -94,6 +94,7 @@ struct AtlasFetcher
 	int			nchains;
 	ChainState *cstate;			/* per chain, in cxt */
 	int			consume_chain;	/* chain the scan is reading */
+	int			estimate_pages; /* pages of the last chain measured, 0 if none */
 	List	   *requests;		/* FetchRequest *, unordered */
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
 	FetchRequest *needed;		/* the request the scan waits for, or NULL */
@@ -182,6 +183,7 @@ atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains, int nchains)
 			f->cstate[c].known_pages = 1;
 	}
 	f->consume_chain = 0;
+	f->estimate_pages = 0;
 }
 
 /*
@@ -329,14 +331,29 @@ pages_for_total(AtlasFetcher *f, int64 total)
 }
 
 /*
+ * unmeasured_limit
+ *		How many chains may have their first page in flight or waiting
+ *		before anything is known of their length: as many as the window can
+ *		hold if they are as long as the last chain measured (two before any
+ *		was).  More would fill the window with first pages while the pages
+ *		the scan needs next wait for room.
+ */
+static int
+unmeasured_limit(AtlasFetcher *f)
+{
+	if (f->estimate_pages == 0)
+		return 2;
+	return Max(1, f->window / f->estimate_pages);
+}
+
+/*
  * speculative_next
  *		The next page worth fetching ahead, in reading order, if any.
  *
  * Only pages known to exist are fetched ahead: the pages of a chain up to
  * what its first page said (or, while pages come back full, the next one),
- * and the first page of a following chain, which every chain has.  First
- * pages of chains not yet measured take at most half the window, so that
- * the pages the scan needs next always find room.
+ * and the first page of a following chain, which every chain has (see
+ * unmeasured_limit for how many).
  */
 static bool
 speculative_next(AtlasFetcher *f, int *chain, int *page)
@@ -360,7 +377,7 @@ speculative_next(AtlasFetcher *f, int *chain, int *page)
 				unmeasured++;
 				continue;
 			}
-			if (c > f->consume_chain && unmeasured >= Max(1, f->window / 2))
+			if (c > f->consume_chain && unmeasured >= unmeasured_limit(f))
 				return false;
 			limit = 1;
 		}
@@ -533,6 +550,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		}
 		else
 			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+		if (req->page == 1)
+			f->estimate_pages = Max(1, cs->end_page == 1 ? 1 : cs->known_pages);
 
 
 	}

@@ -40,7 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-server.daemon_threads = True
-server.request_queue_size = 128
-server.serve_forever()
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128     # listen() backlog: concurrent clients connect at once
+
+
+Server(("127.0.0.1", PORT), Handler).serve_forever()
