@@ -54,6 +54,8 @@
 #define ATLAS_ROW_COST			0.05
 /* Rows a list returns when we know nothing better */
 #define ATLAS_ROWS_PER_LIST		500.0
+/* Rows between two looks at the transfers in flight (a power of 2) */
+#define PUMP_EVERY_ROWS			64
 /* Values a parameter array is assumed to hold */
 #define ATLAS_ARRAY_PARAM_SIZE	10.0
 
@@ -986,6 +988,10 @@ atlasIterateForeignScan(ForeignScanState *node)
 		if (!fetch_next_page(fsstate))
 			return ExecClearTuple(slot);
 	}
+
+	/* keep the transfers of pages ahead flowing while rows are converted */
+	if ((fsstate->next_row & (PUMP_EVERY_ROWS - 1)) == PUMP_EVERY_ROWS - 1)
+		atlas_fetcher_pump(fsstate->fetcher);
 
 	ExecClearTuple(slot);
 	atlas_fill_row(fsstate->colmap, fsstate->page, fsstate->next_row++,

@@ -326,6 +326,7 @@ extern AtlasFetchResult *atlas_fetcher_get(AtlasFetcher *f, int chain,
 extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
 extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);
+extern void atlas_fetcher_pump(AtlasFetcher *f);
 
 /* in oauth.c */
 extern void atlas_oauth_token(AtlasConnEntry *entry,

@@ -779,6 +779,31 @@ atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 }
 
 /*
+ * atlas_fetcher_pump
+ *		Move running transfers along without waiting: read what has
+ *		arrived, send what may go.  The scan calls it while it converts
+ *		rows, so that responses keep flowing (a sender blocks once the
+ *		socket buffer is full) and finished pages get parsed meanwhile.
+ */
+void
+atlas_fetcher_pump(AtlasFetcher *f)
+{
+	int			running;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		if (((FetchRequest *) lfirst(lc))->state == REQ_RUNNING)
+		{
+			(void) curl_multi_perform(atlas_multi_handle(), &running);
+			collect_completions();
+			schedule(f, NULL);
+			return;
+		}
+	}
+}
+
+/*
  * atlas_fetcher_requests
  *		HTTP requests started so far, for EXPLAIN ANALYZE.
  */
