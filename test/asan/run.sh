@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/atlas-asan.XXXXXX)
 chmod 755 "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
-	runuser -u postgres -- /usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1
+	as_postgres /usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1
 	make -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="$BUILD_CFLAGS" >/dev/null 2>&1
 	as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
 	rm -rf "$work"
@@ -28,10 +28,14 @@ make -s -C "$work/build" -f "$PWD/Makefile" VPATH="$PWD" PG_CONFIG="$PG_CONFIG" 
 	{ echo "asan: 0 passed, 1 failed"; exit 1; }
 as_root make -s -C "$work/build" -f "$PWD/Makefile" VPATH="$PWD" PG_CONFIG="$PG_CONFIG" with_llvm=no install >/dev/null
 
+chown -R postgres "$work"
 asan_lib=$(gcc -print-file-name=libasan.so)
 ubsan_lib=$(gcc -print-file-name=libubsan.so)
-runuser -u postgres -- /usr/lib/postgresql/$PG_MAJOR/bin/initdb -D "$work/data" -A trust >/dev/null
-runuser -u postgres -- env LD_PRELOAD="$asan_lib $ubsan_lib" \
+as_postgres() {
+	setsid su postgres -s /bin/sh -c "$(printf '%q ' "$@")" </dev/null
+}
+as_postgres /usr/lib/postgresql/$PG_MAJOR/bin/initdb -D "$work/data" -A trust >/dev/null
+as_postgres env LD_PRELOAD="$asan_lib $ubsan_lib" \
 	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:verify_asan_link_order=0:log_path=$work/asan" \
 	UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/ubsan" \
 	/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl -D "$work/data" -l "$work/server.log" -w \
