@@ -185,13 +185,18 @@ run_multi(Req *reqs, int n, long long *totals)
 	curl_multi_cleanup(m);
 }
 
-static void
-run_fanout(int nclusters)
+/*
+ * all_pages: read every cluster's first page (parsed, for totalCount) and
+ * return the list of every page of every cluster, the first ones included
+ * if with_first; *n gets its length.
+ */
+static Req *
+all_pages(int nclusters, int with_first, int *n)
 {
 	Req		   *first = calloc(nclusters, sizeof(Req));
 	long long  *totals = calloc(nclusters, sizeof(long long));
-	Req		   *rest;
-	int			nrest = 0;
+	Req		   *pages;
+	int			count = 0;
 
 	for (int c = 0; c < nclusters; c++)
 	{
@@ -200,23 +205,23 @@ run_fanout(int nclusters)
 	}
 	run_multi(first, nclusters, totals);
 	for (int c = 0; c < nclusters; c++)
-		nrest += totals[c] / PER_PAGE;
-	rest = calloc(nrest + 1, sizeof(Req));
-	nrest = 0;
+		count += totals[c] / PER_PAGE + 1;
+	pages = calloc(count, sizeof(Req));
+	count = 0;
 	for (int c = 0; c < nclusters; c++)
 	{
-		/* pages 2 .. totalCount/PER_PAGE + 1 (the last confirms the end) */
-		for (int p = 2; p <= totals[c] / PER_PAGE + 1; p++)
+		/* up to totalCount/PER_PAGE + 1: the last page confirms the end */
+		for (int p = with_first ? 1 : 2; p <= totals[c] / PER_PAGE + 1; p++)
 		{
-			rest[nrest].cluster = c;
-			rest[nrest].page = p;
-			nrest++;
+			pages[count].cluster = c;
+			pages[count].page = p;
+			count++;
 		}
 	}
-	run_multi(rest, nrest, NULL);
 	free(first);
-	free(rest);
 	free(totals);
+	*n = count;
+	return pages;
 }
 
 int
@@ -244,38 +249,25 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "seq") == 0)
 		run_seq(nclusters);
 	else if (strcmp(argv[1], "fanout") == 0)
-		run_fanout(nclusters);
+	{
+		int			n;
+		Req		   *rest = all_pages(nclusters, 0, &n);
+
+		run_multi(rest, n, NULL);
+		free(rest);
+	}
 	else if (strcmp(argv[1], "raw") == 0)
 	{
-		/* raw needs page counts: take them from parsed first pages */
-		Req		   *first = calloc(nclusters, sizeof(Req));
-		long long  *totals = calloc(nclusters, sizeof(long long));
-		Req		   *all;
-		int			n = 0;
+		int			n;
+		Req		   *pages = all_pages(nclusters, 1, &n);
 
-		for (int c = 0; c < nclusters; c++)
-		{
-			first[c].cluster = c;
-			first[c].page = 1;
-		}
-		run_multi(first, nclusters, totals);
-		for (int c = 0; c < nclusters; c++)
-			n += totals[c] / PER_PAGE + 1;
-		all = calloc(n, sizeof(Req));
-		n = 0;
-		for (int c = 0; c < nclusters; c++)
-			for (int p = 1; p <= totals[c] / PER_PAGE + 1; p++)
-			{
-				all[n].cluster = c;
-				all[n].page = p;
-				n++;
-			}
-		/* measure only the transfers: reset the counters, don't parse */
+		/* time only the transfers: no parsing, counters reset */
 		bytes_total = pages_total = 0;
 		parse = 0;
 		start = now_seconds();
-		run_multi(all, n, NULL);
+		run_multi(pages, n, NULL);
 		printf("%lld %lld %.4f\n", pages_total, bytes_total, now_seconds() - start);
+		free(pages);
 		return 0;
 	}
 	else
