@@ -5,9 +5,9 @@
 # its server headers, libcurl, json-c), builds with -Werror, installs the
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test, the secrets test, the scheduling recipes' test and a 60 s run
-# of the fuzzer (ATLAS_FUZZ_SECONDS), and exits non-zero on any failure
-# (printing regression.diffs).
+# self-test, the secrets test, the scheduling recipes' test, the suite
+# again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
+# and exits non-zero on any failure (printing regression.diffs).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -31,6 +31,9 @@ fi
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
+
+echo "== the regression suite again, every backend under valgrind memcheck"
+bash test/valgrind/run.sh
 
 echo "== fuzzing the page parser (libFuzzer, ASan, UBSan, LeakSanitizer)"
 bash fuzz/run.sh "${ATLAS_FUZZ_SECONDS:-60}"
