@@ -53,10 +53,12 @@ failed=$(grep -c ' \.\.\. FAILED' "$work/regress.log" || true)
 kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null
 for i in $(seq 1 100); do [ -f "$work/data/postmaster.pid" ] || break; sleep 0.3; done
 
-# one report per blank-line separated block; ours name our library or one
-# of our source files (frames show file names where there is debug info)
-ours=$(awk 'BEGIN { RS = "" } /atlas_snapshot_fdw|[( ](connection|deparse|fetch|oauth|option|report|resource|response|stats)\.c:/ && /==[0-9]+== (Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|.*definitely lost)/' \
-	"$work"/vg.* 2>/dev/null)
+# one report per block (valgrind separates them with empty "==pid==" lines);
+# ours name our library or one of our source files (frames show file names
+# where there is debug info)
+ours=$(sed 's/^==[0-9]*== *$//' "$work"/vg.* 2>/dev/null | awk 'BEGIN { RS = "" }
+	/atlas_snapshot_fdw|[( ](connection|deparse|fetch|oauth|option|report|resource|response|stats)\.c:/ &&
+	/(Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|definitely lost)/')
 others=$(cat "$work"/vg.* 2>/dev/null | grep -c '^==[0-9]*== [A-Z]' || true)
 if [ -n "$ours" ]; then
 	echo "$ours" | head -80
