@@ -15,8 +15,10 @@
 #  * compiles bench/c_client.c and runs bench/bench.py in a throwaway cluster
 #    (pg_virtualenv)
 #
-# Environment: BENCH_REPS (3), BENCH_DELAY_MS (50), BENCH_KEEP=1 keeps the
-# temporary directory, BENCH_BUILD=1 (see above).  About 5 minutes on 2 cores.
+# Environment: BENCH_REPS (3), BENCH_DELAY_MS (50), BENCH_ONLY (a comma list
+# of the scenarios to run: 1,2,1d,2d,3; default all), BENCH_KEEP=1 keeps the
+# temporary directory (pages, nginx.conf, access.log), BENCH_BUILD=1 (see
+# above).  About 6 minutes on 2 cores.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -145,8 +147,7 @@ worker_processes 2;
 pid $work/nginx/nginx.pid;
 events { worker_connections 4096; }
 http {
-	access_log off;
-	log_format bench '\$server_port \$status \$request_uri';
+	log_format bench '\$server_port \$status \$request_uri \$msec \$request_time \$connection';
 	access_log $work/nginx/access.log bench;
 	root $work/pages;
 	default_type application/vnd.atlas.2023-01-01+json;

@@ -159,7 +159,12 @@ typedef struct FuzzRef
 	json_object *root;			/* first document, or NULL */
 	bool		valid;			/* one document and white space only */
 	bool		nul_tail;		/* ... except for NUL bytes */
+	bool		strict_valid;	/* valid, and strict JSON in UTF-8 */
 } FuzzRef;
+
+/* the input being run, for messages and the clamping check */
+static const uint8_t *cur_data;
+static size_t cur_size;
 
 /* option.c's part: the field option of a column */
 const char *
@@ -330,6 +335,85 @@ ref_parse(const uint8_t *data, size_t size, FuzzRef *ref)
 	}
 	if (end < size)
 		ref->nul_tail = false;
+
+	/* the same with json-c's strict mode and UTF-8 validation */
+	if (ref->valid)
+	{
+		json_object *obj;
+
+		tok = json_tokener_new_ex(64);
+		if (tok == NULL)
+			abort();
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
+							   JSON_TOKENER_ALLOW_TRAILING_CHARS);
+		obj = json_tokener_parse_ex(tok, (const char *) data, (int) size);
+		ref->strict_valid = json_tokener_get_error(tok) == json_tokener_success &&
+			obj != NULL;
+		json_tokener_free(tok);
+		json_object_put(obj);
+	}
+}
+
+/* bytes for a message: printable ASCII as is, the rest as \xNN */
+static const char *
+escape(const char *s, size_t len)
+{
+	static char buf[4][512];
+	static int	next = 0;
+	char	   *out = buf[next++ % 4];
+	size_t		o = 0;
+
+	for (size_t i = 0; i < len && o < sizeof(buf[0]) - 8; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = c;
+		else
+			o += snprintf(out + o, 5, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Whether a JSON value holds an integer that json-c clamped: it reads
+ * integers beyond int64/uint64 as INT64_MIN or UINT64_MAX.  Seen as a
+ * clamp when the input does not spell that value itself.
+ */
+static bool
+contains_clamped(json_object *val, int depth)
+{
+	if (depth > 70 || val == NULL)
+		return false;
+	switch (json_object_get_type(val))
+	{
+		case json_type_int:
+			if (json_object_get_int64(val) == PG_INT64_MIN)
+				return memmem(cur_data, cur_size, "-9223372036854775808", 20) == NULL;
+			if (json_object_get_uint64(val) == PG_UINT64_MAX)
+				return memmem(cur_data, cur_size, "18446744073709551615", 20) == NULL;
+			return false;
+		case json_type_array:
+			for (size_t i = 0; i < json_object_array_length(val); i++)
+			{
+				if (contains_clamped(json_object_array_get_idx(val, i), depth + 1))
+					return true;
+			}
+			return false;
+		case json_type_object:
+			{
+				json_object_object_foreach(val, k, v)
+				{
+					(void) k;
+					if (contains_clamped(v, depth + 1))
+						return true;
+				}
+				return false;
+			}
+		default:
+			return false;
+	}
 }
 
 /* the value at a dotted path, as response.c's path_step defines it */
@@ -418,9 +502,9 @@ expect_bytes(const FuzzColumn *col, const char *what, const char *got,
 			 size_t gotlen, const char *want, size_t wantlen)
 {
 	if (gotlen != wantlen || memcmp(got, want, gotlen) != 0)
-		fuzz_fail("column \"%s\": %s is \"%.*s\" (%zu bytes), expected \"%.*s\" (%zu bytes)",
-				  col->name, what, (int) Min(gotlen, 200), got, gotlen,
-				  (int) Min(wantlen, 200), want, wantlen);
+		fuzz_fail("column \"%s\": %s is \"%s\" (%zu bytes), expected \"%s\" (%zu bytes)",
+				  col->name, what, escape(got, gotlen), gotlen,
+				  escape(want, wantlen), wantlen);
 }
 
 static void
@@ -518,11 +602,11 @@ check_value(int c, Datum d, json_object *ref, MemoryContext tuple_cxt)
 
 				if (!fuzz_parse_timestamptz(s, wlen, &want))
 					fuzz_fail("column \"%s\": \"%s\" accepted, but timestamptz_in rejects it",
-							  col->name, s);
+							  col->name, escape(s, wlen));
 				if (DatumGetTimestampTz(d) != want)
 					fuzz_fail("column \"%s\": \"%s\" gave " INT64_FORMAT
 							  ", timestamptz_in gives " INT64_FORMAT,
-							  col->name, s, DatumGetTimestampTz(d), want);
+							  col->name, escape(s, wlen), DatumGetTimestampTz(d), want);
 				break;
 			}
 		case K_JSON:
@@ -618,6 +702,10 @@ check_row(int only, const Datum *values, const bool *nulls, json_object *doc,
 					  col->name, col->json, ref_serialize(ref));
 		if (ref != NULL)
 			check_value(c, values[c], ref, tuple_cxt);
+		if (ref != NULL && fuzz_strict && contains_clamped(ref, 0))
+			fuzz_fail("column \"%s\": field \"%s\" holds an integer beyond 64 bits that "
+					  "json-c clamped, and it was converted without an error",
+					  col->name, col->json);
 	}
 }
 
@@ -725,6 +813,10 @@ run_pass(const uint8_t *data, size_t size, bool single, const FuzzRef *ref,
 	if (!ref->valid && !(ref->nul_tail && !fuzz_strict))
 		fuzz_fail("atlas_json_parse accepted a body with trailing data%s",
 				  ref->nul_tail ? " (NUL bytes)" : "");
+	if (fuzz_strict && !ref->strict_valid)
+		fuzz_fail("atlas_json_parse accepted a body that is not strict JSON in UTF-8 "
+				  "(json-c's lenient mode: comments, single quotes, trailing commas, "
+				  "TRUE, invalid UTF-8, ...)");
 	shape_ok = json_object_is_type(ref->root, json_type_object);
 	if (shape_ok && !single)
 		shape_ok = json_object_object_get_ex(ref->root, "results", &ref_results) &&
@@ -809,6 +901,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 1024 * 1024)
 		return -1;
+	cur_data = data;
+	cur_size = size;
 	ref_parse(data, size, &ref);
 	input_cxt = fuzz_context_create(TopMemoryContext, "fuzz input");
 

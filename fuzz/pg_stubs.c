@@ -1391,9 +1391,11 @@ call_input(Oid infunc, char *str, Oid ioparam)
 				if (!fuzz_parse_timestamptz(str, strlen(str), &ts))
 				{
 					/* YYYY-MM-DD alone is fine too */
-					if (strlen(str) < 10)
+					const char *t = skip_space(str);
+
+					if (strlen(t) < 10)
 						invalid_syntax("date", str);
-					memcpy(day, skip_space(str), 10);
+					memcpy(day, t, 10);
 					day[10] = '\0';
 					if (!fuzz_parse_timestamptz(day, 10, &ts))
 						invalid_syntax("date", str);

@@ -65,8 +65,12 @@ start_mock() {
 	export ATLAS_MOCK_URL=$url
 }
 
-# forget connection settings of the caller's environment: pg_virtualenv
-# sets its own
+# forget connection settings of the caller's environment (pg_virtualenv
+# sets its own), and drop a throwaway cluster that an interrupted earlier
+# run left behind (pg_virtualenv refuses to overwrite it)
 clear_pg_env() {
 	unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE
+	if pg_lsclusters -h 2>/dev/null | awk '$1 == "'"$PG_MAJOR"'" && $2 == "regress" { found = 1 } END { exit !found }'; then
+		as_root pg_dropcluster "$PG_MAJOR" regress --stop >/dev/null 2>&1 || true
+	fi
 }
