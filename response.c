@@ -33,6 +33,7 @@
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -197,6 +198,8 @@ atlas_json_parse(const char *buf, size_t len, char *errmsg, size_t errmsg_len)
 		snprintf(errmsg, errmsg_len, "Out of memory.");
 		return NULL;
 	}
+	/* RFC 8259 only: no comments, single quotes, NaN or trailing commas */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	tree = json_tokener_parse_ex(tok, buf, (int) len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -204,7 +207,8 @@ atlas_json_parse(const char *buf, size_t len, char *errmsg, size_t errmsg_len)
 
 	/* only white space may follow the document */
 	while (jerr == json_tokener_success && end < len &&
-		   strchr(" \t\r\n", buf[end]) != NULL)
+		   (buf[end] == ' ' || buf[end] == '\t' || buf[end] == '\r' ||
+			buf[end] == '\n'))
 		end++;
 
 	if (jerr != json_tokener_success || tree == NULL || end < len)
@@ -341,15 +345,60 @@ conversion_error_callback(void *arg)
 }
 
 /*
+ * string_value
+ *		A JSON string as a server-encoding C string of *len bytes.
+ *
+ * Atlas sends UTF-8.  A string with an escaped NUL (\u0000) cannot be a
+ * PostgreSQL text value and would be cut short by input functions, and
+ * invalid UTF-8 must not reach the database: both are errors.  The result
+ * points into the tree unless it had to be converted.
+ */
+static const char *
+string_value(json_object *val, int *len)
+{
+	const char *s = json_object_get_string(val);
+
+	*len = json_object_get_string_len(val);
+	if ((int) strlen(s) != *len)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("JSON string in Atlas response contains a NUL character")));
+	s = pg_any_to_server(s, *len, PG_UTF8);
+	*len = strlen(s);
+	return s;
+}
+
+/*
+ * check_integer
+ *		Refuse an integer that json-c had to clamp: json-c keeps the nearest
+ *		int64 (or uint64) for a number beyond their range, and passing that
+ *		on would be a silently wrong value.
+ */
+static void
+check_integer(json_object *val)
+{
+	if (json_object_get_int64(val) == PG_INT64_MIN ||
+		json_object_get_uint64(val) == PG_UINT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer in Atlas response is out of range")));
+}
+
+/*
  * json_text
- *		The text form of a JSON value: strings as they are, everything else
- *		serialized.  Points into the tree; valid while the page lives.
+ *		The text form of a JSON value: strings (checked, see string_value)
+ *		as they are, everything else serialized.  Points into the tree or
+ *		is palloc'd; valid while the page lives.
  */
 static const char *
 json_text(json_object *val)
 {
+	int			len;
+
 	if (json_object_is_type(val, json_type_string))
-		return json_object_get_string(val);
+		return string_value(val, &len);
+	if (json_object_is_type(val, json_type_int))
+		check_integer(val);
 	return json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
 										  JSON_C_TO_STRING_NOSLASHESCAPE);
 }
@@ -492,15 +541,19 @@ convert_value(AtlasColumn *col, json_object *val)
 	{
 		case CONV_TEXT:
 			if (json_object_is_type(val, json_type_string))
-				return make_text(json_object_get_string(val),
-								 json_object_get_string_len(val));
+			{
+				int			len;
+				const char *s = string_value(val, &len);
+
+				return make_text(s, len);
+			}
 			break;
 		case CONV_INT8:
 			if (json_object_is_type(val, json_type_int))
 			{
 				int64		v = json_object_get_int64(val);
 
-				/* json-c clamps larger values: let int8in judge those */
+				/* the extremes may be clamped: json_text checks them */
 				if (v != PG_INT64_MAX && v != PG_INT64_MIN)
 					return Int64GetDatum(v);
 			}
@@ -513,6 +566,7 @@ convert_value(AtlasColumn *col, json_object *val)
 			{
 				TimestampTz ts;
 
+				/* only ASCII digits and separators pass: no NUL, no encoding */
 				if (json_object_is_type(val, json_type_string) &&
 					parse_utc_timestamp(json_object_get_string(val),
 										json_object_get_string_len(val), &ts))
@@ -523,9 +577,15 @@ convert_value(AtlasColumn *col, json_object *val)
 			return InputFunctionCall(&col->infunc, array_literal(val),
 									 col->ioparam, col->typmod);
 		case CONV_JSON:
-			return InputFunctionCall(&col->infunc,
-									 (char *) json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-									 col->ioparam, col->typmod);
+			{
+				const char *json = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+																  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+				/* json-c passes string bytes through: check the encoding */
+				return InputFunctionCall(&col->infunc,
+										 pg_any_to_server(json, strlen(json), PG_UTF8),
+										 col->ioparam, col->typmod);
+			}
 		case CONV_INPUT:
 			break;
 	}

@@ -19,6 +19,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -35,6 +36,8 @@ static void **arena = NULL;
 static size_t arena_len = 0;
 static size_t arena_cap = 0;
 static MemoryContextCallback *callbacks = NULL;
+
+static void fuzz_error(void);
 
 const int	day_tab[2][13] = {
 	{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0},
@@ -195,10 +198,7 @@ errfinish(const char *filename, int lineno, const char *funcname)
 	for (ErrorContextCallback *e = error_context_stack; e; e = e->previous)
 		e->callback(e->arg);
 	if (pending_level >= ERROR)
-	{
-		fuzz_errors++;
-		siglongjmp(fuzz_error_jump, 1);
-	}
+		fuzz_error();
 }
 
 int
@@ -273,6 +273,37 @@ tm2timestamp(struct pg_tm *tm, fsec_t fsec, int *tzp, Timestamp *result)
 				+ tm->tm_hour) * 60 + tm->tm_min) * 60 + tm->tm_sec;
 	*result = *result * 1000000 + fsec;
 	return 0;
+}
+
+/* an ERROR raised by a stub */
+static void
+fuzz_error(void)
+{
+	fuzz_errors++;
+	siglongjmp(fuzz_error_jump, 1);
+}
+
+/* Atlas sends UTF-8: check it, as the real one does for a UTF-8 database */
+char *
+pg_any_to_server(const char *s, int len, int encoding)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	for (int i = 0; i < len;)
+	{
+		int			extra = p[i] < 0x80 ? 0 : (p[i] & 0xE0) == 0xC0 ? 1 :
+			(p[i] & 0xF0) == 0xE0 ? 2 : (p[i] & 0xF8) == 0xF0 ? 3 : -1;
+
+		if (extra < 0 || i + extra >= len)
+			fuzz_error();
+		for (int k = 1; k <= extra; k++)
+		{
+			if ((p[i + k] & 0xC0) != 0x80)
+				fuzz_error();
+		}
+		i += extra + 1;
+	}
+	return (char *) s;
 }
 
 /* resource.c's part: every column reads a JSON field of its own name */
