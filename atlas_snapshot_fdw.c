@@ -569,7 +569,7 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
  *
  * Does nothing visible in EXPLAIN-only mode.  The contexts made here are
  * children of the executor's per-query context and go away with it, also
- * on ERROR; their reset callbacks release any json-c tree.
+ * on ERROR; their reset callbacks free any parsed page.
  */
 static void
 atlasBeginForeignScan(ForeignScanState *node, int eflags)
@@ -858,7 +858,7 @@ request_error_callback(void *arg)
  *		Fetch the next page of the current chain, moving on to the next
  *		chain when one is done.  Returns false when every chain is done.
  *
- * The previous page's memory (and json-c tree) is released first.  A page
+ * The previous page's memory (and parsed document) is released first.  A page
  * may hold zero rows; the caller just asks again.
  */
 static bool
@@ -937,7 +937,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 						 errmsg("could not parse Atlas response as JSON"),
 						 errdetail_internal("%s", result->parse_error)));
 
-			fsstate->page = atlas_page_adopt(&result->tree, by_id,
+			fsstate->page = atlas_page_adopt(&result->doc, by_id,
 											 fsstate->page_cxt);
 			fsstate->pages++;
 			fsstate->conn->stats.pages++;

@@ -195,6 +195,7 @@ typedef struct AtlasSlot
 	char	   *body;			/* response buffer (malloc'd), reused */
 	size_t		body_len;		/* bytes of the current response */
 	size_t		body_cap;		/* allocated size of body */
+	size_t		body_hint;		/* size to start a new buffer with */
 	size_t		max_body;		/* max_page_bytes of the current request */
 	bool		body_too_large; /* write callback stopped: over max_body */
 	bool		body_oom;		/* write callback stopped: out of memory */
@@ -284,6 +285,7 @@ extern CURLM *atlas_multi_handle(void);
 extern AtlasSlot *atlas_pool_slot(AtlasConnEntry *entry, int i);
 extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
 extern void atlas_slot_detach(AtlasSlot *slot);
+extern void atlas_slot_give_body(AtlasSlot *slot);
 extern void atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot);
 extern bool atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot,
 						   CURLcode *result);
@@ -305,7 +307,7 @@ typedef struct AtlasFetchResult
 	CURLcode	rc;				/* transfer outcome */
 	long		status;			/* HTTP status, 0 if no answer */
 	int			retries;		/* attempts repeated */
-	struct json_object *tree;	/* parsed 200 body; adopt to take it */
+	struct AtlasJson *doc;		/* parsed 200 body; adopt to take it */
 	char	   *parse_error;	/* why a 200 body did not parse, or NULL */
 	char	   *body;			/* non-200 body (NUL-terminated), or NULL */
 	size_t		body_len;
@@ -352,10 +354,8 @@ typedef struct AtlasPage AtlasPage;
 extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 											  const AtlasResource *res,
 											  List *used_attrs);
-extern struct json_object *atlas_json_parse(const char *buf, size_t len,
-											char *errmsg, size_t errmsg_len);
-extern int	atlas_json_page_rows(struct json_object *tree, int64 *total);
-extern AtlasPage *atlas_page_adopt(struct json_object **tree, bool single,
+extern int	atlas_json_page_rows(struct AtlasJson *doc, int64 *total);
+extern AtlasPage *atlas_page_adopt(struct AtlasJson **doc, bool single,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);

@@ -380,7 +380,7 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	if (need > slot->body_cap)
 	{
-		size_t		cap = Max(slot->body_cap, INITIAL_BODY_SIZE);
+		size_t		cap = Max(Max(slot->body_cap, slot->body_hint), INITIAL_BODY_SIZE);
 		char	   *grown;
 
 		while (cap < need)
@@ -449,6 +449,19 @@ atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 	slot->body_oom = false;
 	slot->retry_after_ms = -1;
 	slot->errbuf[0] = '\0';
+}
+
+/*
+ * atlas_slot_give_body
+ *		The caller has taken the slot's response buffer (and will free it):
+ *		the next response starts a new one, as large as this one was.
+ */
+void
+atlas_slot_give_body(AtlasSlot *slot)
+{
+	slot->body_hint = slot->body_cap;
+	slot->body = NULL;
+	slot->body_len = slot->body_cap = 0;
 }
 
 /*

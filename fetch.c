@@ -25,12 +25,12 @@
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
  * token is renewed once, and whatever remains is reported when the scan
- * reaches that page.  Pages are parsed into json-c trees as they arrive;
- * the scan adopts a tree when it reads the page.
+ * reaches that page.  Pages are parsed (jsontape.c) as they arrive; the
+ * scan adopts a parsed page when it reads it.
  *
  * Memory: requests live in the fetcher's context, a child of the
  * executor's per-query context.  A reset callback on it detaches every
- * running transfer and frees every json-c tree, at the end of the scan and
+ * running transfer and frees every parsed page, at the end of the scan and
  * on ERROR alike.  Nothing here runs inside a libcurl callback.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
@@ -42,9 +42,8 @@
  */
 #include "postgres.h"
 
-#include <json.h>
-
 #include "atlas_snapshot_fdw.h"
+#include "jsontape.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
@@ -132,7 +131,7 @@ atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 
 /*
  * fetcher_reset_callback
- *		Detach running transfers and free json-c trees when the fetcher's
+ *		Detach running transfers and free parsed pages when the fetcher's
  *		context goes away (end of scan, or ERROR).  Must not throw.
  */
 static void
@@ -147,9 +146,8 @@ fetcher_reset_callback(void *arg)
 
 		if (req->state == REQ_RUNNING && req->slot)
 			atlas_slot_detach(req->slot);
-		if (req->result.tree)
-			json_object_put(req->result.tree);
-		req->result.tree = NULL;
+		atlas_json_free(req->result.doc);
+		req->result.doc = NULL;
 	}
 	f->requests = NIL;
 }
@@ -195,9 +193,8 @@ discard_request(AtlasFetcher *f, FetchRequest *req)
 {
 	if (req->state == REQ_RUNNING && req->slot)
 		atlas_slot_detach(req->slot);
-	if (req->result.tree)
-		json_object_put(req->result.tree);
-	req->result.tree = NULL;
+	atlas_json_free(req->result.doc);
+	req->result.doc = NULL;
 	f->requests = list_delete_ptr(f->requests, req);
 	if (req->result.body)
 		pfree(req->result.body);
@@ -530,14 +527,20 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		char		errmsg[256];
 		int64		total = -1;
 
-		req->result.tree = atlas_json_parse(slot->body ? slot->body : "",
-											slot->body_len, errmsg, sizeof(errmsg));
-		if (req->result.tree == NULL)
+		/* the document takes over the response buffer: no copy */
+		req->result.doc = atlas_json_parse(slot->body ? slot->body : "",
+										   slot->body_len, slot->body != NULL,
+										   errmsg, sizeof(errmsg));
+		if (req->result.doc == NULL)
 			req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
-		else if (single_page_chain(f, req->chain))
-			req->nrows = 1;
 		else
-			req->nrows = atlas_json_page_rows(req->result.tree, &total);
+		{
+			atlas_slot_give_body(slot);
+			if (single_page_chain(f, req->chain))
+				req->nrows = 1;
+			else
+				req->nrows = atlas_json_page_rows(req->result.doc, &total);
+		}
 
 		if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
 		{
@@ -552,8 +555,6 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
 		if (req->page == 1)
 			f->estimate_pages = Max(1, cs->end_page == 1 ? 1 : cs->known_pages);
-
-
 	}
 	else
 	{

@@ -1,22 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * response.c
- *		  Parse Atlas pages with json-c and turn documents into Datums
+ *		  Turn parsed Atlas pages into rows of Datums
  *
- * A page is parsed once into a json-c tree that lives exactly as long as the
- * memory context the caller resets between pages: a reset callback on that
- * context releases the tree, on the next page, at the end of the scan and
- * on ERROR alike.  Rows are converted one at a time straight from the tree,
- * in the caller's (per-tuple) context, so memory is bounded by one page.
+ * A page is parsed once (jsontape.c) into a token array that lives exactly
+ * as long as the memory context the caller resets between pages: a reset
+ * callback on that context frees it, on the next page, at the end of the
+ * scan and on ERROR alike.  Rows are converted one at a time straight from
+ * the page's text, in the caller's (per-tuple) context, so memory is
+ * bounded by one page.
  *
  * Each column reads the JSON field named by its field option or, failing
  * that, by the resource's column table (snake_case to camelCase otherwise).
- * Dotted field names walk nested objects and arrays ("links.0.rel").  A missing key or JSON null gives
- * SQL NULL; any other value goes through the column type's input function,
- * so a value that does not fit is an ERROR naming the column, never NULL.
+ * Dotted field names walk nested objects and arrays ("links.0.rel").  A
+ * missing key or JSON null gives SQL NULL; any other value goes through the
+ * column type's input function (or an equivalent shortcut for text, bigint,
+ * boolean and Atlas's UTC timestamps), so a value that does not fit is an
+ * ERROR naming the column, never NULL.  Should an object repeat a key, the
+ * last value counts, as in jsonb.
  *
- * utils/builtins.h is not included here: its json_object() SQL function
- * clashes with json-c's type of the same name.
+ * The members of a row are matched to columns in one pass through a small
+ * hash table of the top-level field names the query reads.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -27,20 +31,16 @@
  */
 #include "postgres.h"
 
-#include <json.h>
-
 #include "access/tupdesc.h"
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "jsontape.h"
 #include "mb/pg_wchar.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-
-/* json-c nesting limit: Atlas documents are a handful of levels deep */
-#define ATLAS_JSON_MAX_DEPTH	64
 
 /* How a column's value is made from a JSON value */
 typedef enum AtlasConversion
@@ -49,7 +49,7 @@ typedef enum AtlasConversion
 	CONV_INT8,					/* bigint: JSON integers directly */
 	CONV_BOOL,					/* boolean: JSON booleans directly */
 	CONV_TIMESTAMPTZ,			/* timestamptz: Atlas's UTC form directly */
-	CONV_JSON,					/* json/jsonb: the serialized subtree */
+	CONV_JSON,					/* json/jsonb: the value's JSON text */
 	CONV_ARRAY,					/* arrays: a literal built from a JSON array */
 	CONV_INPUT					/* anything else: the type's input function */
 } AtlasConversion;
@@ -59,28 +59,105 @@ typedef struct AtlasColumn
 	const char *name;			/* column name, for error context */
 	int			key;			/* AtlasKeyKind echoed from the request, or -1 */
 	char	  **path;			/* JSON field path segments */
+	int		   *pathlen;		/* their lengths */
 	int			npath;
+	int			next_same;		/* next column with the same path[0], or -1 */
 	AtlasConversion conv;
 	FmgrInfo	infunc;			/* the type's input function */
 	Oid			ioparam;
 	int32		typmod;
 } AtlasColumn;
 
+/* Hash table slot: a top-level field name and the columns that read it */
+typedef struct FieldSlot
+{
+	const char *name;			/* NULL if the slot is free */
+	int			len;
+	int			column;			/* first column (chained by next_same) */
+} FieldSlot;
+
 struct AtlasColumnMap
 {
 	const char *relname;		/* foreign table name, for error context */
 	int			natts;
 	AtlasColumn *cols;			/* natts entries; name NULL if not produced */
+	FieldSlot  *fields;			/* open addressing, nfields slots */
+	uint32		nfields;		/* a power of two */
+	uint32	   *found;			/* per column: value token of this row, or 0 */
 	const char *current;		/* column being converted, for context */
 };
 
 struct AtlasPage
 {
-	json_object *root;			/* owned: released by the context callback */
-	json_object *results;		/* borrowed: the results array, or NULL */
+	AtlasJson  *doc;			/* owned: freed by the context callback */
+	uint32	   *rows;			/* token of each row's object */
 	int			nrows;
-	MemoryContextCallback cb;	/* frees root when the context resets */
+	MemoryContextCallback cb;	/* frees doc when the context resets */
 };
+
+/* FNV-1a: the field names are short */
+static inline uint32
+field_hash(const char *s, int len)
+{
+	uint32		h = 2166136261u;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * add_field
+ *		Enter column i under its first path segment.
+ */
+static void
+add_field(AtlasColumnMap *map, int i)
+{
+	AtlasColumn *col = &map->cols[i];
+	uint32		h = field_hash(col->path[0], col->pathlen[0]) & (map->nfields - 1);
+
+	for (;;)
+	{
+		FieldSlot  *slot = &map->fields[h];
+
+		if (slot->name == NULL)
+		{
+			slot->name = col->path[0];
+			slot->len = col->pathlen[0];
+			slot->column = i;
+			return;
+		}
+		if (slot->len == col->pathlen[0] &&
+			memcmp(slot->name, col->path[0], slot->len) == 0)
+		{
+			col->next_same = slot->column;
+			slot->column = i;
+			return;
+		}
+		h = (h + 1) & (map->nfields - 1);
+	}
+}
+
+/*
+ * lookup_field
+ *		The first column reading top-level field name[len], or -1.
+ */
+static inline int
+lookup_field(const AtlasColumnMap *map, const char *name, int len)
+{
+	uint32		h = field_hash(name, len) & (map->nfields - 1);
+
+	for (;;)
+	{
+		const FieldSlot *slot = &map->fields[h];
+
+		if (slot->name == NULL)
+			return -1;
+		if (slot->len == len && memcmp(slot->name, name, len) == 0)
+			return slot->column;
+		h = (h + 1) & (map->nfields - 1);
+	}
+}
 
 /*
  * atlas_build_column_map
@@ -100,6 +177,12 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 	map->relname = pstrdup(RelationGetRelationName(rel));
 	map->natts = tupdesc->natts;
 	map->cols = palloc0(sizeof(AtlasColumn) * tupdesc->natts);
+	map->found = palloc0(sizeof(uint32) * Max(tupdesc->natts, 1));
+	/* at most half full */
+	map->nfields = 8;
+	while (map->nfields < 2 * (uint32) tupdesc->natts)
+		map->nfields *= 2;
+	map->fields = palloc0(sizeof(FieldSlot) * map->nfields);
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -118,6 +201,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		col->name = pstrdup(NameStr(attr->attname));
 		col->typmod = attr->atttypmod;
 		col->key = -1;
+		col->next_same = -1;
 
 		field = atlas_column_field(RelationGetRelid(rel), attr->attnum);
 		if (field == NULL && atlas_key_from_column(res, col->name, &kind) &&
@@ -129,8 +213,14 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		/* split "a.b.c" into path segments */
 		copy = pstrdup(field);
 		col->path = palloc(sizeof(char *) * (strlen(copy) + 1));
+		col->pathlen = palloc(sizeof(int) * (strlen(copy) + 1));
 		for (char *seg = strtok(copy, "."); seg; seg = strtok(NULL, "."))
+		{
+			col->pathlen[col->npath] = strlen(seg);
 			col->path[col->npath++] = seg;
+		}
+		if (col->key < 0 && col->npath > 0)
+			add_field(map, i);
 
 		getTypeInputInfo(attr->atttypid, &infunc, &col->ioparam);
 		fmgr_info(infunc, &col->infunc);
@@ -156,7 +246,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 
 /*
  * page_reset_callback
- *		Release a page's json-c tree when its memory context goes away.
+ *		Free a page's document when its memory context goes away.
  *
  * Runs on MemoryContextReset/Delete, including during ERROR cleanup; must
  * not throw.
@@ -166,64 +256,38 @@ page_reset_callback(void *arg)
 {
 	AtlasPage  *page = (AtlasPage *) arg;
 
-	if (page->root)
-		json_object_put(page->root);
-	page->root = NULL;
+	atlas_json_free(page->doc);
+	page->doc = NULL;
 }
 
 /*
- * atlas_json_parse
- *		Parse a response body with json-c; NULL and a message in errmsg if
- *		it is not exactly one JSON document.
- *
- * Never throws and never pallocs, so it may run while transfers are in
- * flight; the tree is malloc'd and belongs to the caller.
+ * small_integer
+ *		The value of an integer token of at most 18 digits (which cannot
+ *		overflow int64); false for anything else.
  */
-json_object *
-atlas_json_parse(const char *buf, size_t len, char *errmsg, size_t errmsg_len)
+static bool
+small_integer(const AtlasJson *doc, uint32 v, int64 *result)
 {
-	json_tokener *tok;
-	json_object *tree;
-	enum json_tokener_error jerr;
-	size_t		end;
+	const AtlasJsonToken *t = &doc->tokens[v];
+	const char *s = doc->text + t->start;
+	int			n = t->len;
+	bool		neg = false;
+	int64		r = 0;
 
-	if (len > INT_MAX)
+	if (t->type != AJ_NUMBER || !(t->flags & AJ_INTEGER))
+		return false;
+	if (*s == '-')
 	{
-		snprintf(errmsg, errmsg_len, "The response of %zu bytes is too large to parse.", len);
-		return NULL;
+		neg = true;
+		s++;
+		n--;
 	}
-	tok = json_tokener_new_ex(ATLAS_JSON_MAX_DEPTH);
-	if (tok == NULL)
-	{
-		snprintf(errmsg, errmsg_len, "Out of memory.");
-		return NULL;
-	}
-	/* RFC 8259 only: no comments, single quotes, NaN or trailing commas */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	tree = json_tokener_parse_ex(tok, buf, (int) len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-
-	/* only white space may follow the document */
-	while (jerr == json_tokener_success && end < len &&
-		   (buf[end] == ' ' || buf[end] == '\t' || buf[end] == '\r' ||
-			buf[end] == '\n'))
-		end++;
-
-	if (jerr != json_tokener_success || tree == NULL || end < len)
-	{
-		if (jerr != json_tokener_success)
-			snprintf(errmsg, errmsg_len, "%s at byte %zu of %zu.",
-					 json_tokener_error_desc(jerr), end, len);
-		else
-			snprintf(errmsg, errmsg_len, "Unexpected data at byte %zu of %zu.",
-					 end, len);
-		if (tree)
-			json_object_put(tree);
-		return NULL;
-	}
-	return tree;
+	if (n > 18)
+		return false;
+	for (int i = 0; i < n; i++)
+		r = r * 10 + (s[i] - '0');
+	*result = neg ? -r : r;
+	return true;
 }
 
 /*
@@ -232,44 +296,47 @@ atlas_json_parse(const char *buf, size_t len, char *errmsg, size_t errmsg_len)
  *		array; *total gets totalCount, or -1.  Never throws.
  */
 int
-atlas_json_page_rows(json_object *tree, int64 *total)
+atlas_json_page_rows(AtlasJson *doc, int64 *total)
 {
-	json_object *val;
+	uint32		v;
 
 	*total = -1;
-	if (!json_object_is_type(tree, json_type_object))
+	if (doc->tokens[0].type != AJ_OBJECT)
 		return -1;
-	if (json_object_object_get_ex(tree, "totalCount", &val) &&
-		json_object_is_type(val, json_type_int))
-		*total = json_object_get_int64(val);
-	if (!json_object_object_get_ex(tree, "results", &val) ||
-		!json_object_is_type(val, json_type_array))
+	v = atlas_json_member(doc, 0, "totalCount", strlen("totalCount"));
+	if (v && !small_integer(doc, v, total))
+		*total = -1;
+	v = atlas_json_member(doc, 0, "results", strlen("results"));
+	if (v == 0 || doc->tokens[v].type != AJ_ARRAY)
 		return -1;
-	return (int) json_object_array_length(val);
+	return (int) doc->tokens[v].count;
 }
 
 /*
  * atlas_page_adopt
  *		Make a parsed response the scan's current page.
  *
- * single: the tree is one document (a GET by id) rather than a list
- * envelope.  The tree passes to page_cxt, which frees it when it is next
- * reset or deleted; *tree is set to NULL once that is arranged (before
+ * single: the document is one item (a GET by id) rather than a list
+ * envelope.  The document passes to page_cxt, which frees it when it is
+ * next reset or deleted; *doc is set to NULL once that is arranged (before
  * that, an ERROR leaves it with the caller).  An unexpected shape raises
  * an ERROR.
  */
 AtlasPage *
-atlas_page_adopt(json_object **tree, bool single, MemoryContext page_cxt)
+atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
 {
 	AtlasPage  *page = MemoryContextAllocZero(page_cxt, sizeof(AtlasPage));
+	AtlasJson  *d;
+	uint32		results;
+	uint32		e;
 
 	page->cb.func = page_reset_callback;
 	page->cb.arg = page;
 	MemoryContextRegisterResetCallback(page_cxt, &page->cb);
-	page->root = *tree;
-	*tree = NULL;
+	d = page->doc = *doc;
+	*doc = NULL;
 
-	if (!json_object_is_type(page->root, json_type_object))
+	if (d->tokens[0].type != AJ_OBJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
@@ -278,16 +345,24 @@ atlas_page_adopt(json_object **tree, bool single, MemoryContext page_cxt)
 	if (single)
 	{
 		page->nrows = 1;
+		page->rows = MemoryContextAllocZero(page_cxt, sizeof(uint32));
 		return page;
 	}
 
-	if (!json_object_object_get_ex(page->root, "results", &page->results) ||
-		!json_object_is_type(page->results, json_type_array))
+	results = atlas_json_member(d, 0, "results", strlen("results"));
+	if (results == 0 || d->tokens[results].type != AJ_ARRAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
 				 errdetail("The response has no \"results\" array.")));
-	page->nrows = (int) json_object_array_length(page->results);
+	page->nrows = (int) d->tokens[results].count;
+	page->rows = MemoryContextAlloc(page_cxt, sizeof(uint32) * Max(page->nrows, 1));
+	e = results + 1;
+	for (int i = 0; i < page->nrows; i++)
+	{
+		page->rows[i] = e;
+		e = d->tokens[e].next;
+	}
 	return page;
 }
 
@@ -299,38 +374,22 @@ atlas_page_nrows(AtlasPage *page)
 
 /*
  * page_row
- *		The document of one row; ERROR if it is not an object.
+ *		The object token of one row; ERROR if it is not an object.
  */
-static json_object *
+static uint32
 page_row(AtlasPage *page, int rowno)
 {
-	json_object *doc;
+	uint32		obj;
 
 	Assert(rowno >= 0 && rowno < page->nrows);
-	doc = page->results ? json_object_array_get_idx(page->results, rowno)
-		: page->root;
-	if (!json_object_is_type(doc, json_type_object))
+	obj = page->rows[rowno];
+	if (page->doc->tokens[obj].type != AJ_OBJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
 				 errdetail("Item %d of \"results\" is not a JSON object.",
 						   rowno + 1)));
-	return doc;
-}
-
-/*
- * atlas_page_row_id
- *		The "id" of a row, or NULL; points into the page's tree.
- */
-const char *
-atlas_page_row_id(AtlasPage *page, int rowno)
-{
-	json_object *id;
-
-	if (json_object_object_get_ex(page_row(page, rowno), "id", &id) &&
-		json_object_is_type(id, json_type_string))
-		return json_object_get_string(id);
-	return NULL;
+	return obj;
 }
 
 /* errcontext callback naming the column being converted */
@@ -345,62 +404,71 @@ conversion_error_callback(void *arg)
 }
 
 /*
- * string_value
- *		A JSON string as a server-encoding C string of *len bytes.
- *
- * Atlas sends UTF-8.  A string with an escaped NUL (\u0000) cannot be a
- * PostgreSQL text value and would be cut short by input functions, and
- * invalid UTF-8 must not reach the database: both are errors.  The result
- * points into the tree unless it had to be converted.
+ * to_server
+ *		len bytes of UTF-8 (checked by the parser) in the server encoding,
+ *		NUL-terminated and palloc'd unless they could be used as they are.
  */
 static const char *
-string_value(json_object *val, int *len)
+to_server(const char *s, int len, bool nonascii)
 {
-	const char *s = json_object_get_string(val);
+	if (!nonascii || GetDatabaseEncoding() == PG_UTF8)
+		return pnstrdup(s, len);
+	return pg_any_to_server(pnstrdup(s, len), len, PG_UTF8);
+}
 
-	*len = json_object_get_string_len(val);
-	if ((int) strlen(s) != *len)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-				 errmsg("JSON string in Atlas response contains a NUL character")));
-	s = pg_any_to_server(s, *len, PG_UTF8);
-	*len = strlen(s);
+/*
+ * string_value
+ *		The contents of string token v as a palloc'd, NUL-terminated string
+ *		in the server encoding; *len gets its length.
+ *
+ * A string with an escaped NUL (\u0000) cannot be a PostgreSQL text value
+ * and would be cut short by input functions: that is an error.
+ */
+static const char *
+string_value(const AtlasJson *doc, uint32 v, int *len)
+{
+	const AtlasJsonToken *t = &doc->tokens[v];
+	const char *s;
+
+	if (!(t->flags & AJ_ESCAPED))
+	{
+		*len = t->len;
+		s = to_server(doc->text + t->start, t->len, t->flags & AJ_NONASCII);
+	}
+	else
+	{
+		char	   *buf = palloc(t->len + 1);
+		int			n = atlas_json_unescape(doc, v, buf);
+
+		if (n < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+					 errmsg("JSON string in Atlas response contains a NUL character")));
+		buf[n] = '\0';
+		*len = n;
+		s = (t->flags & AJ_NONASCII) ? to_server(buf, n, true) : buf;
+	}
+	if (t->flags & AJ_NONASCII)
+		*len = strlen(s);
 	return s;
 }
 
 /*
- * check_integer
- *		Refuse an integer that json-c had to clamp: json-c keeps the nearest
- *		int64 (or uint64) for a number beyond their range, and passing that
- *		on would be a silently wrong value.
- */
-static void
-check_integer(json_object *val)
-{
-	if (json_object_get_int64(val) == PG_INT64_MIN ||
-		json_object_get_uint64(val) == PG_UINT64_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("integer in Atlas response is out of range")));
-}
-
-/*
  * json_text
- *		The text form of a JSON value: strings (checked, see string_value)
- *		as they are, everything else serialized.  Points into the tree or
- *		is palloc'd; valid while the page lives.
+ *		The text form of a JSON value: a string's contents (see
+ *		string_value), any other value's JSON text.  palloc'd.
  */
 static const char *
-json_text(json_object *val)
+json_text(const AtlasJson *doc, uint32 v)
 {
+	const AtlasJsonToken *t = &doc->tokens[v];
 	int			len;
 
-	if (json_object_is_type(val, json_type_string))
-		return string_value(val, &len);
-	if (json_object_is_type(val, json_type_int))
-		check_integer(val);
-	return json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
-										  JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (t->type == AJ_STRING)
+		return string_value(doc, v, &len);
+	/* a container may hold any character; scalars are ASCII */
+	return to_server(doc->text + t->start, t->len,
+					 t->type == AJ_ARRAY || t->type == AJ_OBJECT);
 }
 
 /*
@@ -410,36 +478,34 @@ json_text(json_object *val)
  *		reject.
  */
 static char *
-array_literal(json_object *val)
+array_literal(const AtlasJson *doc, uint32 v)
 {
 	StringInfoData buf;
-	size_t		n;
+	uint32		e = v + 1;
 
-	if (!json_object_is_type(val, json_type_array))
-		return pstrdup(json_text(val));
+	if (doc->tokens[v].type != AJ_ARRAY)
+		return pstrdup(json_text(doc, v));
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	n = json_object_array_length(val);
-	for (size_t i = 0; i < n; i++)
+	for (uint32 i = 0; i < doc->tokens[v].count; i++)
 	{
-		json_object *elem = json_object_array_get_idx(val, i);
-
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
-		if (elem == NULL)
-		{
+		if (doc->tokens[e].type == AJ_NULL)
 			appendStringInfoString(&buf, "NULL");
-			continue;
-		}
-		appendStringInfoChar(&buf, '"');
-		for (const char *p = json_text(elem); *p; p++)
+		else
 		{
-			if (*p == '"' || *p == '\\')
-				appendStringInfoChar(&buf, '\\');
-			appendStringInfoChar(&buf, *p);
+			appendStringInfoChar(&buf, '"');
+			for (const char *p = json_text(doc, e); *p; p++)
+			{
+				if (*p == '"' || *p == '\\')
+					appendStringInfoChar(&buf, '\\');
+				appendStringInfoChar(&buf, *p);
+			}
+			appendStringInfoChar(&buf, '"');
 		}
-		appendStringInfoChar(&buf, '"');
+		e = doc->tokens[e].next;
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
@@ -530,89 +596,146 @@ parse_utc_timestamp(const char *s, int len, TimestampTz *result)
 	return tm2timestamp(&tm, fsec, NULL, result) == 0 && IS_VALID_TIMESTAMP(*result);
 }
 
+
 /*
  * convert_value
  *		One JSON value (not null) to a Datum of the column's type.
  */
 static Datum
-convert_value(AtlasColumn *col, json_object *val)
+convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
 {
+	const AtlasJsonToken *t = &doc->tokens[v];
+
 	switch (col->conv)
 	{
 		case CONV_TEXT:
-			if (json_object_is_type(val, json_type_string))
+			if (t->type == AJ_STRING)
 			{
 				int			len;
-				const char *s = string_value(val, &len);
+				const char *s;
 
+				/* the common case: plain ASCII, straight from the page */
+				if (t->flags == 0)
+					return make_text(doc->text + t->start, t->len);
+				s = string_value(doc, v, &len);
 				return make_text(s, len);
 			}
 			break;
 		case CONV_INT8:
-			if (json_object_is_type(val, json_type_int))
 			{
-				int64		v = json_object_get_int64(val);
+				int64		i;
 
-				/* the extremes may be clamped: json_text checks them */
-				if (v != PG_INT64_MAX && v != PG_INT64_MIN)
-					return Int64GetDatum(v);
+				/* longer integers go through int8in, which checks the range */
+				if (small_integer(doc, v, &i))
+					return Int64GetDatum(i);
 			}
 			break;
 		case CONV_BOOL:
-			if (json_object_is_type(val, json_type_boolean))
-				return BoolGetDatum(json_object_get_boolean(val));
+			if (t->type == AJ_TRUE || t->type == AJ_FALSE)
+				return BoolGetDatum(t->type == AJ_TRUE);
 			break;
 		case CONV_TIMESTAMPTZ:
 			{
 				TimestampTz ts;
 
-				/* only ASCII digits and separators pass: no NUL, no encoding */
-				if (json_object_is_type(val, json_type_string) &&
-					parse_utc_timestamp(json_object_get_string(val),
-										json_object_get_string_len(val), &ts))
+				if (t->type == AJ_STRING && t->flags == 0 &&
+					parse_utc_timestamp(doc->text + t->start, t->len, &ts))
 					return TimestampTzGetDatum(ts);
 			}
 			break;
 		case CONV_ARRAY:
-			return InputFunctionCall(&col->infunc, array_literal(val),
+			return InputFunctionCall(&col->infunc, array_literal(doc, v),
 									 col->ioparam, col->typmod);
 		case CONV_JSON:
-			{
-				const char *json = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
-																  JSON_C_TO_STRING_NOSLASHESCAPE);
-
-				/* json-c passes string bytes through: check the encoding */
+			/* the value's own JSON text, strings with their quotes */
+			if (t->type == AJ_STRING)
 				return InputFunctionCall(&col->infunc,
-										 pg_any_to_server(json, strlen(json), PG_UTF8),
+										 (char *) to_server(doc->text + t->start - 1,
+															t->len + 2,
+															t->flags & AJ_NONASCII),
 										 col->ioparam, col->typmod);
-			}
+			break;
 		case CONV_INPUT:
 			break;
 	}
-	return InputFunctionCall(&col->infunc, (char *) json_text(val),
+	return InputFunctionCall(&col->infunc, (char *) json_text(doc, v),
 							 col->ioparam, col->typmod);
 }
 
 /*
  * path_step
- *		One step of a field path: a key of an object, or a zero-based index
- *		into an array ("links.0.rel").  NULL if there is no such member.
+ *		One step of a field path below value v: a key of an object, or a
+ *		zero-based index into an array ("links.0.rel").  0 if there is no
+ *		such member.
  */
-static json_object *
-path_step(json_object *val, const char *segment)
+static uint32
+path_step(const AtlasJson *doc, uint32 v, const char *segment, int seglen)
 {
-	json_object *member;
+	const AtlasJsonToken *t = &doc->tokens[v];
 
-	if (json_object_is_type(val, json_type_object))
-		return json_object_object_get_ex(val, segment, &member) ? member : NULL;
-	if (json_object_is_type(val, json_type_array) &&
-		strspn(segment, "0123456789") == strlen(segment))
+	if (t->type == AJ_OBJECT)
+		return atlas_json_member(doc, v, segment, seglen);
+	if (t->type == AJ_ARRAY && seglen <= 9 &&
+		(int) strspn(segment, "0123456789") == seglen)
 	{
 		long		idx = strtol(segment, NULL, 10);
+		uint32		e = v + 1;
 
-		if (idx < (long) json_object_array_length(val))
-			return json_object_array_get_idx(val, idx);
+		if (idx >= (long) t->count)
+			return 0;
+		for (long i = 0; i < idx; i++)
+			e = doc->tokens[e].next;
+		return e;
 	}
+	return 0;
+}
+
+/*
+ * match_members
+ *		Find, in one pass over the members of row object obj, the value of
+ *		every column's first path segment: map->found[i] (0 if missing).
+ */
+static void
+match_members(AtlasColumnMap *map, const AtlasJson *doc, uint32 obj)
+{
+	const AtlasJsonToken *tokens = doc->tokens;
+	uint32		k = obj + 1;
+
+	memset(map->found, 0, sizeof(uint32) * map->natts);
+	for (uint32 m = 0; m < tokens[obj].count; m++)
+	{
+		const AtlasJsonToken *key = &tokens[k];
+		int			c;
+
+		if (!(key->flags & AJ_ESCAPED))
+			c = lookup_field(map, doc->text + key->start, key->len);
+		else
+		{
+			char	   *buf = palloc(key->len + 1);
+			int			n = atlas_json_unescape(doc, k, buf);
+
+			c = n < 0 ? -1 : lookup_field(map, buf, n);
+			pfree(buf);
+		}
+		for (; c >= 0; c = map->cols[c].next_same)
+			map->found[c] = k + 1;
+		k = tokens[k + 1].next;
+	}
+}
+
+/*
+ * atlas_page_row_id
+ *		The "id" of a row, palloc'd, or NULL.
+ */
+const char *
+atlas_page_row_id(AtlasPage *page, int rowno)
+{
+	const AtlasJson *doc = page->doc;
+	uint32		id = atlas_json_member(doc, page_row(page, rowno), "id", 2);
+	int			len;
+
+	if (id && doc->tokens[id].type == AJ_STRING)
+		return string_value(doc, id, &len);
 	return NULL;
 }
 
@@ -627,8 +750,10 @@ void
 atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			   const AtlasRequestKeys *keys, Datum *values, bool *isnull)
 {
-	json_object *doc = page_row(page, rowno);
+	const AtlasJson *doc = page->doc;
 	ErrorContextCallback errcallback;
+
+	match_members(map, doc, page_row(page, rowno));
 
 	errcallback.callback = conversion_error_callback;
 	errcallback.arg = map;
@@ -638,7 +763,7 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 	for (int i = 0; i < map->natts; i++)
 	{
 		AtlasColumn *col = &map->cols[i];
-		json_object *val = doc;
+		uint32		v;
 
 		values[i] = (Datum) 0;
 		isnull[i] = true;
@@ -656,13 +781,14 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			continue;
 		}
 
-		for (int s = 0; s < col->npath && val; s++)
-			val = path_step(val, col->path[s]);
-		if (val == NULL)
+		v = map->found[i];
+		for (int s = 1; s < col->npath && v; s++)
+			v = path_step(doc, v, col->path[s], col->pathlen[s]);
+		if (v == 0 || doc->tokens[v].type == AJ_NULL)
 			continue;			/* missing, or JSON null */
 
 		map->current = col->name;
-		values[i] = convert_value(col, val);
+		values[i] = convert_value(col, doc, v);
 		isnull[i] = false;
 	}
 	map->current = NULL;

@@ -8,6 +8,8 @@
 
 extern sigjmp_buf fuzz_error_jump;
 extern int	fuzz_errors;
+extern int	fuzz_database_encoding;
 extern void fuzz_reset(void);
+extern bool fuzz_valid_utf8(const unsigned char *p, size_t len);
 
 #endif

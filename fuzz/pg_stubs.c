@@ -1,14 +1,14 @@
 /*
  * pg_stubs.c: the few PostgreSQL backend functions that response.c calls,
- * for running it outside a backend under libFuzzer.
+ * for running it (and jsontape.c) outside a backend under libFuzzer.
  *
  * Memory: palloc and friends allocate from an arena that fuzz_page.c
  * resets after every input, running the reset callbacks registered on the
- * fake memory context first (as MemoryContextReset does), so a json-c tree
- * that response.c fails to hand to its context shows up as a leak.
+ * fake memory context first (as MemoryContextReset does), so a parsed
+ * document that response.c fails to hand to its context shows up as a leak.
  * Errors: an ERROR (errfinish at level ERROR) longjmps back to the harness,
- * like PG_TRY/PG_CATCH.  Type input functions are not run: the stub copies
- * the text, which is enough to reach every conversion path of response.c.
+ * like PG_TRY/PG_CATCH.  Type input functions are not run: the stub makes a text
+ * value of the string, which is enough to reach every conversion path of response.c.
  */
 #include "postgres.h"
 
@@ -63,7 +63,7 @@ arena_alloc(size_t size)
 void
 fuzz_reset(void)
 {
-	/* callbacks first (they free json-c trees), newest first */
+	/* callbacks first (they free parsed documents), newest first */
 	while (callbacks)
 	{
 		MemoryContextCallback *cb = callbacks;
@@ -261,9 +261,17 @@ get_element_type(Oid typid)
 Datum
 InputFunctionCall(FmgrInfo *flinfo, char *str, Oid typioparam, int32 typmod)
 {
+	size_t		len;
+	text	   *result;
+
 	if (str == NULL)
 		abort();				/* response.c never passes NULL */
-	return PointerGetDatum(pstrdup(str));
+	/* as text, whatever the type: the harness checks text columns */
+	len = strlen(str);
+	result = palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), str, len);
+	return PointerGetDatum(result);
 }
 
 int
@@ -283,27 +291,97 @@ fuzz_error(void)
 	siglongjmp(fuzz_error_jump, 1);
 }
 
-/* Atlas sends UTF-8: check it, as the real one does for a UTF-8 database */
-char *
-pg_any_to_server(const char *s, int len, int encoding)
+/*
+ * The database encoding: UTF-8, or LATIN1 for inputs the harness picks, so
+ * that both ways of response.c's to_server run.
+ */
+int			fuzz_database_encoding = PG_UTF8;
+
+int
+GetDatabaseEncoding(void)
 {
-	const unsigned char *p = (const unsigned char *) s;
+	return fuzz_database_encoding;
+}
 
-	for (int i = 0; i < len;)
+/*
+ * fuzz_valid_utf8
+ *		Strict UTF-8 (no overlong forms, surrogates or code points beyond
+ *		U+10FFFF, no NUL), written independently of jsontape.c's check.
+ */
+bool
+fuzz_valid_utf8(const unsigned char *p, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
 	{
-		int			extra = p[i] < 0x80 ? 0 : (p[i] & 0xE0) == 0xC0 ? 1 :
-			(p[i] & 0xF0) == 0xE0 ? 2 : (p[i] & 0xF8) == 0xF0 ? 3 : -1;
+		uint32		cp;
+		int			extra;
 
-		if (extra < 0 || i + extra >= len)
-			fuzz_error();
+		if (p[i] == 0)
+			return false;
+		if (p[i] < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xE0) == 0xC0)
+			extra = 1, cp = p[i] & 0x1F;
+		else if ((p[i] & 0xF0) == 0xE0)
+			extra = 2, cp = p[i] & 0x0F;
+		else if ((p[i] & 0xF8) == 0xF0)
+			extra = 3, cp = p[i] & 0x07;
+		else
+			return false;
+		if (i + extra >= len)
+			return false;
 		for (int k = 1; k <= extra; k++)
 		{
 			if ((p[i + k] & 0xC0) != 0x80)
-				fuzz_error();
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
 		}
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+			(extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+			(cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
 		i += extra + 1;
 	}
+	return true;
+}
+
+/*
+ * Whatever reaches the server-encoding conversion has been checked by the
+ * parser: invalid UTF-8 here is a bug, not an input error.
+ */
+char *
+pg_any_to_server(const char *s, int len, int encoding)
+{
+	if (!fuzz_valid_utf8((const unsigned char *) s, len))
+		abort();
 	return (char *) s;
+}
+
+char *
+pnstrdup(const char *in, Size len)
+{
+	char	   *out = palloc(len + 1);
+
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return out;
+}
+
+void *
+MemoryContextAlloc(MemoryContext context, Size size)
+{
+	return palloc(size);
+}
+
+void
+pfree(void *pointer)
+{
+	/* the arena frees everything after the input */
 }
 
 /* resource.c's part: every column reads a JSON field of its own name */

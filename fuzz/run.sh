@@ -16,18 +16,18 @@ for p in clang libclang-rt-14-dev libjson-c-dev postgresql-server-dev-$PG_MAJOR;
 done
 
 work=$(mktemp -d /tmp/atlas-fuzz.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${FUZZ_KEEP:-}" ] || rm -rf "$work"' EXIT
 cp fuzz/corpus/* "$work/" 2>/dev/null
 mkdir -p "$work/corpus" && mv "$work"/*.json "$work/corpus/" 2>/dev/null
 
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-ignored-attributes -I. -Ifuzz -I"$($PG_CONFIG --includedir-server)" \
 	$(pkg-config --cflags json-c libcurl) \
-	response.c fuzz/pg_stubs.c fuzz/fuzz_page.c \
+	jsontape.c response.c fuzz/pg_stubs.c fuzz/fuzz_page.c \
 	$(pkg-config --libs json-c) -o "$work/fuzz_page" || { echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 if "$work/fuzz_page" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
-	-print_final_stats=1 "$work/corpus" >"$work/log" 2>&1; then
+	-print_final_stats=1 -dict=fuzz/json.dict -artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1; then
 	grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$work/log" | tail -2
 	echo "fuzz: 1 passed, 0 failed"
 else

@@ -81,6 +81,8 @@ normal answer.  Kinds and options:
     big           200 valid page, first item's description padded so the
                   body is "bytes" long (64 MiB), streamed
     gone          410 VERSION_GONE
+    raw           200 with exactly the bytes of "body_b64" (base64) or the
+                  UTF-8 of "body", as an Atlas page (for malformed JSON)
 """
 
 import argparse
@@ -119,7 +121,7 @@ V_FLEX = "2024-11-13"
 
 CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
-FAULT_KINDS = {"status", "html", "invalid_json", "wrong_shape", "wrong_type",
+FAULT_KINDS = {"status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
                "truncated", "reset", "stall", "slow_body", "redirect", "big",
                "gone"}
 
@@ -723,6 +725,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                    target, method)
         if kind == "invalid_json":
             return self.send_reply(Reply(200, INVALID_JSON, vendor_type(V_2023)),
+                                   target, method)
+        if kind == "raw":
+            if "body_b64" in fault:
+                body = base64.b64decode(fault["body_b64"])
+            else:
+                body = str(fault.get("body", "")).encode("utf-8")
+            return self.send_reply(Reply(200, body, vendor_type(V_2023)),
                                    target, method)
         if kind == "wrong_shape":
             doc = {"results": {"not": "an array"}, "totalCount": 1}
