@@ -25,8 +25,9 @@
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
  * token is renewed once, and whatever remains is reported when the scan
- * reaches that page.  Pages are parsed (jsontape.c) as they arrive; the
- * scan adopts a parsed page when it reads it.
+ * reaches that page.  First pages are parsed (jsontape.c) as they arrive,
+ * since they tell how long their chains are; other pages when the scan
+ * reads them, and the scan then adopts the parsed page.
  *
  * Memory: requests live in the fetcher's context, a child of the
  * executor's per-query context.  A reset callback on it detaches every
@@ -68,6 +69,9 @@ typedef struct FetchRequest
 	TimestampTz not_before;		/* while REQ_WAITING */
 	uint64		token_gen;		/* OAuth token generation it was sent with */
 	int			nrows;			/* rows of a parsed page, -1 if unknown */
+	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
+	size_t		raw_len;
+	bool		unparsed;		/* raw (NULL: empty) waits to be parsed */
 	AtlasFetchResult result;	/* once REQ_DONE; retries counted before */
 } FetchRequest;
 
@@ -148,6 +152,8 @@ fetcher_reset_callback(void *arg)
 			atlas_slot_detach(req->slot);
 		atlas_json_free(req->result.doc);
 		req->result.doc = NULL;
+		free(req->raw);
+		req->raw = NULL;
 	}
 	f->requests = NIL;
 }
@@ -195,6 +201,8 @@ discard_request(AtlasFetcher *f, FetchRequest *req)
 		atlas_slot_detach(req->slot);
 	atlas_json_free(req->result.doc);
 	req->result.doc = NULL;
+	free(req->raw);
+	req->raw = NULL;
 	f->requests = list_delete_ptr(f->requests, req);
 	if (req->result.body)
 		pfree(req->result.body);
@@ -466,6 +474,55 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 }
 
 /*
+ * parse_page
+ *		Parse a request's 200 body and learn from it how long its chain is.
+ *
+ * First pages are parsed as soon as they arrive (their totalCount tells
+ * which pages to fetch next); other pages when the scan asks for them, so
+ * that a burst of responses does not hold back the requests that their
+ * completion lets go out.  A body that does not parse ends its chain and
+ * leaves the reason in the result.
+ */
+static void
+parse_page(AtlasFetcher *f, FetchRequest *req)
+{
+	ChainState *cs = &f->cstate[req->chain];
+	char		errmsg[256];
+	int64		total = -1;
+
+	if (!req->unparsed)
+		return;
+	req->unparsed = false;
+	/* on success the document owns the buffer */
+	req->result.doc = atlas_json_parse(req->raw ? req->raw : "", req->raw_len,
+									   req->raw != NULL, errmsg, sizeof(errmsg));
+	if (req->result.doc == NULL)
+	{
+		free(req->raw);
+		req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
+	}
+	else if (single_page_chain(f, req->chain))
+		req->nrows = 1;
+	else
+		req->nrows = atlas_json_page_rows(req->result.doc, &total);
+	req->raw = NULL;
+
+	if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
+	{
+		/* a full page: the chain goes on, for as long as totalCount says */
+		int			known = req->page + 1;
+
+		if (req->page == 1 && total >= 0)
+			known = Max(known, pages_for_total(f, total));
+		cs->known_pages = Max(cs->known_pages, known);
+	}
+	else
+		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+	if (req->page == 1)
+		f->estimate_pages = Max(1, cs->end_page == 1 ? 1 : cs->known_pages);
+}
+
+/*
  * complete_request
  *		Take the outcome of a finished transfer: retry it, or keep its
  *		result and learn from it how long its chain is.
@@ -524,37 +581,15 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 
 	if (rc == CURLE_OK && status == 200)
 	{
-		char		errmsg[256];
-		int64		total = -1;
-
-		/* the document takes over the response buffer: no copy */
-		req->result.doc = atlas_json_parse(slot->body ? slot->body : "",
-										   slot->body_len, slot->body != NULL,
-										   errmsg, sizeof(errmsg));
-		if (req->result.doc == NULL)
-			req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
-		else
-		{
+		/* keep the response buffer itself: no copy */
+		req->raw = slot->body;
+		req->raw_len = slot->body_len;
+		req->unparsed = true;
+		if (slot->body)
 			atlas_slot_give_body(slot);
-			if (single_page_chain(f, req->chain))
-				req->nrows = 1;
-			else
-				req->nrows = atlas_json_page_rows(req->result.doc, &total);
-		}
-
-		if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
-		{
-			/* a full page: the chain goes on, for as long as totalCount says */
-			int			known = req->page + 1;
-
-			if (req->page == 1 && total >= 0)
-				known = Max(known, pages_for_total(f, total));
-			cs->known_pages = Max(cs->known_pages, known);
-		}
-		else
-			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+		/* a first page tells how long its chain is: read that at once */
 		if (req->page == 1)
-			f->estimate_pages = Max(1, cs->end_page == 1 ? 1 : cs->known_pages);
+			parse_page(f, req);
 	}
 	else
 	{
@@ -734,6 +769,11 @@ atlas_fetcher_get(AtlasFetcher *f, int chain, int page)
 	if (req == NULL)
 		req = new_request(f, chain, page);
 	drive(f, req);
+	if (req->unparsed)
+	{
+		parse_page(f, req);
+		drop_beyond_end(f, chain);
+	}
 	return &req->result;
 }
 

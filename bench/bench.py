@@ -361,6 +361,7 @@ def scenario1(mc, dflt, refs):
     f = URL["fast"]
     ms = [CMethod(n, "C client, sequential, 1 keep-alive handle", f, T1, ["-m", "seq", "-u", CRED]),
           CMethod(n, "C client, multi, 8 in flight", f, T1, ["-m", "multi", "-n", "8", "-u", CRED]),
+          CMethod(n, "C client with the FDW's parser, sequential", f, T1, ["-m", "seq", "-t", "-u", CRED]),
           CMethod(n, "C raw transfers, sequential (floor)", f, T1, ["-m", "seq", "-r", "-u", CRED], raw=True),
           CMethod(n, "C raw transfers, multi 8 (floor)", f, T1,
                   ["-m", "multi", "-n", "8", "-r", "-u", CRED], raw=True),
@@ -384,6 +385,8 @@ def scenario2(mc, dflt, refs):
           CMethod(n, "C client, multi, 8 in flight", s, T2, ["-m", "multi", "-n", "8", "-u", CRED])]
     c32 = CMethod(n, "C client, multi, 32 in flight", s, T2, ["-m", "multi", "-n", "32", "-u", CRED])
     ms.append(c32)
+    ms.append(CMethod(n, "C client with the FDW's parser, multi, 32 in flight", s, T2,
+                      ["-m", "multi", "-n", "32", "-t", "-u", CRED]))
     if mc:
         ms.append(fdw(n, "FDW, max_concurrency 1", "snaps_slow_c1", T2))
     ms.append(fdw(n, dflt, "snaps_slow", T2))
