@@ -112,13 +112,13 @@ typedef struct AtlasFdwScanState
 	MemoryContext keys_cxt;
 	AtlasRequestKeys *chains;
 	int			nchains;
-	int			cur_chain;		/* index of the chain being read */
-	int			page_num;		/* last page requested in this chain */
-	bool		chain_done;		/* no more pages in this chain */
+	int			cur_chain;		/* chain of the page being read (or asked for) */
+	int			page_num;		/* its page number */
+	int			finished;		/* chains read to the end */
 	bool		started;		/* chains built for this (re)scan */
 	int			fetched;		/* requests made since (re)start */
 	int			page_size;		/* itemsPerPage, from the plan */
-	char	   *prev_first_id;	/* first id of the previous page, keys_cxt */
+	char	  **prev_first_id;	/* per chain: first id of its last page read */
 
 	/* current page, in page_cxt */
 	MemoryContext page_cxt;
@@ -719,7 +719,6 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	MemoryContextReset(fsstate->keys_cxt);
 	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
 	memset(cand, 0, sizeof(cand));
-	fsstate->prev_first_id = NULL;
 
 	forthree(lc_state, fsstate->key_states, lc_kind, fsstate->key_kinds,
 			 lc_array, fsstate->key_is_array)
@@ -788,9 +787,10 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 		}
 	}
 
+	fsstate->prev_first_id = palloc0(sizeof(char *) * Max(total, 1));
 	fsstate->cur_chain = 0;
 	fsstate->page_num = 0;
-	fsstate->chain_done = false;
+	fsstate->finished = 0;
 	fsstate->page = NULL;
 	fsstate->next_row = 0;
 	fsstate->started = true;
@@ -802,18 +802,18 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 /*
  * check_repeated_page
  *		Guard against a server that ignores pageNum and would hand us the
- *		same page forever.
+ *		same page forever.  Returns true if the chain ends here.
  *
  * For an endpoint that does not declare paging a repeated page just means
  * the list is complete (the page is dropped); anywhere else it is an error.
  */
-static void
+static bool
 check_repeated_page(AtlasFdwScanState *fsstate)
 {
 	const char *first = atlas_page_row_id(fsstate->page, 0);
+	char	  **prev = &fsstate->prev_first_id[fsstate->cur_chain];
 
-	if (first && fsstate->prev_first_id &&
-		strcmp(first, fsstate->prev_first_id) == 0)
+	if (first && *prev && strcmp(first, *prev) == 0)
 	{
 		if (fsstate->res->paging != ATLAS_PAGING_UNDECLARED)
 			ereport(ERROR,
@@ -821,12 +821,13 @@ check_repeated_page(AtlasFdwScanState *fsstate)
 					 errmsg("Atlas returned the same page twice"),
 					 errdetail("Page %d starts with the same item as page %d.",
 							   fsstate->page_num, fsstate->page_num - 1)));
-		fsstate->chain_done = true;
 		fsstate->page = NULL;
-		return;
+		return true;
 	}
-	fsstate->prev_first_id = first ?
-		MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
+	if (*prev)
+		pfree(*prev);
+	*prev = first ? MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
+	return false;
 }
 
 /*
@@ -850,13 +851,19 @@ note_scan_error(AtlasFdwScanState *fsstate)
 static void
 request_error_callback(void *arg)
 {
-	errcontext("remote request: GET %s", (const char *) arg);
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) arg;
+
+	errcontext("remote request: GET %s",
+			   atlas_request_path(fsstate->res,
+								  &fsstate->chains[fsstate->cur_chain],
+								  fsstate->page_num, fsstate->page_size));
 }
 
 /*
  * fetch_next_page
- *		Fetch the next page of the current chain, moving on to the next
- *		chain when one is done.  Returns false when every chain is done.
+ *		Read the next page of some unfinished chain: the lowest one, or,
+ *		when pages are fetched ahead, whichever has its next page first
+ *		(see fetch.c).  Returns false when every chain is done.
  *
  * The previous page's memory (and parsed document) is released first.  A page
  * may hold zero rows; the caller just asks again.
@@ -867,46 +874,37 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 	const AtlasResource *res = fsstate->res;
 	AtlasRequestKeys *keys;
 	MemoryContext oldcxt;
-	char	   *path;
 	bool		by_id;
 	int			nrows;
 	int			per_page = fsstate->page_size;
 	ErrorContextCallback errcallback;
 
-	while (fsstate->chain_done)
-	{
-		atlas_fetcher_chain_done(fsstate->fetcher, fsstate->cur_chain);
-		fsstate->cur_chain++;
-		fsstate->page_num = 0;
-		fsstate->prev_first_id = NULL;
-		fsstate->chain_done = false;
-	}
-	if (fsstate->cur_chain >= fsstate->nchains)
+	if (!atlas_fetcher_needed(fsstate->fetcher, &fsstate->cur_chain,
+							  &fsstate->page_num))
 		return false;			/* keep the last page: a rescan may rewind */
 
 	CHECK_FOR_INTERRUPTS();
-
-	keys = &fsstate->chains[fsstate->cur_chain];
-	by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
 
 	MemoryContextReset(fsstate->page_cxt);
 	fsstate->page = NULL;
 	fsstate->next_row = 0;
 	oldcxt = MemoryContextSwitchTo(fsstate->page_cxt);
 
-	fsstate->page_num++;
-	path = atlas_request_path(res, keys, fsstate->page_num, per_page);
+	/* names cur_chain and page_num: the page waited for, then the one read */
 	errcallback.callback = request_error_callback;
-	errcallback.arg = path;
+	errcallback.arg = fsstate;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
 	PG_TRY();
 	{
-		AtlasFetchResult *result = atlas_fetcher_get(fsstate->fetcher,
-													 fsstate->cur_chain,
-													 fsstate->page_num);
+		AtlasFetchResult *result = atlas_fetcher_next(fsstate->fetcher,
+													  &fsstate->cur_chain,
+													  &fsstate->page_num);
+		bool		chain_ends = false;
 
+		keys = &fsstate->chains[fsstate->cur_chain];
+		by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
 		fsstate->fetched++;
 		if (result->rc != CURLE_OK)
 			atlas_report_curl_error(fsstate->conn->base_url, result->rc,
@@ -917,7 +915,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 		if (by_id && result->status == 404)
 		{
 			/* no snapshot with that id: zero rows, not an error */
-			fsstate->chain_done = true;
+			chain_ends = true;
 		}
 		else
 		{
@@ -943,16 +941,21 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 			fsstate->conn->stats.pages++;
 			nrows = atlas_page_nrows(fsstate->page);
 			if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
-				fsstate->chain_done = true;
+				chain_ends = true;
 
 			/* past their sunset, deprecated lists answer with nothing */
 			if (res->replacement && !by_id && nrows == 0 && fsstate->page_num == 1)
 				atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
-			if (nrows > 0 && !by_id)
-				check_repeated_page(fsstate);
+			if (nrows > 0 && !by_id && check_repeated_page(fsstate))
+				chain_ends = true;
 		}
 		atlas_fetcher_release(fsstate->fetcher, fsstate->cur_chain,
 							  fsstate->page_num);
+		if (chain_ends)
+		{
+			atlas_fetcher_chain_done(fsstate->fetcher, fsstate->cur_chain);
+			fsstate->finished++;
+		}
 	}
 	PG_CATCH();
 	{
@@ -1017,10 +1020,8 @@ atlasReScanForeignScan(ForeignScanState *node)
 		return;
 	if (node->ss.ps.chgParam == NULL && fsstate->nchains == 1 &&
 		fsstate->fetched == 1 && fsstate->page != NULL &&
-		(fsstate->chain_done || fsstate->cur_chain > 0))
+		fsstate->finished == 1)
 	{
-		fsstate->cur_chain = 0;
-		fsstate->chain_done = true;
 		fsstate->next_row = 0;
 		return;
 	}

@@ -323,8 +323,9 @@ extern AtlasFetcher *atlas_fetcher_create(AtlasConnEntry *entry,
 										  MemoryContext cxt);
 extern void atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains,
 								int nchains);
-extern AtlasFetchResult *atlas_fetcher_get(AtlasFetcher *f, int chain,
-										   int page);
+extern bool atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page);
+extern AtlasFetchResult *atlas_fetcher_next(AtlasFetcher *f, int *chain,
+											int *page);
 extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
 extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);

@@ -4,23 +4,31 @@
  *		  Concurrent, ordered fetching of the pages of a scan
  *
  * A scan reads its request chains (one per combination of key values) page
- * by page, in order.  The fetcher runs up to max_concurrency transfers at
- * once on the libcurl multi interface, each on its own pool handle of the
- * connection entry, and hands pages to the scan strictly in (chain, page)
- * order, so results are deterministic.
+ * by page.  The fetcher runs up to max_concurrency transfers at once on the
+ * libcurl multi interface, each on its own pool handle of the connection
+ * entry, and hands each chain's pages to the scan in page order.
  *
- * What it fetches ahead (with max_concurrency above 1):
- *	- the pages of the chain being read, once its first page has told
- *	  totalCount (an estimate: while pages come back full it keeps going,
- *	  and the first short page ends the chain whatever totalCount said);
- *	- the first pages of the following chains, and their further pages as
- *	  soon as their first pages have told how many there are;
+ * What it fetches ahead (with max_concurrency above 1), in reading order
+ * (chain by chain, page by page) while the window has room:
+ *	- the pages of a chain once its first page has told totalCount (an
+ *	  estimate: while pages come back full it keeps going, and the first
+ *	  short page ends the chain whatever totalCount said);
+ *	- the first page of every following chain;
  *	- with prefetch off (a LIMIT was pushed down) only the page asked for.
  * Nothing is fetched that the scan would not read if it went on to the
  * end, so a rate limit is never spent on guesses.
+ *
+ * When it fetches ahead, the scan reads whichever chain's next page is
+ * there first (the lowest chain if several are), rather than waiting for
+ * the chains before it: pages never sit in the window waiting their turn
+ * while the network idles.  Rows of one chain stay in Atlas's order; rows
+ * of different chains may interleave (ORDER BY fixes an order).  Without
+ * fetching ahead, chains are read one after the other.
+ *
  * Requests, pages parsed and waiting, and the page being read together
- * stay within max_concurrency + 1 pages: a page that turns out to be
- * needed first displaces the last page fetched ahead.
+ * stay within max_concurrency + 1 pages: the page the scan cannot do
+ * without (the next one of its lowest unfinished chain) displaces the last
+ * page fetched ahead if need be.
  *
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
@@ -81,6 +89,8 @@ typedef struct ChainState
 	int			issued;			/* highest page requested so far */
 	int			known_pages;	/* pages it is believed to have, 0 unknown */
 	int			end_page;		/* page that ended it (short or failed), or 0 */
+	int			next_read;		/* page the scan reads next */
+	bool		finished;		/* the scan is done with it */
 } ChainState;
 
 struct AtlasFetcher
@@ -96,8 +106,7 @@ struct AtlasFetcher
 	AtlasRequestKeys *chains;	/* the scan's chains (not owned) */
 	int			nchains;
 	ChainState *cstate;			/* per chain, in cxt */
-	int			consume_chain;	/* chain the scan is reading */
-	int			estimate_pages; /* pages of the last chain measured, 0 if none */
+	int			consume_chain;	/* lowest chain the scan has not finished */
 	List	   *requests;		/* FetchRequest *, unordered */
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
 	FetchRequest *needed;		/* the request the scan waits for, or NULL */
@@ -183,11 +192,11 @@ atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains, int nchains)
 	f->cstate = MemoryContextAllocZero(f->cxt, sizeof(ChainState) * Max(nchains, 1));
 	for (int c = 0; c < nchains; c++)
 	{
+		f->cstate[c].next_read = 1;
 		if (single_page_chain(f, c))
 			f->cstate[c].known_pages = 1;
 	}
 	f->consume_chain = 0;
-	f->estimate_pages = 0;
 }
 
 /*
@@ -336,56 +345,29 @@ pages_for_total(AtlasFetcher *f, int64 total)
 }
 
 /*
- * unmeasured_limit
- *		How many chains may have their first page in flight or waiting
- *		before anything is known of their length: as many as the window can
- *		hold if they are as long as the last chain measured (two before any
- *		was).  More would fill the window with first pages while the pages
- *		the scan needs next wait for room.
- */
-static int
-unmeasured_limit(AtlasFetcher *f)
-{
-	if (f->estimate_pages == 0)
-		return 2;
-	return Max(1, f->window / f->estimate_pages);
-}
-
-/*
  * speculative_next
  *		The next page worth fetching ahead, in reading order, if any.
  *
  * Only pages known to exist are fetched ahead: the pages of a chain up to
  * what its first page said (or, while pages come back full, the next one),
- * and the first page of a following chain, which every chain has (see
- * unmeasured_limit for how many).
+ * and the first page of a following chain, which every chain has.
  */
 static bool
 speculative_next(AtlasFetcher *f, int *chain, int *page)
 {
-	int			unmeasured = 0;
-
 	for (int c = f->consume_chain; c < f->nchains; c++)
 	{
 		ChainState *cs = &f->cstate[c];
 		int			limit;
 
+		if (cs->finished)
+			continue;
 		if (cs->end_page > 0)
 			limit = cs->end_page;
 		else if (cs->known_pages > 0)
 			limit = cs->known_pages;
 		else
-		{
-			/* not measured yet: its first page only */
-			if (cs->issued > 0)
-			{
-				unmeasured++;
-				continue;
-			}
-			if (c > f->consume_chain && unmeasured >= unmeasured_limit(f))
-				return false;
-			limit = 1;
-		}
+			limit = 1;			/* not measured yet: its first page only */
 
 		if (cs->issued < limit)
 		{
@@ -518,8 +500,6 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 	}
 	else
 		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
-	if (req->page == 1)
-		f->estimate_pages = Max(1, cs->end_page == 1 ? 1 : cs->known_pages);
 }
 
 /*
@@ -685,16 +665,47 @@ abort_all(AtlasFetcher *f)
 }
 
 /*
+ * readable
+ *		The request the scan may read now, or NULL: the page it needs, or,
+ *		when pages are fetched ahead, the next page of any chain that has
+ *		arrived (of the lowest such chain).
+ */
+static FetchRequest *
+readable(AtlasFetcher *f, FetchRequest *needed)
+{
+	FetchRequest *best = NULL;
+	ListCell   *lc;
+
+	if (needed->state == REQ_DONE)
+		return needed;
+	if (!f->prefetch || f->window <= 1)
+		return NULL;
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+		ChainState *cs = &f->cstate[req->chain];
+
+		if (req->state == REQ_DONE && !cs->finished &&
+			req->page == cs->next_read &&
+			(best == NULL || req->chain < best->chain))
+			best = req;
+	}
+	return best;
+}
+
+/*
  * drive
- *		Run transfers until the request the scan waits for is done.
+ *		Run transfers until there is a page for the scan to read (see
+ *		readable), and return its request.
  *
  * Wakes up at least every ATLAS_POLL_INTERVAL_MS to look for a cancel,
  * and detaches every transfer before raising it.
  */
-static void
+static FetchRequest *
 drive(AtlasFetcher *f, FetchRequest *needed)
 {
 	CURLM	   *multi = atlas_multi_handle();
+	FetchRequest *ready;
 
 	f->needed = needed;
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
@@ -706,7 +717,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		ListCell   *lc;
 
 		schedule(f, needed);
-		if (needed->state == REQ_DONE)
+		if ((ready = readable(f, needed)) != NULL)
 		{
 			/* send what may go ahead while the scan reads this page */
 			if (f->prefetch && f->window > 1)
@@ -719,7 +730,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 
 		(void) curl_multi_perform(multi, &running);
 		collect_completions();
-		if (needed->state == REQ_DONE)
+		if ((ready = readable(f, needed)) != NULL)
 			break;
 
 		if (QueryCancelPending || ProcDiePending)
@@ -748,32 +759,58 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 	}
 	f->needed = NULL;
 	pgstat_report_wait_end();
+	return ready;
 }
 
 /*
- * atlas_fetcher_get
- *		The result of page "page" of chain "chain", fetched if need be.
+ * atlas_fetcher_needed
+ *		The page the scan cannot do without: the next page of its lowest
+ *		unfinished chain.  False once every chain is finished.
+ */
+bool
+atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page)
+{
+	for (int c = f->consume_chain; c < f->nchains; c++)
+	{
+		if (!f->cstate[c].finished)
+		{
+			f->consume_chain = c;
+			*chain = c;
+			*page = f->cstate[c].next_read;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * atlas_fetcher_next
+ *		The result of the next page the scan reads, fetched if need be.
  *
- * The scan reads chains in order and pages in order; asking for a chain
- * tells the fetcher that the scan is done with earlier ones.  The result
- * stays owned by the fetcher until atlas_fetcher_release.
+ * On entry *chain and *page name the needed page (atlas_fetcher_needed);
+ * on return, the page whose result this is, which (when pages are fetched
+ * ahead) may be the next page of another chain that arrived first.  The
+ * result stays owned by the fetcher until atlas_fetcher_release.
  */
 AtlasFetchResult *
-atlas_fetcher_get(AtlasFetcher *f, int chain, int page)
+atlas_fetcher_next(AtlasFetcher *f, int *chain, int *page)
 {
 	FetchRequest *req;
 
-	Assert(chain >= 0 && chain < f->nchains);
-	f->consume_chain = chain;
-	req = find_request(f, chain, page);
+	Assert(*chain >= 0 && *chain < f->nchains);
+	Assert(*page == f->cstate[*chain].next_read);
+	req = find_request(f, *chain, *page);
 	if (req == NULL)
-		req = new_request(f, chain, page);
-	drive(f, req);
+		req = new_request(f, *chain, *page);
+	req = drive(f, req);
 	if (req->unparsed)
 	{
 		parse_page(f, req);
-		drop_beyond_end(f, chain);
+		drop_beyond_end(f, req->chain);
 	}
+	f->cstate[req->chain].next_read++;
+	*chain = req->chain;
+	*page = req->page;
 	return &req->result;
 }
 
@@ -799,6 +836,7 @@ atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 {
 	bool		again = true;
 
+	f->cstate[chain].finished = true;
 	while (again)
 	{
 		ListCell   *lc;
@@ -808,7 +846,7 @@ atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 		{
 			FetchRequest *req = (FetchRequest *) lfirst(lc);
 
-			if (req->chain <= chain)
+			if (req->chain == chain)
 			{
 				discard_request(f, req);
 				again = true;
@@ -816,7 +854,6 @@ atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 			}
 		}
 	}
-	f->consume_chain = Min(chain + 1, Max(f->nchains - 1, 0));
 }
 
 /*
@@ -824,7 +861,7 @@ atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
  *		Move running transfers along without waiting: read what has
  *		arrived, send what may go.  The scan calls it while it converts
  *		rows, so that responses keep flowing (a sender blocks once the
- *		socket buffer is full) and finished pages get parsed meanwhile.
+ *		socket buffer is full) and the requests they make room for go out.
  */
 void
 atlas_fetcher_pump(AtlasFetcher *f)
