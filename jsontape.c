@@ -108,7 +108,7 @@ skip_ws(JsonParser *p)
  * new_token
  *		Append a token; UINT32_MAX (and an error) if memory runs out.
  */
-static uint32
+static inline uint32
 new_token(JsonParser *p, AtlasJsonType type, size_t start)
 {
 	AtlasJsonToken *t;
@@ -205,6 +205,28 @@ hex4(const unsigned char *s)
 }
 
 /*
+ * word_is_plain
+ *		Whether none of the 8 bytes of w needs a closer look: no quote, no
+ *		backslash, no control character, nothing beyond ASCII.  The classic
+ *		"has a zero byte" bit trick, exact for the first such byte; a false
+ *		answer only sends the caller to the byte-by-byte loop.
+ */
+static inline bool
+word_is_plain(uint64 w)
+{
+	const uint64 ones = UINT64CONST(0x0101010101010101);
+	const uint64 highs = UINT64CONST(0x8080808080808080);
+	uint64		quote = w ^ (ones * '"');
+	uint64		escape = w ^ (ones * '\\');
+	uint64		special = ((quote - ones) & ~quote) |
+		((escape - ones) & ~escape) |
+		(w - ones * 0x20) |		/* control characters (borrow) */
+		w;						/* bytes beyond ASCII */
+
+	return (special & highs) == 0;
+}
+
+/*
  * scan_string
  *		Read a string whose opening quote is at pos into token t: its
  *		contents' span and flags.  Leaves pos after the closing quote.
@@ -222,7 +244,16 @@ scan_string(JsonParser *p, uint32 t)
 	{
 		unsigned char c;
 
-		/* the common case: a run of plain ASCII */
+		/* the common case: a run of plain ASCII, eight bytes at a time */
+		while (pos + 8 <= len)
+		{
+			uint64		w;
+
+			memcpy(&w, s + pos, 8);
+			if (!word_is_plain(w))
+				break;
+			pos += 8;
+		}
 		while (pos < len && string_class[s[pos]] == SC_PLAIN)
 			pos++;
 		if (pos >= len)
