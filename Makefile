@@ -21,8 +21,8 @@ DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 REGRESS = options select pagination pushdown joins resources oauth http_errors malformed cancel stats reports upgrade
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
-PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)
-SHLIB_LINK += $(shell pkg-config --libs libcurl json-c)
+PG_CPPFLAGS += $(shell pkg-config --cflags libcurl)
+SHLIB_LINK += $(shell pkg-config --libs libcurl)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -648,6 +648,41 @@ atlas_json_key_equals(const AtlasJson *doc, uint32 k, const char *key,
 	}
 }
 
+/*
+ * atlas_json_int64
+ *		The value of number token v if it is an integer that fits int64;
+ *		false for anything else (a fraction, an exponent, too many digits).
+ */
+bool
+atlas_json_int64(const AtlasJson *doc, uint32 v, int64 *result)
+{
+	const AtlasJsonToken *t = &doc->tokens[v];
+	const char *s = doc->text + t->start;
+	const char *end = s + t->len;
+	bool		neg = false;
+	uint64		r = 0;
+	uint64		limit;
+
+	if (t->type != AJ_NUMBER || !(t->flags & AJ_INTEGER))
+		return false;
+	if (*s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	limit = neg ? (uint64) PG_INT64_MAX + 1 : (uint64) PG_INT64_MAX;
+	for (; s < end; s++)
+	{
+		uint64		digit = *s - '0';
+
+		if (r > (limit - digit) / 10)
+			return false;
+		r = r * 10 + digit;
+	}
+	*result = neg ? (int64) (0 - r) : (int64) r;
+	return true;
+}
+
 /* Append code point cp to out as UTF-8; returns bytes written */
 static int
 put_utf8(char *out, int cp)

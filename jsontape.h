@@ -75,5 +75,6 @@ extern uint32 atlas_json_member(const AtlasJson *doc, uint32 obj,
 extern bool atlas_json_key_equals(const AtlasJson *doc, uint32 k,
 								  const char *key, size_t keylen);
 extern int	atlas_json_unescape(const AtlasJson *doc, uint32 k, char *out);
+extern bool atlas_json_int64(const AtlasJson *doc, uint32 v, int64 *result);
 
 #endif							/* ATLAS_JSONTAPE_H */

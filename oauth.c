@@ -21,9 +21,8 @@
  */
 #include "postgres.h"
 
-#include <json.h>
-
 #include "atlas_snapshot_fdw.h"
+#include "jsontape.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
@@ -114,31 +113,66 @@ post_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 }
 
 /*
+ * token_is_printable
+ *		Whether a token can go into an Authorization header as it is:
+ *		visible ASCII only, so that no response can smuggle a line break
+ *		into our requests.
+ */
+static bool
+token_is_printable(const char *token)
+{
+	if (*token == '\0')
+		return false;
+	for (const char *p = token; *p; p++)
+	{
+		if (*p < 0x21 || *p > 0x7E)
+			return false;
+	}
+	return true;
+}
+
+/*
  * store_token
  *		Take access_token and expires_in from a token response.
  *
- * The json-c tree is released before any ERROR.
+ * The parsed document is freed on every path, ERROR included; the token is
+ * copied to malloc'd memory (the connection entry's) last.
  */
 static void
 store_token(AtlasConnEntry *entry, const char *body)
 {
-	json_object *root = json_tokener_parse(body);
-	json_object *val;
+	char		why[256];
+	AtlasJson  *doc = atlas_json_parse((char *) body, strlen(body), false,
+									   why, sizeof(why));
 	char	   *token = NULL;
 	int64		expires_in = 3600;
 
-	if (root && json_object_is_type(root, json_type_object))
+	PG_TRY();
 	{
-		if (json_object_object_get_ex(root, "access_token", &val) &&
-			json_object_is_type(val, json_type_string) &&
-			json_object_get_string_len(val) > 0)
-			token = strdup(json_object_get_string(val));
-		if (json_object_object_get_ex(root, "expires_in", &val) &&
-			json_object_is_type(val, json_type_int))
-			expires_in = json_object_get_int64(val);
+		uint32		v;
+		int			len;
+
+		if (doc && doc->tokens[0].type == AJ_OBJECT)
+		{
+			v = atlas_json_member(doc, 0, "expires_in", strlen("expires_in"));
+			if (v)
+				(void) atlas_json_int64(doc, v, &expires_in);
+			v = atlas_json_member(doc, 0, "access_token", strlen("access_token"));
+			if (v && doc->tokens[v].type == AJ_STRING)
+			{
+				char	   *s = atlas_json_string(doc, v, &len);
+
+				if (token_is_printable(s))
+					token = strdup(s);
+				pfree(s);
+			}
+		}
 	}
-	if (root)
-		json_object_put(root);
+	PG_FINALLY();
+	{
+		atlas_json_free(doc);
+	}
+	PG_END_TRY();
 
 	if (token == NULL)
 		ereport(ERROR,

@@ -19,9 +19,8 @@
  */
 #include "postgres.h"
 
-#include <json.h>
-
 #include "atlas_snapshot_fdw.h"
+#include "jsontape.h"
 
 /*
  * atlas_retry_note
@@ -96,35 +95,55 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
 }
 
 /*
+ * error_field
+ *		The string value of the first of two members of object doc, as a
+ *		palloc'd string in the server encoding, or NULL.
+ */
+static char *
+error_field(const AtlasJson *doc, const char *name, const char *alt)
+{
+	uint32		v = atlas_json_member(doc, 0, name, strlen(name));
+	int			len;
+
+	if (v == 0)
+		v = atlas_json_member(doc, 0, alt, strlen(alt));
+	if (v == 0 || doc->tokens[v].type != AJ_STRING)
+		return NULL;
+	return atlas_json_string(doc, v, &len);
+}
+
+/*
  * atlas_parse_error_body
  *		Pull errorCode and detail out of an Atlas error document (or error
  *		and error_description out of an OAuth error).
  *
- * Results are palloc'd (NULL where absent); the json-c tree is freed before
- * returning, so a later ERROR cannot leak it.
+ * Results are palloc'd (NULL where absent, or if the body is not JSON);
+ * the parsed document is freed on every path, ERROR included.
  */
 void
 atlas_parse_error_body(const char *body, char **code, char **detail)
 {
-	json_object *root;
-	json_object *val;
+	char		why[256];
+	AtlasJson  *doc;
 
 	*code = *detail = NULL;
-	root = json_tokener_parse(body);
-	if (root == NULL)
+	doc = atlas_json_parse((char *) body, strlen(body), false,
+						   why, sizeof(why));
+	if (doc == NULL)
 		return;
-	if (json_object_is_type(root, json_type_object))
+	PG_TRY();
 	{
-		if ((json_object_object_get_ex(root, "errorCode", &val) ||
-			 json_object_object_get_ex(root, "error", &val)) &&
-			json_object_is_type(val, json_type_string))
-			*code = pstrdup(json_object_get_string(val));
-		if ((json_object_object_get_ex(root, "detail", &val) ||
-			 json_object_object_get_ex(root, "error_description", &val)) &&
-			json_object_is_type(val, json_type_string))
-			*detail = pstrdup(json_object_get_string(val));
+		if (doc->tokens[0].type == AJ_OBJECT)
+		{
+			*code = error_field(doc, "errorCode", "error");
+			*detail = error_field(doc, "detail", "error_description");
+		}
 	}
-	json_object_put(root);
+	PG_FINALLY();
+	{
+		atlas_json_free(doc);
+	}
+	PG_END_TRY();
 }
 
 /*

@@ -261,36 +261,6 @@ page_reset_callback(void *arg)
 }
 
 /*
- * small_integer
- *		The value of an integer token of at most 18 digits (which cannot
- *		overflow int64); false for anything else.
- */
-static bool
-small_integer(const AtlasJson *doc, uint32 v, int64 *result)
-{
-	const AtlasJsonToken *t = &doc->tokens[v];
-	const char *s = doc->text + t->start;
-	int			n = t->len;
-	bool		neg = false;
-	int64		r = 0;
-
-	if (t->type != AJ_NUMBER || !(t->flags & AJ_INTEGER))
-		return false;
-	if (*s == '-')
-	{
-		neg = true;
-		s++;
-		n--;
-	}
-	if (n > 18)
-		return false;
-	for (int i = 0; i < n; i++)
-		r = r * 10 + (s[i] - '0');
-	*result = neg ? -r : r;
-	return true;
-}
-
-/*
  * atlas_json_page_rows
  *		The number of items of a parsed list page, -1 if it has no results
  *		array; *total gets totalCount, or -1.  Never throws.
@@ -304,7 +274,7 @@ atlas_json_page_rows(AtlasJson *doc, int64 *total)
 	if (doc->tokens[0].type != AJ_OBJECT)
 		return -1;
 	v = atlas_json_member(doc, 0, "totalCount", strlen("totalCount"));
-	if (v && !small_integer(doc, v, total))
+	if (v && !atlas_json_int64(doc, v, total))
 		*total = -1;
 	v = atlas_json_member(doc, 0, "results", strlen("results"));
 	if (v == 0 || doc->tokens[v].type != AJ_ARRAY)
@@ -408,7 +378,7 @@ conversion_error_callback(void *arg)
  *		len bytes of UTF-8 (checked by the parser) in the server encoding,
  *		NUL-terminated and palloc'd unless they could be used as they are.
  */
-static const char *
+static char *
 to_server(const char *s, int len, bool nonascii)
 {
 	if (!nonascii || GetDatabaseEncoding() == PG_UTF8)
@@ -417,18 +387,18 @@ to_server(const char *s, int len, bool nonascii)
 }
 
 /*
- * string_value
+ * atlas_json_string
  *		The contents of string token v as a palloc'd, NUL-terminated string
  *		in the server encoding; *len gets its length.
  *
  * A string with an escaped NUL (\u0000) cannot be a PostgreSQL text value
  * and would be cut short by input functions: that is an error.
  */
-static const char *
-string_value(const AtlasJson *doc, uint32 v, int *len)
+char *
+atlas_json_string(const AtlasJson *doc, uint32 v, int *len)
 {
 	const AtlasJsonToken *t = &doc->tokens[v];
-	const char *s;
+	char	   *s;
 
 	if (!(t->flags & AJ_ESCAPED))
 	{
@@ -456,7 +426,7 @@ string_value(const AtlasJson *doc, uint32 v, int *len)
 /*
  * json_text
  *		The text form of a JSON value: a string's contents (see
- *		string_value), any other value's JSON text.  palloc'd.
+ *		atlas_json_string), any other value's JSON text.  palloc'd.
  */
 static const char *
 json_text(const AtlasJson *doc, uint32 v)
@@ -465,7 +435,7 @@ json_text(const AtlasJson *doc, uint32 v)
 	int			len;
 
 	if (t->type == AJ_STRING)
-		return string_value(doc, v, &len);
+		return atlas_json_string(doc, v, &len);
 	/* a container may hold any character; scalars are ASCII */
 	return to_server(doc->text + t->start, t->len,
 					 t->type == AJ_ARRAY || t->type == AJ_OBJECT);
@@ -617,7 +587,7 @@ convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
 				/* the common case: plain ASCII, straight from the page */
 				if (t->flags == 0)
 					return make_text(doc->text + t->start, t->len);
-				s = string_value(doc, v, &len);
+				s = atlas_json_string(doc, v, &len);
 				return make_text(s, len);
 			}
 			break;
@@ -625,8 +595,8 @@ convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
 			{
 				int64		i;
 
-				/* longer integers go through int8in, which checks the range */
-				if (small_integer(doc, v, &i))
+				/* anything else goes through int8in, which explains */
+				if (atlas_json_int64(doc, v, &i))
 					return Int64GetDatum(i);
 			}
 			break;
@@ -735,7 +705,7 @@ atlas_page_row_id(AtlasPage *page, int rowno)
 	int			len;
 
 	if (id && doc->tokens[id].type == AJ_STRING)
-		return string_value(doc, id, &len);
+		return atlas_json_string(doc, id, &len);
 	return NULL;
 }
 

@@ -55,6 +55,15 @@ ALTER SERVER oauth_srv OPTIONS (ADD items_per_page '100');
 SELECT * FROM oauth_check;
 \! python3 test/mockctl.py log --grep oauth
 
+-- a token must go into a header as it is: one that would smuggle a line
+-- break into our requests is no token, nor is an answer that is not JSON
+ALTER SERVER oauth_srv OPTIONS (SET items_per_page '99');
+\! python3 test/mockctl.py fault '{"match": "oauth/token", "kind": "raw", "body": "{\"access_token\": \"abc\\r\\nX-Injected: 1\", \"expires_in\": 3600}"}'
+SELECT * FROM oauth_check;
+\! python3 test/mockctl.py fault '{"match": "oauth/token", "kind": "raw", "body": "<html>Service account tokens are down</html>"}'
+SELECT * FROM oauth_check;
+SELECT * FROM oauth_check;
+
 -- the same mapping can move to an API key
 ALTER USER MAPPING FOR CURRENT_USER SERVER oauth_srv
 	OPTIONS (DROP client_id, DROP client_secret, ADD public_key :'public_key', ADD private_key :'private_key');

@@ -279,6 +279,21 @@ class MockAtlasTest(unittest.TestCase):
         self.assertEqual(stats["faults_applied"], 1)
         self.assertEqual(stats["faults_pending"], 0)
 
+    def test_raw_fault_bytes(self):
+        body = b'{"results":[{"status":"\xff"}]}\x00'
+        self.control("POST", "/_mock/fault", {
+            "match": r"/clusters/n7/", "kind": "raw",
+            "body_b64": base64.b64encode(body).decode()})
+        path = "/api/atlas/v2/groups/%s/clusters/n7/backup/snapshots" % G1
+        status, headers, got = self.digest_get(path)
+        self.assertEqual((status, got), (200, body))
+        self.assertEqual(headers["Content-Type"],
+                         "application/vnd.atlas.2023-01-01+json;charset=utf-8")
+        self.control("POST", "/_mock/fault", {
+            "match": r"/clusters/n7/", "kind": "raw", "body": "{\"a\": \"\u00e9\"}"})
+        status, _, got = self.digest_get(path)
+        self.assertEqual((status, got), (200, '{"a": "\u00e9"}'.encode()))
+
     def test_log_format(self):
         path = ("/api/atlas/v2/groups/%s/clusters/prod-1/backup/snapshots"
                 "?pageNum=1&itemsPerPage=500" % G1)
