@@ -123,8 +123,10 @@ DEMO FLEET (--fleet demo)
 4 projects (payments-platform, search-service, analytics-warehouse,
 internal-tools), 30 dedicated clusters (3 sharded, 5 with backupEnabled
 false, 1 paused), 3 serverless instances, 8 flex clusters.  Snapshots are
-generated from per-cluster backup policies over the ~4 months before the
-fixed "now" DEMO_NOW = 2026-11-24T06:00:00Z, with growing sizes, ~2%
+generated from per-cluster backup policies over the ~4 months before
+DEMO_NOW (the minute the mock starts, so that the demo reads like a live
+organization whenever it runs; the environment variable
+ATLAS_MOCK_DEMO_NOW, "YYYY-MM-DDTHH:MM:SSZ", pins it), with growing sizes, ~2%
 failures and a few on-demand snapshots.  Three clusters are overdue
 (payments-fraud-prod, search-staging, analytics-etl: last completed
 snapshot 2-5 days before DEMO_NOW) and search-prod-ap has backups enabled
@@ -133,6 +135,7 @@ but no snapshot at all.  Everything comes from random.Random(DEMO_SEED).
 
 import calendar
 import hashlib
+import os
 import random
 import re
 import time
@@ -158,8 +161,16 @@ def iso(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
+def demo_now():
+    """The demo fleet's "now": $ATLAS_MOCK_DEMO_NOW, or this minute."""
+    pinned = os.environ.get("ATLAS_MOCK_DEMO_NOW")
+    if pinned:
+        return epoch(pinned)
+    return int(time.time()) // 60 * 60
+
+
 SYNTHETIC_BASE = epoch("2026-11-01T00:00:00Z")
-DEMO_NOW = epoch("2026-11-24T06:00:00Z")
+DEMO_NOW = demo_now()
 
 
 # ---------------------------------------------------------------------------
@@ -875,7 +886,7 @@ def _demo_snapshots(rng, ids, name, opts, created, version_plan):
     policy_ids = {freq: ids() for freq, _, _ in policy}
     anchor = rng.randrange(0, 24 * 60, 5)
     start = max(epoch(created), HISTORY_START)
-    end = DEMO_NOW - HOUR
+    end = DEMO_NOW - 5 * 60                      # the last one has just finished
     overdue = opts.get("overdue")
     stop_at = end
     failing_from = None
