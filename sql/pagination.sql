@@ -124,4 +124,21 @@ SELECT count(*) AS rows_each,
 \! wc -l < /tmp/atlas_requests_8.txt; cmp /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt && echo "same requests"; rm -f /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt
 DROP TABLE page_results;
 
+-- reading clusters as their pages arrive, a failure in one cluster leaves
+-- the others whole: a passing one is retried, and a lasting one ends the
+-- scan naming the very request that failed
+ALTER SERVER page_srv OPTIONS (ADD max_retries '1', ADD max_retry_wait_ms '20');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n1000/.*pageNum=2&", "kind": "status", "status": 503}'
+SELECT cluster_name, count(*), count(DISTINCT id) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n501', 'n1000')
+ GROUP BY cluster_name ORDER BY cluster_name;
+\! python3 test/mockctl.py log --authorized | grep -c '^503 '
+\! python3 test/mockctl.py fault '{"match": "clusters/n1000/.*pageNum=2&", "kind": "status", "status": 500, "count": -1}'
+SELECT count(*) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n501', 'n1000');
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM page_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n501', 'n1000');
+
 DROP SERVER page_srv CASCADE;
