@@ -356,6 +356,7 @@ extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 											  const AtlasResource *res,
 											  List *used_attrs);
 extern int	atlas_json_page_rows(struct AtlasJson *doc, int64 *total);
+extern char *atlas_json_utf8(const struct AtlasJson *doc, uint32 v, int *len);
 extern char *atlas_json_string(const struct AtlasJson *doc, uint32 v, int *len);
 extern AtlasPage *atlas_page_adopt(struct AtlasJson **doc, bool single,
 								   MemoryContext page_cxt);

@@ -45,6 +45,7 @@
 
 /* The first allocation of a response buffer */
 #define INITIAL_BODY_SIZE	(64 * 1024)
+#define MAX_BODY_HINT		(4 * 1024 * 1024)	/* most a new buffer starts with */
 
 /* First backoff step; doubled on every further retry */
 #define RETRY_BASE_MS		500
@@ -454,12 +455,13 @@ atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 /*
  * atlas_slot_give_body
  *		The caller has taken the slot's response buffer (and will free it):
- *		the next response starts a new one, as large as this one was.
+ *		the next response starts a new one, sized for a body like this one
+ *		(at most MAX_BODY_HINT; it grows as needed).
  */
 void
 atlas_slot_give_body(AtlasSlot *slot)
 {
-	slot->body_hint = slot->body_cap;
+	slot->body_hint = Min(slot->body_len + 1, (size_t) MAX_BODY_HINT);
 	slot->body = NULL;
 	slot->body_len = slot->body_cap = 0;
 }

@@ -15,8 +15,11 @@
  *	  short page ends the chain whatever totalCount said);
  *	- the first page of every following chain;
  *	- with prefetch off (a LIMIT was pushed down) only the page asked for.
- * Nothing is fetched that the scan would not read if it went on to the
- * end, so a rate limit is never spent on guesses.
+ * Pages are fetched ahead only as far as Atlas said they exist (totalCount
+ * of the first page), and past that one at a time while pages come back
+ * full, so a rate limit is not spent on guesses; should totalCount promise
+ * more than there is, the pages past the short one are dropped when it is
+ * read.
  *
  * When it fetches ahead, the scan reads whichever chain's next page is
  * there first (the lowest chain if several are), rather than waiting for
@@ -472,22 +475,24 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 	char		errmsg[256];
 	int64		total = -1;
 
+	char	   *raw = req->raw;
+
 	if (!req->unparsed)
 		return;
 	req->unparsed = false;
-	/* on success the document owns the buffer */
-	req->result.doc = atlas_json_parse(req->raw ? req->raw : "", req->raw_len,
-									   req->raw != NULL, errmsg, sizeof(errmsg));
+	/* the buffer passes to the document, or is freed here: never twice */
+	req->raw = NULL;
+	req->result.doc = atlas_json_parse(raw ? raw : "", req->raw_len,
+									   raw != NULL, errmsg, sizeof(errmsg));
 	if (req->result.doc == NULL)
 	{
-		free(req->raw);
+		free(raw);
 		req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
 	}
 	else if (single_page_chain(f, req->chain))
 		req->nrows = 1;
 	else
 		req->nrows = atlas_json_page_rows(req->result.doc, &total);
-	req->raw = NULL;
 
 	if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
 	{

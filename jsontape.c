@@ -13,10 +13,10 @@
  * that needs it is unescaped when it is converted.  Numbers keep their
  * exact text, so a numeric column gets every digit Atlas sent.
  *
- * This replaces a json-c tree for pages (json-c still reads OAuth token
- * responses and error bodies): a json-c tree costs a malloc per value and a
- * hash table per object, and parsing into it was most of the time of a
- * scan.  The tape costs two mallocs per page and about 20 bytes a value.
+ * It reads every Atlas response: pages, OAuth token answers and error
+ * bodies.  It replaced json-c trees, which cost a malloc per value and a
+ * hash table per object (parsing into them was most of a scan's time); the
+ * tape costs two mallocs per page and about 20 bytes a value.
  *
  * The grammar is RFC 8259 and nothing more: no comments, single quotes,
  * NaN, trailing commas, leading zeros or unescaped control characters.  The
@@ -416,6 +416,8 @@ parse(JsonParser *p)
 					t = new_token(p, is_object ? AJ_OBJECT : AJ_ARRAY, p->pos);
 					if (t == UINT32_MAX)
 						return false;
+					if (depth == ATLAS_JSON_MAX_DEPTH)
+						return fail(p, "Nesting too deep", p->pos);
 					p->pos++;
 					skip_ws(p);
 					if (p->pos < p->len && p->s[p->pos] == (is_object ? '}' : ']'))
@@ -424,8 +426,6 @@ parse(JsonParser *p)
 						p->tokens[t].len = (uint32) (p->pos - p->tokens[t].start);
 						goto value_done;
 					}
-					if (depth == ATLAS_JSON_MAX_DEPTH)
-						return fail(p, "Nesting too deep", p->tokens[t].start);
 					stack[depth++] = t;
 					if (is_object)
 						goto member;
@@ -638,13 +638,20 @@ atlas_json_key_equals(const AtlasJson *doc, uint32 k, const char *key,
 			memcmp(doc->text + t->start, key, keylen) == 0;
 	else
 	{
-		char		buf[256];
+		char		small[256];
+		char	   *buf = small;
+		bool		equal;
 
-		/* an escaped key is never longer than its text */
-		if (t->len > sizeof(buf) || keylen > t->len)
+		/* unescaping never lengthens a string */
+		if (keylen > t->len)
 			return false;
-		return atlas_json_unescape(doc, k, buf) == (int) keylen &&
+		if (t->len > sizeof(small) && (buf = malloc(t->len)) == NULL)
+			return false;
+		equal = atlas_json_unescape(doc, k, buf) == (int) keylen &&
 			memcmp(buf, key, keylen) == 0;
+		if (buf != small)
+			free(buf);
+		return equal;
 	}
 }
 
@@ -679,7 +686,8 @@ atlas_json_int64(const AtlasJson *doc, uint32 v, int64 *result)
 			return false;
 		r = r * 10 + digit;
 	}
-	*result = neg ? (int64) (0 - r) : (int64) r;
+	/* -(r - 1) - 1: no overflow for INT64_MIN */
+	*result = (neg && r > 0) ? -(int64) (r - 1) - 1 : (int64) r;
 	return true;
 }
 

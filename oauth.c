@@ -158,13 +158,14 @@ store_token(AtlasConnEntry *entry, const char *body)
 			if (v)
 				(void) atlas_json_int64(doc, v, &expires_in);
 			v = atlas_json_member(doc, 0, "access_token", strlen("access_token"));
-			if (v && doc->tokens[v].type == AJ_STRING)
+			if (v)
 			{
-				char	   *s = atlas_json_string(doc, v, &len);
+				char	   *s = atlas_json_utf8(doc, v, &len);
 
-				if (token_is_printable(s))
+				if (s && token_is_printable(s))
 					token = strdup(s);
-				pfree(s);
+				if (s)
+					pfree(s);
 			}
 		}
 	}
@@ -182,6 +183,8 @@ store_token(AtlasConnEntry *entry, const char *body)
 
 	entry->token = token;
 	entry->token_gen++;
+	/* a day is plenty: Atlas's tokens last an hour */
+	expires_in = Max(Min(expires_in, (int64) SECS_PER_DAY), 0);
 	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / 10);
 	entry->token_refresh_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  Max(expires_in, 0) * 1000);

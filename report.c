@@ -21,6 +21,7 @@
 
 #include "atlas_snapshot_fdw.h"
 #include "jsontape.h"
+#include "mb/pg_wchar.h"
 
 /*
  * atlas_retry_note
@@ -97,19 +98,38 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
 /*
  * error_field
  *		The string value of the first of two members of object doc, as a
- *		palloc'd string in the server encoding, or NULL.
+ *		palloc'd string fit for the server encoding, or NULL.
+ *
+ * It goes into the report of another error, so it must not raise one of
+ * its own: a string holding \u0000 is left out, and where the server
+ * encoding is not UTF-8, characters beyond ASCII become '?'.
  */
 static char *
 error_field(const AtlasJson *doc, const char *name, const char *alt)
 {
 	uint32		v = atlas_json_member(doc, 0, name, strlen(name));
+	char	   *s;
 	int			len;
 
 	if (v == 0)
 		v = atlas_json_member(doc, 0, alt, strlen(alt));
-	if (v == 0 || doc->tokens[v].type != AJ_STRING)
+	if (v == 0 || (s = atlas_json_utf8(doc, v, &len)) == NULL)
 		return NULL;
-	return atlas_json_string(doc, v, &len);
+	if ((doc->tokens[v].flags & AJ_NONASCII) && GetDatabaseEncoding() != PG_UTF8)
+	{
+		char	   *out = s;
+
+		/* one '?' per character: drop the continuation bytes */
+		for (char *p = s; *p; p++)
+		{
+			if ((unsigned char) *p < 0x80)
+				*out++ = *p;
+			else if (((unsigned char) *p & 0xC0) != 0x80)
+				*out++ = '?';
+		}
+		*out = '\0';
+	}
+	return s;
 }
 
 /*
@@ -175,10 +195,13 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 	int			sqlstate;
 
 	atlas_parse_error_body(resp->body, &code, &detail);
-	if (code)
+	if (code && detail)
 		fulldetail = psprintf("HTTP status %ld, error code %s: %s%s",
-							  status, code, detail ? detail : "",
+							  status, code, detail,
 							  atlas_retry_note(resp->retries));
+	else if (code)
+		fulldetail = psprintf("HTTP status %ld, error code %s.%s",
+							  status, code, atlas_retry_note(resp->retries));
 	else
 		fulldetail = psprintf("HTTP status %ld.%s", status,
 							  atlas_retry_note(resp->retries));

@@ -387,39 +387,66 @@ to_server(const char *s, int len, bool nonascii)
 }
 
 /*
+ * atlas_json_utf8
+ *		The contents of string token v, unescaped, as a palloc'd,
+ *		NUL-terminated UTF-8 string (not converted to the server encoding;
+ *		the parser has checked it); *len gets its length.  NULL if v is not
+ *		a string or holds \u0000.  Throws nothing but out of memory, so
+ *		error reporting can use it.
+ */
+char *
+atlas_json_utf8(const AtlasJson *doc, uint32 v, int *len)
+{
+	const AtlasJsonToken *t = &doc->tokens[v];
+	char	   *buf;
+	int			n;
+
+	if (t->type != AJ_STRING)
+		return NULL;
+	buf = palloc(t->len + 1);
+	if (t->flags & AJ_ESCAPED)
+	{
+		n = atlas_json_unescape(doc, v, buf);
+		if (n < 0)
+		{
+			pfree(buf);
+			return NULL;
+		}
+	}
+	else
+	{
+		memcpy(buf, doc->text + t->start, t->len);
+		n = t->len;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/*
  * atlas_json_string
  *		The contents of string token v as a palloc'd, NUL-terminated string
  *		in the server encoding; *len gets its length.
  *
  * A string with an escaped NUL (\u0000) cannot be a PostgreSQL text value
- * and would be cut short by input functions: that is an error.
+ * and would be cut short by input functions: that is an error, as is a
+ * character the server encoding lacks.
  */
 char *
 atlas_json_string(const AtlasJson *doc, uint32 v, int *len)
 {
-	const AtlasJsonToken *t = &doc->tokens[v];
-	char	   *s;
+	char	   *s = atlas_json_utf8(doc, v, len);
 
-	if (!(t->flags & AJ_ESCAPED))
+	Assert(doc->tokens[v].type == AJ_STRING);
+	if (s == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("JSON string in Atlas response contains a NUL character")));
+	if ((doc->tokens[v].flags & AJ_NONASCII) && GetDatabaseEncoding() != PG_UTF8)
 	{
-		*len = t->len;
-		s = to_server(doc->text + t->start, t->len, t->flags & AJ_NONASCII);
-	}
-	else
-	{
-		char	   *buf = palloc(t->len + 1);
-		int			n = atlas_json_unescape(doc, v, buf);
-
-		if (n < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-					 errmsg("JSON string in Atlas response contains a NUL character")));
-		buf[n] = '\0';
-		*len = n;
-		s = (t->flags & AJ_NONASCII) ? to_server(buf, n, true) : buf;
-	}
-	if (t->flags & AJ_NONASCII)
+		s = pg_any_to_server(s, *len, PG_UTF8);
 		*len = strlen(s);
+	}
 	return s;
 }
 

@@ -79,6 +79,12 @@ SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
 SELECT status, description, description = E'caf\u00e9 \U0001F600 "q" \\ / \u00c5' AS decoded, links, regions
   FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 
+-- reporting an error never raises another: an error detail that cannot
+-- be a PostgreSQL string is left out, and the HTTP error stands
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "status": 500, "count": -1, "body": "{\"errorCode\": \"BROKEN\", \"detail\": \"a\\u0000b\"}"}'
+SELECT * FROM bad_page;
+\! python3 test/mockctl.py reset
+
 -- the session still works
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM bad_page;

@@ -81,8 +81,9 @@ normal answer.  Kinds and options:
     big           200 valid page, first item's description padded so the
                   body is "bytes" long (64 MiB), streamed
     gone          410 VERSION_GONE
-    raw           200 with exactly the bytes of "body_b64" (base64) or the
-                  UTF-8 of "body", as an Atlas page (for malformed JSON)
+    raw           status (200) with exactly the bytes of "body_b64" (base64)
+                  or the UTF-8 of "body", typed as an Atlas document (for
+                  malformed JSON)
 """
 
 import argparse
@@ -731,8 +732,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body = base64.b64decode(fault["body_b64"])
             else:
                 body = str(fault.get("body", "")).encode("utf-8")
-            return self.send_reply(Reply(200, body, vendor_type(V_2023)),
-                                   target, method)
+            return self.send_reply(Reply(int(fault.get("status", 200)), body,
+                                         vendor_type(V_2023)), target, method)
         if kind == "wrong_shape":
             doc = {"results": {"not": "an array"}, "totalCount": 1}
             return self.send_reply(Reply(200, json_bytes(doc),
