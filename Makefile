@@ -27,3 +27,6 @@ SHLIB_LINK += $(shell pkg-config --libs libcurl)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: every object depends on ours
+$(OBJS): atlas_snapshot_fdw.h jsontape.h

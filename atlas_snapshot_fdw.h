@@ -203,7 +203,7 @@ typedef struct AtlasSlot
 	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
 } AtlasSlot;
 
-#define ATLAS_MAX_CONCURRENCY	32
+#define ATLAS_MAX_CONCURRENCY	64
 
 /* How often transfer loops wake up to look for a query cancel */
 #define ATLAS_POLL_INTERVAL_MS	50

@@ -340,7 +340,7 @@ def setup():
                "fastdig": ("fastdig", None), "slowdig": ("slowdig", None)}
     if info["max_concurrency"]:
         servers.update({"fast_c1": ("fast", 1), "slow_c1": ("slow", 1), "slow_c32": ("slow", 32),
-                        "slowdig_c32": ("slowdig", 32)})
+                        "slow_c64": ("slow", 64), "slowdig_c32": ("slowdig", 32)})
     user, password = CRED.split(":")
     sql = ""
     for name, (url, mc) in servers.items():
@@ -381,6 +381,8 @@ def scenario2(mc, dflt, refs):
     s = URL["slow"]
     ms = [CMethod(n, "C raw transfers, multi 32 (floor)", s, T2,
                   ["-m", "multi", "-n", "32", "-r", "-u", CRED], raw=True),
+          CMethod(n, "C raw transfers, multi 64 (floor)", s, T2,
+                  ["-m", "multi", "-n", "64", "-r", "-u", CRED], raw=True),
           CMethod(n, "C client, sequential", s, T2, ["-m", "seq", "-u", CRED]),
           CMethod(n, "C client, multi, 8 in flight", s, T2, ["-m", "multi", "-n", "8", "-u", CRED])]
     c32 = CMethod(n, "C client, multi, 32 in flight", s, T2, ["-m", "multi", "-n", "32", "-u", CRED])
@@ -392,6 +394,7 @@ def scenario2(mc, dflt, refs):
     ms.append(fdw(n, dflt, "snaps_slow", T2))
     if mc:
         ms.append(fdw(n, "FDW, max_concurrency 32", "snaps_slow_c32", T2))
+        ms.append(fdw(n, "FDW, max_concurrency 64", "snaps_slow_c64", T2))
     pool = plpy_pool(n, "PL/Python urllib, 20-thread pool in one call", s, T2, 20)
     ms += [plpy_lateral(n, "PL/Python urllib, LATERAL per cluster", s, T2), pool,
            copy_program(n, "COPY FROM PROGRAM curl, sequential + jsonb", s, T2, 1),
