@@ -21,12 +21,15 @@ CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (timeout_m
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_page_bytes '10');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_retries '11');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_retry_wait_ms '-5');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_concurrency '0');
+CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (max_concurrency '65');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (ca_file 'certs/ca.pem');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (client_secret 'x');
 CREATE SERVER opt_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw
 	OPTIONS (base_url 'https://cloud.mongodb.com/', items_per_page '100',
 			 connect_timeout_ms '2000', timeout_ms '30000', max_page_bytes '1048576',
-			 max_retries '0', max_retry_wait_ms '0', ca_file '/etc/ssl/certs/ca-certificates.crt');
+			 max_retries '0', max_retry_wait_ms '0', ca_file '/etc/ssl/certs/ca-certificates.crt',
+			 max_concurrency '64');
 CREATE SERVER opt_loop FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url 'http://127.0.0.1:9');
 CREATE SERVER opt_loop6 FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url 'http://[::1]:9/');
 CREATE SERVER opt_default FOREIGN DATA WRAPPER atlas_snapshot_fdw;
