@@ -117,6 +117,7 @@ struct AtlasFetcher
 };
 
 static void fetcher_reset_callback(void *arg);
+static void release_malloced(FetchRequest *req);
 static void discard_request(AtlasFetcher *f, FetchRequest *req);
 
 /*
@@ -157,16 +158,7 @@ fetcher_reset_callback(void *arg)
 	ListCell   *lc;
 
 	foreach(lc, f->requests)
-	{
-		FetchRequest *req = (FetchRequest *) lfirst(lc);
-
-		if (req->state == REQ_RUNNING && req->slot)
-			atlas_slot_detach(req->slot);
-		atlas_json_free(req->result.doc);
-		req->result.doc = NULL;
-		free(req->raw);
-		req->raw = NULL;
-	}
+		release_malloced((FetchRequest *) lfirst(lc));
 	f->requests = NIL;
 }
 
@@ -203,11 +195,12 @@ atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains, int nchains)
 }
 
 /*
- * discard_request
- *		Drop a request: abort its transfer, free its result.
+ * release_malloced
+ *		Detach a request's transfer and free its page, parsed or not (the
+ *		malloc'd parts).  Never throws: the reset callback uses it.
  */
 static void
-discard_request(AtlasFetcher *f, FetchRequest *req)
+release_malloced(FetchRequest *req)
 {
 	if (req->state == REQ_RUNNING && req->slot)
 		atlas_slot_detach(req->slot);
@@ -215,6 +208,16 @@ discard_request(AtlasFetcher *f, FetchRequest *req)
 	req->result.doc = NULL;
 	free(req->raw);
 	req->raw = NULL;
+}
+
+/*
+ * discard_request
+ *		Drop a request: abort its transfer, free its result.
+ */
+static void
+discard_request(AtlasFetcher *f, FetchRequest *req)
+{
+	release_malloced(req);
 	f->requests = list_delete_ptr(f->requests, req);
 	if (req->result.body)
 		pfree(req->result.body);
@@ -591,16 +594,16 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 }
 
 /*
- * drop_beyond_end
- *		Discard the requests of a chain past its end page.
+ * discard_chain_after
+ *		Discard the requests of a chain for pages after after_page (all of
+ *		them with 0), sparing the one the scan waits for.
  */
 static void
-drop_beyond_end(AtlasFetcher *f, int chain)
+discard_chain_after(AtlasFetcher *f, int chain, int after_page)
 {
-	ChainState *cs = &f->cstate[chain];
 	bool		again = true;
 
-	while (again && cs->end_page > 0)
+	while (again)
 	{
 		ListCell   *lc;
 
@@ -609,7 +612,7 @@ drop_beyond_end(AtlasFetcher *f, int chain)
 		{
 			FetchRequest *req = (FetchRequest *) lfirst(lc);
 
-			if (req->chain == chain && req->page > cs->end_page &&
+			if (req->chain == chain && req->page > after_page &&
 				req != f->needed)
 			{
 				discard_request(f, req);
@@ -618,6 +621,17 @@ drop_beyond_end(AtlasFetcher *f, int chain)
 			}
 		}
 	}
+}
+
+/*
+ * drop_beyond_end
+ *		Discard the requests of a chain past its end page.
+ */
+static void
+drop_beyond_end(AtlasFetcher *f, int chain)
+{
+	if (f->cstate[chain].end_page > 0)
+		discard_chain_after(f, chain, f->cstate[chain].end_page);
 }
 
 /*
@@ -839,26 +853,8 @@ atlas_fetcher_release(AtlasFetcher *f, int chain, int page)
 void
 atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 {
-	bool		again = true;
-
 	f->cstate[chain].finished = true;
-	while (again)
-	{
-		ListCell   *lc;
-
-		again = false;
-		foreach(lc, f->requests)
-		{
-			FetchRequest *req = (FetchRequest *) lfirst(lc);
-
-			if (req->chain == chain)
-			{
-				discard_request(f, req);
-				again = true;
-				break;
-			}
-		}
-	}
+	discard_chain_after(f, chain, 0);
 }
 
 /*

@@ -376,14 +376,15 @@ scan_number(JsonParser *p, uint32 t)
 	return true;
 }
 
-/* Read the literal word (true, false, null) at pos */
+/* Read the literal word (true, false, null) at pos into token t */
 static bool
-scan_literal(JsonParser *p, const char *word)
+scan_literal(JsonParser *p, uint32 t, const char *word)
 {
 	size_t		n = strlen(word);
 
 	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
 		return fail(p, "Unexpected character", p->pos);
+	p->tokens[t].len = (uint32) n;
 	p->pos += n;
 	return true;
 }
@@ -438,21 +439,18 @@ parse(JsonParser *p)
 				break;
 			case 't':
 				t = new_token(p, AJ_TRUE, p->pos);
-				if (t == UINT32_MAX || !scan_literal(p, "true"))
+				if (t == UINT32_MAX || !scan_literal(p, t, "true"))
 					return false;
-				p->tokens[t].len = 4;
 				break;
 			case 'f':
 				t = new_token(p, AJ_FALSE, p->pos);
-				if (t == UINT32_MAX || !scan_literal(p, "false"))
+				if (t == UINT32_MAX || !scan_literal(p, t, "false"))
 					return false;
-				p->tokens[t].len = 5;
 				break;
 			case 'n':
 				t = new_token(p, AJ_NULL, p->pos);
-				if (t == UINT32_MAX || !scan_literal(p, "null"))
+				if (t == UINT32_MAX || !scan_literal(p, t, "null"))
 					return false;
-				p->tokens[t].len = 4;
 				break;
 			case '-':
 			case '0':
@@ -536,7 +534,7 @@ member:
  * errmsg, and text stays the caller's.  Never throws.
  */
 AtlasJson *
-atlas_json_parse(char *text, size_t len, bool owns_text,
+atlas_json_parse(const char *text, size_t len, bool owns_text,
 				 char *errmsg, size_t errmsg_len)
 {
 	JsonParser	p;
@@ -592,7 +590,7 @@ atlas_json_free(AtlasJson *doc)
 	if (doc == NULL)
 		return;
 	if (doc->owns_text)
-		free(doc->text);
+		free(unconstify(char *, doc->text));
 	free(doc->tokens);
 	free(doc);
 }

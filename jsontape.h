@@ -60,14 +60,14 @@ typedef struct AtlasJsonToken
 /* A parsed document: malloc'd, freed with atlas_json_free */
 typedef struct AtlasJson
 {
-	char	   *text;			/* the document's bytes */
+	const char *text;			/* the document's bytes */
 	size_t		len;
 	bool		owns_text;		/* atlas_json_free frees text too */
 	AtlasJsonToken *tokens;
 	uint32		ntokens;
 } AtlasJson;
 
-extern AtlasJson *atlas_json_parse(char *text, size_t len, bool owns_text,
+extern AtlasJson *atlas_json_parse(const char *text, size_t len, bool owns_text,
 								   char *errmsg, size_t errmsg_len);
 extern void atlas_json_free(AtlasJson *doc);
 extern uint32 atlas_json_member(const AtlasJson *doc, uint32 obj,

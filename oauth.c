@@ -142,7 +142,7 @@ static void
 store_token(AtlasConnEntry *entry, const char *body)
 {
 	char		why[256];
-	AtlasJson  *doc = atlas_json_parse((char *) body, strlen(body), false,
+	AtlasJson  *doc = atlas_json_parse(body, strlen(body), false,
 									   why, sizeof(why));
 	char	   *token = NULL;
 	int64		expires_in = 3600;

@@ -147,7 +147,7 @@ atlas_parse_error_body(const char *body, char **code, char **detail)
 	AtlasJson  *doc;
 
 	*code = *detail = NULL;
-	doc = atlas_json_parse((char *) body, strlen(body), false,
+	doc = atlas_json_parse(body, strlen(body), false,
 						   why, sizeof(why));
 	if (doc == NULL)
 		return;

@@ -107,6 +107,27 @@ field_hash(const char *s, int len)
 }
 
 /*
+ * field_slot
+ *		The hash table slot of top-level field name[len]: the one holding
+ *		it, or the free one where it would go.
+ */
+static inline FieldSlot *
+field_slot(const AtlasColumnMap *map, const char *name, int len)
+{
+	uint32		h = field_hash(name, len) & (map->nfields - 1);
+
+	for (;;)
+	{
+		FieldSlot  *slot = &map->fields[h];
+
+		if (slot->name == NULL ||
+			(slot->len == len && memcmp(slot->name, name, len) == 0))
+			return slot;
+		h = (h + 1) & (map->nfields - 1);
+	}
+}
+
+/*
  * add_field
  *		Enter column i under its first path segment.
  */
@@ -114,28 +135,16 @@ static void
 add_field(AtlasColumnMap *map, int i)
 {
 	AtlasColumn *col = &map->cols[i];
-	uint32		h = field_hash(col->path[0], col->pathlen[0]) & (map->nfields - 1);
+	FieldSlot  *slot = field_slot(map, col->path[0], col->pathlen[0]);
 
-	for (;;)
+	if (slot->name == NULL)
 	{
-		FieldSlot  *slot = &map->fields[h];
-
-		if (slot->name == NULL)
-		{
-			slot->name = col->path[0];
-			slot->len = col->pathlen[0];
-			slot->column = i;
-			return;
-		}
-		if (slot->len == col->pathlen[0] &&
-			memcmp(slot->name, col->path[0], slot->len) == 0)
-		{
-			col->next_same = slot->column;
-			slot->column = i;
-			return;
-		}
-		h = (h + 1) & (map->nfields - 1);
+		slot->name = col->path[0];
+		slot->len = col->pathlen[0];
 	}
+	else
+		col->next_same = slot->column;
+	slot->column = i;
 }
 
 /*
@@ -145,18 +154,9 @@ add_field(AtlasColumnMap *map, int i)
 static inline int
 lookup_field(const AtlasColumnMap *map, const char *name, int len)
 {
-	uint32		h = field_hash(name, len) & (map->nfields - 1);
+	const FieldSlot *slot = field_slot(map, name, len);
 
-	for (;;)
-	{
-		const FieldSlot *slot = &map->fields[h];
-
-		if (slot->name == NULL)
-			return -1;
-		if (slot->len == len && memcmp(slot->name, name, len) == 0)
-			return slot->column;
-		h = (h + 1) & (map->nfields - 1);
-	}
+	return slot->name ? slot->column : -1;
 }
 
 /*
@@ -261,6 +261,18 @@ page_reset_callback(void *arg)
 }
 
 /*
+ * results_array
+ *		The token of a list page's "results" array, or 0 if it has none.
+ */
+static uint32
+results_array(const AtlasJson *doc)
+{
+	uint32		v = atlas_json_member(doc, 0, "results", strlen("results"));
+
+	return (v && doc->tokens[v].type == AJ_ARRAY) ? v : 0;
+}
+
+/*
  * atlas_json_page_rows
  *		The number of items of a parsed list page, -1 if it has no results
  *		array; *total gets totalCount, or -1.  Never throws.
@@ -276,10 +288,8 @@ atlas_json_page_rows(AtlasJson *doc, int64 *total)
 	v = atlas_json_member(doc, 0, "totalCount", strlen("totalCount"));
 	if (v && !atlas_json_int64(doc, v, total))
 		*total = -1;
-	v = atlas_json_member(doc, 0, "results", strlen("results"));
-	if (v == 0 || doc->tokens[v].type != AJ_ARRAY)
-		return -1;
-	return (int) doc->tokens[v].count;
+	v = results_array(doc);
+	return v ? (int) doc->tokens[v].count : -1;
 }
 
 /*
@@ -319,8 +329,8 @@ atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
 		return page;
 	}
 
-	results = atlas_json_member(d, 0, "results", strlen("results"));
-	if (results == 0 || d->tokens[results].type != AJ_ARRAY)
+	results = results_array(d);
+	if (results == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
@@ -374,16 +384,31 @@ conversion_error_callback(void *arg)
 }
 
 /*
+ * in_server_encoding
+ *		A palloc'd, NUL-terminated UTF-8 string of *len bytes (checked by
+ *		the parser) in the server encoding: s itself unless it holds
+ *		characters beyond ASCII that need converting (*len is updated).
+ */
+static char *
+in_server_encoding(char *s, int *len, bool nonascii)
+{
+	if (nonascii && GetDatabaseEncoding() != PG_UTF8)
+	{
+		s = pg_any_to_server(s, *len, PG_UTF8);
+		*len = strlen(s);
+	}
+	return s;
+}
+
+/*
  * to_server
- *		len bytes of UTF-8 (checked by the parser) in the server encoding,
- *		NUL-terminated and palloc'd unless they could be used as they are.
+ *		A palloc'd, NUL-terminated copy of len bytes of the page's UTF-8 in
+ *		the server encoding.
  */
 static char *
 to_server(const char *s, int len, bool nonascii)
 {
-	if (!nonascii || GetDatabaseEncoding() == PG_UTF8)
-		return pnstrdup(s, len);
-	return pg_any_to_server(pnstrdup(s, len), len, PG_UTF8);
+	return in_server_encoding(pnstrdup(s, len), &len, nonascii);
 }
 
 /*
@@ -442,12 +467,7 @@ atlas_json_string(const AtlasJson *doc, uint32 v, int *len)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 				 errmsg("JSON string in Atlas response contains a NUL character")));
-	if ((doc->tokens[v].flags & AJ_NONASCII) && GetDatabaseEncoding() != PG_UTF8)
-	{
-		s = pg_any_to_server(s, *len, PG_UTF8);
-		*len = strlen(s);
-	}
-	return s;
+	return in_server_encoding(s, len, doc->tokens[v].flags & AJ_NONASCII);
 }
 
 /*
@@ -593,7 +613,6 @@ parse_utc_timestamp(const char *s, int len, TimestampTz *result)
 	return tm2timestamp(&tm, fsec, NULL, result) == 0 && IS_VALID_TIMESTAMP(*result);
 }
 
-
 /*
  * convert_value
  *		One JSON value (not null) to a Datum of the column's type.
@@ -647,9 +666,8 @@ convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
 			/* the value's own JSON text, strings with their quotes */
 			if (t->type == AJ_STRING)
 				return InputFunctionCall(&col->infunc,
-										 (char *) to_server(doc->text + t->start - 1,
-															t->len + 2,
-															t->flags & AJ_NONASCII),
+										 to_server(doc->text + t->start - 1, t->len + 2,
+												   t->flags & AJ_NONASCII),
 										 col->ioparam, col->typmod);
 			break;
 		case CONV_INPUT:

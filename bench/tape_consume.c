@@ -1,5 +1,5 @@
 /*
- * tape_consume.c: the C client's "-p tape" page consumer, which parses with
+ * tape_consume.c: the C client's "-t" (tape) page consumer, which parses with
  * the FDW's own parser (../jsontape.c) instead of json-c, so that the
  * benchmark can tell the FDW's overhead over a plain C program using the
  * same parser.  Kept apart from c_client.c because jsontape.c builds
@@ -8,18 +8,9 @@
  */
 #include "postgres.h"
 
-#include <stdlib.h>
-
 #include "jsontape.h"
 
 int			tape_consume(char *data, size_t len, long long *total, long long *sum);
-
-/* An integer token's value (the pages hold plain integers) */
-static long long
-token_int(const AtlasJson *doc, uint32 v)
-{
-	return strtoll(doc->text + doc->tokens[v].start, NULL, 10);
-}
 
 /*
  * tape_consume
@@ -33,6 +24,7 @@ tape_consume(char *data, size_t len, long long *total, long long *sum)
 	AtlasJson  *doc = atlas_json_parse(data, len, false, errmsg, sizeof(errmsg));
 	uint32		results;
 	uint32		e;
+	int64		value;
 	int			n;
 
 	*total = -1;
@@ -50,13 +42,13 @@ tape_consume(char *data, size_t len, long long *total, long long *sum)
 	{
 		uint32		v = atlas_json_member(doc, e, "storageSizeBytes", 16);
 
-		if (v && doc->tokens[v].type == AJ_NUMBER)
-			*sum += token_int(doc, v);
+		if (v && atlas_json_int64(doc, v, &value))
+			*sum += value;
 		e = doc->tokens[e].next;
 	}
 	e = atlas_json_member(doc, 0, "totalCount", 10);
-	if (e && doc->tokens[e].type == AJ_NUMBER)
-		*total = token_int(doc, e);
+	if (e && atlas_json_int64(doc, e, &value))
+		*total = value;
 	atlas_json_free(doc);
 	return n;
 }
