@@ -454,6 +454,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 	for (;;)
 	{
 		FetchRequest *best = NULL;
+		bool		retry;
 
 		foreach(lc, f->requests)
 		{
@@ -488,12 +489,13 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 				outstanding--;
 			}
 		}
-		if (best->state == REQ_WAITING)
+		retry = best->state == REQ_WAITING;
+		if (!start_request(f, best))
+			break;
+		if (retry)
 			elog(DEBUG1, "atlas_snapshot_fdw: retrying page %d of request chain %d after %ld ms (%d of %d)",
 				 best->page, best->chain + 1, best->retry_delay_ms,
 				 best->result.retries, f->opts->max_retries);
-		if (!start_request(f, best))
-			break;
 	}
 
 	while (f->prefetch && f->window > 1 && outstanding < f->window)
