@@ -80,8 +80,8 @@ DECLARE c CURSOR FOR
 FETCH 1 FROM c;
 SAVEPOINT s;
 SELECT * FROM tn_kcheck;
-FETCH ALL FROM c;
 ROLLBACK TO s;
+FETCH ALL FROM c;
 COMMIT;
 \! python3 test/mockctl.py reset
 SELECT * FROM tn_ocheck;
