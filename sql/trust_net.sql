@@ -104,6 +104,8 @@ SELECT * FROM tn_kcheck;
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "huge_headers", "bytes": 60000}'
 SELECT * FROM tn_kcheck;
 \! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py fault '{"match": "oauth/token", "kind": "huge_headers", "bytes": 100000}'
+SELECT * FROM tn_ocheck;
 
 -- 7. Retry-After as an HTTP-date (an hour ahead: the wait is cut to
 -- max_retry_wait_ms, less jitter of a tenth)
