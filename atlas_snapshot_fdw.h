@@ -200,8 +200,17 @@ typedef struct AtlasSlot
 	bool		body_too_large; /* write callback stopped: over max_body */
 	bool		body_oom;		/* write callback stopped: out of memory */
 	long		retry_after_ms; /* Retry-After of the last response, or -1 */
+	size_t		header_bytes;	/* header bytes of the current response */
+	bool		headers_too_large;	/* header callback stopped: over
+									 * ATLAS_MAX_HEADER_BYTES */
 	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
 } AtlasSlot;
+
+/* Most header bytes one response may have; more is a transfer error */
+#define ATLAS_MAX_HEADER_BYTES	(64 * 1024)
+
+/* Most bytes of server text (Atlas's detail, errorCode) put in a message */
+#define ATLAS_MAX_SERVER_TEXT	1024
 
 #define ATLAS_MAX_CONCURRENCY	64
 
@@ -287,6 +296,7 @@ extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
 extern void atlas_slot_detach(AtlasSlot *slot);
 extern void atlas_slot_give_body(AtlasSlot *slot);
 extern void atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot);
+extern void atlas_slot_explain(AtlasSlot *slot);
 extern bool atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot,
 						   CURLcode *result);
 extern bool atlas_is_transient(CURLcode rc, long status,
@@ -347,6 +357,7 @@ extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 extern void atlas_parse_error_body(const char *body, char **code,
 								   char **detail);
 extern const char *atlas_retry_note(int retries);
+extern char *atlas_server_text(const char *text, int max_bytes);
 
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;

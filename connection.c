@@ -9,7 +9,10 @@
  * instead of two).  The handle is never curl_easy_reset: that would throw
  * the Digest state away.  Entries live in a hash table in
  * CacheMemoryContext and are rebuilt when their server or user mapping
- * changes (syscache callbacks), as postgres_fdw's connection cache is.
+ * changes (syscache callbacks), as postgres_fdw's connection cache is:
+ * at the end of the transaction in which the change is seen (the cached
+ * OAuth token zeroed and freed with them), or at the next use if that
+ * comes first.
  *
  * Each entry has a main handle (configured once from the options; used for
  * OAuth token requests) and a pool of handles duplicated from it for the
@@ -31,6 +34,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "atlas_snapshot_fdw.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
@@ -49,6 +53,8 @@
 
 /* First backoff step; doubled on every further retry */
 #define RETRY_BASE_MS		500
+/* Least jitter added to a Retry-After wait */
+#define RETRY_JITTER_MS		100
 
 static HTAB *ConnectionHash = NULL;
 
@@ -61,6 +67,7 @@ static void connect_entry(AtlasConnEntry *entry, UserMapping *user,
 static void disconnect_entry(AtlasConnEntry *entry);
 static bool entry_in_use(AtlasConnEntry *entry);
 static void inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+static void xact_callback(XactEvent event, void *arg);
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t read_header(char *buffer, size_t size, size_t nitems,
 						  void *userdata);
@@ -116,6 +123,7 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 									 &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, inval_callback, (Datum) 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, inval_callback, (Datum) 0);
+		RegisterXactCallback(xact_callback, NULL);
 	}
 
 	entry = hash_search(ConnectionHash, &user->umid, HASH_ENTER, &found);
@@ -339,8 +347,9 @@ disconnect_entry(AtlasConnEntry *entry)
  * inval_callback
  *		Syscache callback: mark entries whose server or user mapping changed.
  *
- * The handles are closed at the next use, never here: a callback may run
- * in the middle of a scan that still holds the entry.
+ * The handles are closed at the end of the transaction (xact_callback) or
+ * at the next use, never here: a callback may run in the middle of a scan
+ * that still holds the entry.
  */
 static void
 inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -357,6 +366,38 @@ inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
 			entry->invalidated = true;
+	}
+}
+
+/*
+ * xact_callback
+ *		At the end of a transaction, close the connections whose server or
+ *		user mapping changed (or was dropped), and with them the handles
+ *		holding its credentials and its cached token.
+ *
+ * No scan runs past the end of its transaction (a WITH HOLD cursor is
+ * materialized at commit), so even a connection that an aborted scan still
+ * holds can go: when that scan's memory goes away later, detaching its
+ * already released handles does nothing.  Never throws.
+ */
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+		return;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+	{
+		if (entry->connected && entry->invalidated)
+		{
+			elog(DEBUG3, "atlas_snapshot_fdw: closing the connection of a changed user mapping at transaction end");
+			disconnect_entry(entry);
+		}
 	}
 }
 
@@ -403,10 +444,13 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 /*
  * read_header
- *		libcurl header callback: remember Retry-After (delay in seconds).
+ *		libcurl header callback: bound the size of a response's headers and
+ *		remember its Retry-After (seconds, or an HTTP-date), in ms.
  *
- * Never throws.  The HTTP-date form of Retry-After is ignored (backoff
- * applies instead).
+ * Never throws, never allocates.  Headers over ATLAS_MAX_HEADER_BYTES for
+ * one response (a Digest exchange has two) stop the transfer: the slot
+ * records why and atlas_slot_explain() says it.  An unreadable
+ * Retry-After is ignored (backoff applies instead).
  */
 static size_t
 read_header(char *buffer, size_t size, size_t nitems, void *userdata)
@@ -414,6 +458,19 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 	AtlasSlot  *slot = (AtlasSlot *) userdata;
 	size_t		n = size * nitems;
 	static const char name[] = "retry-after:";
+
+	/* a status line starts a response (a 401 challenge, then the answer) */
+	if (n >= 5 && strncmp(buffer, "HTTP/", 5) == 0)
+	{
+		slot->header_bytes = 0;
+		slot->retry_after_ms = -1;
+	}
+	if (n > ATLAS_MAX_HEADER_BYTES - slot->header_bytes)
+	{
+		slot->headers_too_large = true;
+		return 0;
+	}
+	slot->header_bytes += n;
 
 	if (n > sizeof(name) - 1 &&
 		pg_strncasecmp(buffer, name, sizeof(name) - 1) == 0)
@@ -424,13 +481,31 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 
 		while (i < n && (buffer[i] == ' ' || buffer[i] == '\t'))
 			i++;
-		while (i < n && buffer[i] >= '0' && buffer[i] <= '9' && secs < 86400)
+		while (i < n && buffer[i] >= '0' && buffer[i] <= '9' && secs < SECS_PER_DAY)
 		{
 			secs = secs * 10 + (buffer[i++] - '0');
 			digits = true;
 		}
+		if (!digits && i < n)
+		{
+			/* RFC 9110 10.2.3: an HTTP-date, read by libcurl's own parser */
+			char		date[128];
+			size_t		len = Min(n - i, sizeof(date) - 1);
+			time_t		when;
+
+			memcpy(date, buffer + i, len);
+			date[len] = '\0';
+			when = curl_getdate(date, NULL);
+			if (when != -1)
+			{
+				time_t		now = time(NULL);
+
+				secs = when > now ? (long) Min(when - now, (time_t) SECS_PER_DAY) : 0;
+				digits = true;
+			}
+		}
 		if (digits)
-			slot->retry_after_ms = secs * 1000;
+			slot->retry_after_ms = Min(secs, (long) SECS_PER_DAY) * 1000;
 	}
 	return n;
 }
@@ -449,7 +524,24 @@ atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 	slot->body_too_large = false;
 	slot->body_oom = false;
 	slot->retry_after_ms = -1;
+	slot->header_bytes = 0;
+	slot->headers_too_large = false;
 	slot->errbuf[0] = '\0';
+}
+
+/*
+ * atlas_slot_explain
+ *		After a transfer that our header callback stopped, put the reason in
+ *		the slot's error buffer in place of libcurl's generic one.  Never
+ *		throws.
+ */
+void
+atlas_slot_explain(AtlasSlot *slot)
+{
+	if (slot->headers_too_large)
+		snprintf(slot->errbuf, sizeof(slot->errbuf),
+				 "The response headers exceed %d bytes",
+				 ATLAS_MAX_HEADER_BYTES);
 }
 
 /*
@@ -566,6 +658,7 @@ atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot, CURLcode *result)
 
 	curl_multi_remove_handle(atlas_single_multi, slot->curl);
 	slot->multi = NULL;
+	atlas_slot_explain(slot);
 	entry->stats.requests++;
 	entry->stats.bytes += slot->body_len;
 	return completed;
@@ -593,24 +686,40 @@ atlas_is_transient(CURLcode rc, long status, const AtlasSlot *slot)
  * atlas_retry_delay
  *		How long to wait before retry number "attempt" (1-based), in ms.
  *
- * Retry-After wins when the server sent it; otherwise exponential backoff
- * with jitter (half to all of RETRY_BASE_MS * 2^(attempt-1)).  Either is
- * capped by max_retry_wait_ms.
+ * Every wait has jitter, so that transfers that failed together do not
+ * come back together.  Retry-After, when the server sent it, is the least
+ * wait: up to a fifth more (at least RETRY_JITTER_MS) is added.  Otherwise
+ * exponential backoff: half to all of RETRY_BASE_MS * 2^(attempt-1).  Both
+ * stay within max_retry_wait_ms; a wait cut to it keeps a tenth of it as
+ * jitter.
  */
 long
 atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 {
-	long		delay;
+	double		r = pg_prng_double(&pg_global_prng_state);
+	long		max_wait = Max(max_wait_ms, 0);
+	long		lo;
+	long		span;
 
 	if (retry_after_ms >= 0)
-		delay = retry_after_ms;
+	{
+		lo = Min(retry_after_ms, max_wait);
+		span = Min(Max(lo / 5, (long) RETRY_JITTER_MS), max_wait - lo);
+		if (span <= 0)
+		{
+			/* cut to max_retry_wait_ms: jitter below it */
+			span = max_wait / 10;
+			lo = max_wait - span;
+		}
+	}
 	else
 	{
-		long		step = (long) RETRY_BASE_MS << Min(attempt - 1, 16);
+		long		step = Min((long) RETRY_BASE_MS << Min(attempt - 1, 16), max_wait);
 
-		delay = step / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (step / 2));
+		lo = step / 2;
+		span = step - lo;
 	}
-	return Min(delay, (long) max_wait_ms);
+	return lo + (long) (r * span);
 }
 
 /*

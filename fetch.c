@@ -36,9 +36,21 @@
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
  * token is renewed once, and whatever remains is reported when the scan
- * reaches that page.  First pages are parsed (jsontape.c) as they arrive,
- * since they tell how long their chains are; other pages when the scan
- * reads them, and the scan then adopts the parsed page.
+ * reaches that page.  First pages are parsed (jsontape.c) as soon as the
+ * scan that owns them runs again, since they tell how long their chains
+ * are; other pages when the scan reads them, and the scan then adopts the
+ * parsed page.
+ *
+ * Every scan of the backend shares one multi handle, so a scan that waits
+ * also completes the transfers of other scans (a cursor's pages fetched
+ * ahead, say).  Completing a transfer therefore only records its outcome
+ * and cannot throw (complete_request); what may throw (renewing a token,
+ * parsing, reporting) happens later, in the scan that owns the request.
+ *
+ * Every way a request can be repeated has a bound: transient failures at
+ * most max_retries times per request; a 401 with an OAuth token at most
+ * once per request, and the token is renewed at most once per scan: a
+ * 401 answering a token obtained during the scan is final.
  *
  * Memory: requests live in the fetcher's context, a child of the
  * executor's per-query context.  A reset callback on it detaches every
@@ -79,6 +91,8 @@ typedef struct FetchRequest
 	AtlasSlot  *slot;			/* while REQ_RUNNING */
 	TimestampTz not_before;		/* while REQ_WAITING */
 	uint64		token_gen;		/* OAuth token generation it was sent with */
+	int			auth_retries;	/* times re-sent after a 401 (at most 1) */
+	long		retry_delay_ms; /* wait before the retry, for the DEBUG log */
 	int			nrows;			/* rows of a parsed page, -1 if unknown */
 	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
 	size_t		raw_len;
@@ -114,11 +128,17 @@ struct AtlasFetcher
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
 	FetchRequest *needed;		/* the request the scan waits for, or NULL */
 	int64		requests_made;	/* HTTP requests, for EXPLAIN ANALYZE */
+	uint64		fresh_gen;		/* first token generation obtained during
+								 * the scan, 0 if none: a 401 to it is final */
+	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 };
 
 static void fetcher_reset_callback(void *arg);
 static void release_malloced(FetchRequest *req);
 static void discard_request(AtlasFetcher *f, FetchRequest *req);
+static void settle(AtlasFetcher *f);
+static void drop_beyond_end(AtlasFetcher *f, int chain);
+static void renew_token_if_asked(AtlasFetcher *f);
 
 /*
  * atlas_fetcher_create
@@ -208,6 +228,7 @@ release_malloced(FetchRequest *req)
 	req->result.doc = NULL;
 	free(req->raw);
 	req->raw = NULL;
+	req->result.body = NULL;	/* was req->raw, if set */
 }
 
 /*
@@ -219,8 +240,6 @@ discard_request(AtlasFetcher *f, FetchRequest *req)
 {
 	release_malloced(req);
 	f->requests = list_delete_ptr(f->requests, req);
-	if (req->result.body)
-		pfree(req->result.body);
 	if (req->result.parse_error)
 		pfree(req->result.parse_error);
 	pfree(req);
@@ -295,7 +314,11 @@ start_request(AtlasFetcher *f, FetchRequest *req)
 
 	if (entry->auth == ATLAS_AUTH_OAUTH)
 	{
+		uint64		before = entry->token_gen;
+
 		atlas_oauth_token(entry, f->opts, false);
+		if (entry->token_gen != before && f->fresh_gen == 0)
+			f->fresh_gen = entry->token_gen;
 		atlas_slot_set_token(entry, slot);
 	}
 	req->token_gen = entry->token_gen;
@@ -386,6 +409,28 @@ speculative_next(AtlasFetcher *f, int *chain, int *page)
 }
 
 /*
+ * renew_token_if_asked
+ *		Replace the OAuth token a 401 rejected, unless another scan has done
+ *		so since.  Runs in the scan that owns the rejected request, so that
+ *		an ERROR of the token endpoint is reported against that scan.
+ */
+static void
+renew_token_if_asked(AtlasFetcher *f)
+{
+	uint64		from = f->renew_from_gen;
+
+	if (from == 0)
+		return;
+	f->renew_from_gen = 0;
+	if (f->entry->token_gen == from)
+	{
+		atlas_oauth_token(f->entry, f->opts, true);
+		if (f->fresh_gen == 0)
+			f->fresh_gen = f->entry->token_gen;
+	}
+}
+
+/*
  * schedule
  *		Start what may start: requests that wait for a slot or whose retry
  *		time has come (in reading order), then pages fetched ahead while
@@ -399,6 +444,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 	int			outstanding = 0;
 	ListCell   *lc;
 
+	renew_token_if_asked(f);
 	if (now < f->pause_until)
 		return;
 
@@ -408,6 +454,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 	for (;;)
 	{
 		FetchRequest *best = NULL;
+		bool		retry;
 
 		foreach(lc, f->requests)
 		{
@@ -442,8 +489,13 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 				outstanding--;
 			}
 		}
+		retry = best->state == REQ_WAITING;
 		if (!start_request(f, best))
 			break;
+		if (retry)
+			elog(DEBUG1, "atlas_snapshot_fdw: retrying page %d of request chain %d after %ld ms (%d of %d)",
+				 best->page, best->chain + 1, best->retry_delay_ms,
+				 best->result.retries, f->opts->max_retries);
 	}
 
 	while (f->prefetch && f->window > 1 && outstanding < f->window)
@@ -512,8 +564,15 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 
 /*
  * complete_request
- *		Take the outcome of a finished transfer: retry it, or keep its
- *		result and learn from it how long its chain is.
+ *		Take the outcome of a finished transfer: mark it for a retry, or
+ *		keep its result and learn from it where its chain ends.
+ *
+ * It may run while another scan waits (the multi handle is shared), so
+ * it only records state and never throws: no allocation, no parsing, no
+ * token request.  The scan that owns the request renews the token it asks
+ * for (renew_token_if_asked), parses its first page (settle) and reports
+ * its failure when it reads the page.  The response buffer, malloc'd,
+ * passes to the request.
  */
 static void
 complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
@@ -530,13 +589,18 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	atlas_slot_detach(slot);
 	req->slot = NULL;
 
-	/* an expired or revoked token: renew it (once), then ask again */
+	/*
+	 * A 401 to an OAuth token: ask again once with a new token, unless the
+	 * token was obtained during this scan (then access is really denied and
+	 * the 401 is final).  The renewal itself waits for the owning scan.
+	 */
 	if (rc == CURLE_OK && status == 401 && entry->auth == ATLAS_AUTH_OAUTH &&
-		req->token_gen != 0)
+		req->auth_retries == 0 &&
+		!(f->fresh_gen != 0 && req->token_gen >= f->fresh_gen))
 	{
+		req->auth_retries++;
 		if (req->token_gen == entry->token_gen)
-			atlas_oauth_token(entry, f->opts, true);
-		req->token_gen = 0;
+			f->renew_from_gen = req->token_gen;
 		req->state = REQ_PENDING;
 		return;
 	}
@@ -550,13 +614,11 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		entry->stats.retries++;
 		delay = atlas_retry_delay(req->result.retries, slot->retry_after_ms,
 								  f->opts->max_retry_wait_ms);
+		req->retry_delay_ms = delay;
 		req->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 		req->state = REQ_WAITING;
 		if (status == 429)
 			f->pause_until = Max(f->pause_until, req->not_before);
-		elog(DEBUG1, "atlas_snapshot_fdw: retrying page %d of request chain %d in %ld ms (%d of %d)",
-			 req->page, req->chain + 1, delay, req->result.retries,
-			 f->opts->max_retries);
 		return;
 	}
 
@@ -565,31 +627,57 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	req->result.status = status;
 	req->result.body_too_large = slot->body_too_large;
 	req->result.body_oom = slot->body_oom;
+	atlas_slot_explain(slot);
 	strlcpy(req->result.errbuf, slot->errbuf, sizeof(req->result.errbuf));
 
-	if (rc == CURLE_OK && status == 200)
+	/* keep the response buffer itself: no copy (NULL: empty body) */
+	if (rc == CURLE_OK)
 	{
-		/* keep the response buffer itself: no copy */
 		req->raw = slot->body;
 		req->raw_len = slot->body_len;
-		req->unparsed = true;
 		if (slot->body)
 			atlas_slot_give_body(slot);
-		/* a first page tells how long its chain is: read that at once */
-		if (req->page == 1)
-			parse_page(f, req);
 	}
+	if (rc == CURLE_OK && status == 200)
+		req->unparsed = true;	/* a first page is parsed by settle() */
 	else
 	{
-		if (rc == CURLE_OK)
-		{
-			req->result.body = MemoryContextAlloc(f->cxt, slot->body_len + 1);
-			memcpy(req->result.body, slot->body ? slot->body : "", slot->body_len);
-			req->result.body[slot->body_len] = '\0';
-			req->result.body_len = slot->body_len;
-		}
+		/* a non-200 body stays malloc'd; released with the request */
+		req->result.body = req->raw;
+		req->result.body_len = req->raw ? req->raw_len : 0;
 		/* the scan stops here and reports the failure */
 		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+	}
+}
+
+/*
+ * settle
+ *		The owning scan's part of completing its transfers: parse the first
+ *		pages that have arrived (they tell how long their chains are) and
+ *		drop what lies past the end of a chain.  May throw.
+ */
+static void
+settle(AtlasFetcher *f)
+{
+	bool		again = true;
+
+	while (again)
+	{
+		ListCell   *lc;
+
+		again = false;
+		foreach(lc, f->requests)
+		{
+			FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+			if (req->state == REQ_DONE && req->unparsed && req->page == 1)
+			{
+				parse_page(f, req);
+				drop_beyond_end(f, req->chain);
+				again = true;	/* the list may have changed */
+				break;
+			}
+		}
 	}
 }
 
@@ -637,7 +725,9 @@ drop_beyond_end(AtlasFetcher *f, int chain)
 /*
  * collect_completions
  *		Hand every finished transfer on the multi handle to its request,
- *		whichever fetcher (scan) it belongs to.
+ *		whichever fetcher (scan) it belongs to.  Never throws: an error that
+ *		a completion leads to belongs to the scan that owns the request and
+ *		is raised there (see complete_request).
  */
 static void
 collect_completions(void)
@@ -743,12 +833,14 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 			{
 				(void) curl_multi_perform(multi, &running);
 				collect_completions();
+				settle(f);
 			}
 			break;
 		}
 
 		(void) curl_multi_perform(multi, &running);
 		collect_completions();
+		settle(f);
 		if ((ready = readable(f, needed)) != NULL)
 			break;
 
@@ -876,6 +968,7 @@ atlas_fetcher_pump(AtlasFetcher *f)
 		{
 			(void) curl_multi_perform(atlas_multi_handle(), &running);
 			collect_completions();
+			settle(f);
 			schedule(f, NULL);
 			return;
 		}

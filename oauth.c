@@ -136,7 +136,11 @@ token_is_printable(const char *token)
  *		Take access_token and expires_in from a token response.
  *
  * The parsed document is freed on every path, ERROR included; the token is
- * copied to malloc'd memory (the connection entry's) last.
+ * copied to malloc'd memory (the connection entry's) last, and the
+ * palloc'd copy is zeroed before it is freed.  An expires_in that is
+ * missing, not an integer, or not positive is an ERROR: guessing a
+ * lifetime would mean one token request per API request, or a token used
+ * long after it expired.
  */
 static void
 store_token(AtlasConnEntry *entry, const char *body)
@@ -145,7 +149,8 @@ store_token(AtlasConnEntry *entry, const char *body)
 	AtlasJson  *doc = atlas_json_parse(body, strlen(body), false,
 									   why, sizeof(why));
 	char	   *token = NULL;
-	int64		expires_in = 3600;
+	int64		expires_in = 0;
+	bool		expires_ok = false;
 
 	PG_TRY();
 	{
@@ -156,7 +161,8 @@ store_token(AtlasConnEntry *entry, const char *body)
 		{
 			v = atlas_json_member(doc, 0, "expires_in", strlen("expires_in"));
 			if (v)
-				(void) atlas_json_int64(doc, v, &expires_in);
+				expires_ok = atlas_json_int64(doc, v, &expires_in) &&
+					expires_in > 0;
 			v = atlas_json_member(doc, 0, "access_token", strlen("access_token"));
 			if (v)
 			{
@@ -165,7 +171,10 @@ store_token(AtlasConnEntry *entry, const char *body)
 				if (s && token_is_printable(s))
 					token = strdup(s);
 				if (s)
+				{
+					explicit_bzero(s, strlen(s));
 					pfree(s);
+				}
 			}
 		}
 	}
@@ -180,11 +189,20 @@ store_token(AtlasConnEntry *entry, const char *body)
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
 				 errdetail("The token endpoint answered without an access token.")));
+	if (!expires_ok)
+	{
+		explicit_bzero(token, strlen(token));
+		free(token);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected Atlas response"),
+				 errdetail("The token endpoint answered without a positive integer \"expires_in\".")));
+	}
 
 	entry->token = token;
 	entry->token_gen++;
 	/* a day is plenty: Atlas's tokens last an hour */
-	expires_in = Max(Min(expires_in, (int64) SECS_PER_DAY), 0);
+	expires_in = Min(expires_in, (int64) SECS_PER_DAY);
 	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / 10);
 	entry->token_refresh_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														  Max(expires_in, 0) * 1000);
@@ -256,7 +274,9 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 				 ? errmsg("Atlas rejected the service account credentials of the user mapping")
 				 : errmsg("could not obtain an Atlas access token"),
 				 code ? errdetail_internal("HTTP status %ld, error code %s: %s%s",
-										   status, code, detail ? detail : "",
+										   status,
+										   atlas_server_text(code, ATLAS_MAX_SERVER_TEXT),
+										   detail ? atlas_server_text(detail, ATLAS_MAX_SERVER_TEXT) : "",
 										   atlas_retry_note(retries))
 				 : errdetail_internal("HTTP status %ld.%s", status,
 									  atlas_retry_note(retries)),
@@ -265,6 +285,16 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 						   OPTION_CLIENT_ID, OPTION_CLIENT_SECRET) : 0,
 				 errcontext("remote request: POST /api/oauth/token")));
 	}
-	store_token(entry, entry->main.body ? entry->main.body : "");
+	PG_TRY();
+	{
+		store_token(entry, entry->main.body ? entry->main.body : "");
+	}
+	PG_FINALLY();
+	{
+		/* the response held the token: leave no copy of it behind */
+		if (entry->main.body)
+			explicit_bzero(entry->main.body, entry->main.body_len);
+	}
+	PG_END_TRY();
 	pfree(url);
 }

@@ -10,6 +10,11 @@
  * message contains a credential or a token: those travel only in
  * Authorization headers, which nothing here sees.
  *
+ * Text from the server is untrusted: it reaches a message (and the server
+ * log) only through atlas_server_text(), which bounds its length and
+ * escapes control characters, so that a response cannot flood the log or
+ * forge log lines.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -37,6 +42,49 @@ atlas_retry_note(int retries)
 }
 
 /*
+ * atlas_server_text
+ *		Untrusted server text made fit for a message: control characters
+ *		escaped (\n, \r, \t, \xNN) and cut after about max_bytes bytes, on
+ *		a character boundary, with "..." to show the cut.
+ *
+ * text must be valid in the server encoding (atlas_parse_error_body's
+ * results are).  The result is palloc'd in the current context; NULL in,
+ * NULL out.
+ */
+char *
+atlas_server_text(const char *text, int max_bytes)
+{
+	StringInfoData buf;
+	int			len;
+	int			keep;
+
+	if (text == NULL)
+		return NULL;
+	len = strlen(text);
+	keep = len > max_bytes ? pg_mbcliplen(text, len, max_bytes) : len;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < keep; i++)
+	{
+		unsigned char c = (unsigned char) text[i];
+
+		if (c == '\n')
+			appendStringInfoString(&buf, "\\n");
+		else if (c == '\r')
+			appendStringInfoString(&buf, "\\r");
+		else if (c == '\t')
+			appendStringInfoString(&buf, "\\t");
+		else if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	if (keep < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
  * atlas_report_curl_error
  *		Raise the ERROR for a transfer that did not complete.
  *
@@ -49,7 +97,8 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
 						bool too_large, bool oom, const AtlasFdwOptions *opts,
 						int retries)
 {
-	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	const char *detail = atlas_server_text(errbuf[0] ? errbuf : curl_easy_strerror(rc),
+										   ATLAS_MAX_SERVER_TEXT);
 
 	if (too_large)
 		ereport(ERROR,
@@ -197,11 +246,15 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 	atlas_parse_error_body(resp->body, &code, &detail);
 	if (code && detail)
 		fulldetail = psprintf("HTTP status %ld, error code %s: %s%s",
-							  status, code, detail,
+							  status,
+							  atlas_server_text(code, ATLAS_MAX_SERVER_TEXT),
+							  atlas_server_text(detail, ATLAS_MAX_SERVER_TEXT),
 							  atlas_retry_note(resp->retries));
 	else if (code)
 		fulldetail = psprintf("HTTP status %ld, error code %s.%s",
-							  status, code, atlas_retry_note(resp->retries));
+							  status,
+							  atlas_server_text(code, ATLAS_MAX_SERVER_TEXT),
+							  atlas_retry_note(resp->retries));
 	else
 		fulldetail = psprintf("HTTP status %ld.%s", status,
 							  atlas_retry_note(resp->retries));

@@ -5,7 +5,8 @@
 # its server headers, libcurl, json-c), builds with -Werror, installs the
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test, the secrets test, the scheduling recipes' test, the suite
+# self-test, the secrets test, a fault soak (ATLAS_SOAK_SCANS scans, 200 by
+# default), the scheduling recipes' test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 set -euo pipefail
@@ -20,7 +21,7 @@ start_mock test
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
-echo "== pg_regress and the secrets test in a throwaway cluster"
+echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
 status=0
 pg_virtualenv -v "$PG_MAJOR" -o logging_collector=on \
 	bash scripts/cluster-tests.sh || status=$?

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/cluster-tests.sh: the tests that need a running cluster (PG*
 # environment set by pg_virtualenv) and the mock (ATLAS_MOCK_URL): the
-# pg_regress suite, then the secrets test.  Prints regression.diffs and
-# exits non-zero on any failure.
+# pg_regress suite, then the secrets test, then the fault soak
+# (test/soak.py, ATLAS_SOAK_SCANS scans, 200 by default).  Prints
+# regression.diffs and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -19,4 +20,6 @@ passed=$(grep -c '^\(ok\|test\) .* \.\.\. ok' regression.log || true)
 rm -f regression.log
 echo "regress: $passed passed, 0 failed"
 
-bash test/test_secrets.sh
+bash test/test_secrets.sh || exit 1
+
+python3 test/soak.py "${ATLAS_SOAK_SCANS:-200}"

@@ -66,7 +66,10 @@ queued fault whose regex matches an *authorized* API request (or a token
 request with valid client credentials) consumes one count and replaces the
 normal answer.  Kinds and options:
 
-    status        status (500), errorCode, detail, retry_after (Retry-After)
+    status        status (500), errorCode, detail, retry_after (Retry-After:
+                  seconds, or a string sent as it is), retry_after_date
+                  (Retry-After as an HTTP-date this many seconds from now),
+                  repeat (the detail this many times over)
     html          status (502): text/html error page
     invalid_json  200 with a body that is not JSON
     wrong_shape   200 {"results": {"not": "an array"}, "totalCount": 1}
@@ -84,6 +87,11 @@ normal answer.  Kinds and options:
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
                   malformed JSON)
+    huge_headers  normal answer with "bytes" (131072) of extra headers, in
+                  lines of about 1 kB
+
+Any kind also takes "wait_ms": sleep that long before answering (the
+request is authenticated, and the fault taken, on arrival).
 """
 
 import argparse
@@ -124,7 +132,7 @@ CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
 FAULT_KINDS = {"status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
                "truncated", "reset", "stall", "slow_body", "redirect", "big",
-               "gone"}
+               "gone", "huge_headers"}
 
 DEFAULT_ERROR_CODES = {
     400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN",
@@ -694,12 +702,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Answer with ``fault`` instead of (or around) ``normal()``."""
         kind = fault["kind"]
         st = self.state
+        if fault.get("wait_ms"):
+            time.sleep(float(fault["wait_ms"]) / 1000.0)
         if kind == "status":
             status = int(fault.get("status", 500))
             code = fault.get("errorCode") or DEFAULT_ERROR_CODES.get(
                 status, "UNEXPECTED_ERROR")
             retry = fault.get("retry_after")
+            if fault.get("retry_after_date") is not None:
+                import email.utils
+                retry = email.utils.formatdate(
+                    time.time() + float(fault["retry_after_date"]), usegmt=True)
             detail = fault.get("detail")
+            if detail is not None and fault.get("repeat"):
+                detail = detail * int(fault["repeat"])
             if detail is None:
                 if status == 429:
                     detail = ("Rate limit exceeded for %s. Please retry after "
@@ -756,6 +772,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(normal(), target, method)
 
         reply = normal()
+        if kind == "huge_headers":
+            total = int(fault.get("bytes", 128 << 10))
+            line = "x" * 1000
+            for i in range((total + len(line) - 1) // len(line)):
+                reply.headers.append(("X-Mock-Pad-%d" % i, line))
+            return self.send_reply(reply, target, method)
         if kind == "truncated":
             st.record(reply.status, method, target)
             self.close_connection = True
@@ -1268,10 +1290,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fault["_re"] = re.compile(fault["match"])
         except (re.error, TypeError) as exc:
             raise ValueError("bad match regex: %s" % exc)
-        for key in ("status", "retry_after", "bytes", "chunk_bytes"):
+        for key in ("status", "bytes", "chunk_bytes", "repeat"):
             if key in fault and not isinstance(fault[key], int):
                 raise ValueError("%s must be an integer" % key)
-        for key in ("seconds", "delay_ms"):
+        if "retry_after" in fault and not isinstance(fault["retry_after"], (int, str)):
+            raise ValueError("retry_after must be an integer or a string")
+        for key in ("seconds", "delay_ms", "wait_ms", "retry_after_date"):
             if key in fault and not isinstance(fault[key], (int, float)):
                 raise ValueError("%s must be a number" % key)
         return fault

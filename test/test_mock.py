@@ -261,6 +261,27 @@ class MockAtlasTest(unittest.TestCase):
             "Authorization": "Bearer made-up", "Accept": V2023})
         self.assertEqual((status, headers["WWW-Authenticate"]), (401, "Bearer"))
 
+    def test_fault_retry_after_date_repeat_headers(self):
+        import email.utils
+        import time
+        path = "/api/atlas/v2/groups/%s/clusters/n7/backup/snapshots" % G1
+        self.control("POST", "/_mock/fault", {
+            "match": r"/clusters/n7/", "kind": "status", "status": 429,
+            "retry_after_date": 3600, "detail": "ab\n", "repeat": 3})
+        status, headers, body = self.digest_get(path)
+        self.assertEqual(status, 429)
+        when = email.utils.parsedate_to_datetime(headers["Retry-After"])
+        self.assertGreater(when.timestamp(), time.time() + 3000)
+        self.assertEqual(json.loads(body)["detail"], "ab\nab\nab\n")
+        self.control("POST", "/_mock/fault", {
+            "match": r"/clusters/n7/", "kind": "huge_headers", "bytes": 5000,
+            "wait_ms": 10})
+        status, headers, body = self.digest_get(path)
+        self.assertEqual(status, 200)
+        pads = [k for k in headers if k.startswith("X-Mock-Pad-")]
+        self.assertEqual(len(pads), 5)
+        self.assertEqual(json.loads(body)["totalCount"], 7)
+
     def test_fault_consumed_once(self):
         self.control("POST", "/_mock/fault", {
             "match": r"/clusters/n7/", "count": 1, "kind": "status",
