@@ -565,7 +565,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	req->result.status = status;
 	req->result.body_too_large = slot->body_too_large;
 	req->result.body_oom = slot->body_oom;
-	strlcpy(req->result.errbuf, slot->errbuf, sizeof(req->result.errbuf));
+	snprintf(req->result.errbuf, sizeof(req->result.errbuf), "%s",
+			 slot->errbuf);
 
 	if (rc == CURLE_OK && status == 200)
 	{
