@@ -6,12 +6,14 @@
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
 # self-test, the secrets test, the scheduling recipes' test, the suite
-# again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS);
-# then the pg_regress suite and the secrets test on PostgreSQL 17 and 18
-# (scripts/pg-matrix.sh: servers and headers fetched once into
-# /var/cache/atlas_snapshot_fdw, nothing installed; ATLAS_PG_MATRIX="" skips
-# it, "18" runs only 18).  Prints the results by version at the end, and
-# exits non-zero on any failure (printing regression.diffs).
+# again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
+# and exits non-zero on any failure (printing regression.diffs).
+#
+# Then the same source on PostgreSQL 17 and 18 (scripts/pg-matrix.sh: the
+# pg_regress suite and the secrets test; servers and headers fetched once
+# into /var/cache/atlas_snapshot_fdw, nothing installed).  ATLAS_PG_MATRIX
+# names the versions ("18": only 18; empty: none).  Ends with the results
+# by PostgreSQL version.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
