@@ -29,4 +29,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on ours
-$(OBJS): atlas_snapshot_fdw.h jsontape.h
+$(OBJS): atlas_compat.h atlas_snapshot_fdw.h jsontape.h

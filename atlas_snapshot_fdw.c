@@ -362,9 +362,9 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	if ((mask & res->required_keys) != res->required_keys)
 		total_cost += disable_cost;
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, rows,
+			 create_foreignscan_path(root, baserel, NULL, rows, 0,
 									 startup_cost, total_cost,
-									 NIL, NULL, NULL, NIL));
+									 NIL, NULL, NULL, NIL, NIL));
 
 	/* join clauses that could feed a key, directly or via eclasses */
 	foreach(lc, baserel->joininfo)
@@ -412,9 +412,10 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 				  (param_mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
 				  &rows, &startup_cost, &total_cost);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, rows,
+				 create_foreignscan_path(root, baserel, NULL, rows, 0,
 										 startup_cost, total_cost,
-										 NIL, ppi->ppi_req_outer, NULL, NIL));
+										 NIL, ppi->ppi_req_outer, NULL, NIL,
+										 NIL));
 	}
 }
 
@@ -591,7 +592,9 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->rel = node->ss.ss_currentRelation;
 
 	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	userid = atlas_scan_check_as_user(fsplan, estate);
+	if (!OidIsValid(userid))
+		userid = GetUserId();
 	table = GetForeignTable(rte->relid);
 	server = GetForeignServer(table->serverid);
 	user = GetUserMapping(userid, server->serverid);

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 
+#include "atlas_compat.h"
 #include "datatype/timestamp.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"

@@ -756,7 +756,8 @@ void
 atlas_note_error(AtlasConnEntry *entry, const char *message)
 {
 	entry->stats.errors++;
-	strlcpy(entry->stats.last_error, message, sizeof(entry->stats.last_error));
+	snprintf(entry->stats.last_error, sizeof(entry->stats.last_error), "%s",
+			 message);
 	entry->stats.last_error_at = GetCurrentTimestamp();
 }
 

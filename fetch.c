@@ -628,7 +628,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	req->result.body_too_large = slot->body_too_large;
 	req->result.body_oom = slot->body_oom;
 	atlas_slot_explain(slot);
-	strlcpy(req->result.errbuf, slot->errbuf, sizeof(req->result.errbuf));
+	snprintf(req->result.errbuf, sizeof(req->result.errbuf), "%s",
+			 slot->errbuf);
 
 	/* keep the response buffer itself: no copy (NULL: empty body) */
 	if (rc == CURLE_OK)

@@ -9,6 +9,12 @@
 # default), the scheduling recipes' test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
+#
+# Then the same source on PostgreSQL 17 and 18 (scripts/pg-matrix.sh: the
+# pg_regress suite and the secrets test; servers and headers fetched once
+# into /var/cache/atlas_snapshot_fdw, nothing installed).  ATLAS_PG_MATRIX
+# names the versions ("18": only 18; empty: none).  Ends with the results
+# by PostgreSQL version.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -23,12 +29,15 @@ python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
 echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
 status=0
+results=$(mktemp)
+trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results"' EXIT
 pg_virtualenv -v "$PG_MAJOR" -o logging_collector=on \
-	bash scripts/cluster-tests.sh || status=$?
+	bash scripts/cluster-tests.sh 2>&1 | tee "$results" || status=$?
 if [ "$status" -ne 0 ]; then
 	echo "tests failed" >&2
 	exit "$status"
 fi
+pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/^secrets: /secrets /p' "$results")"
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
@@ -39,4 +48,17 @@ bash test/valgrind/run.sh
 echo "== fuzzing the page parser (libFuzzer, ASan, UBSan, LeakSanitizer)"
 bash fuzz/run.sh "${ATLAS_FUZZ_SECONDS:-60}"
 
+matrix="${ATLAS_PG_MATRIX-17 18}"
+if [ -n "$matrix" ]; then
+	echo "== the same source on PostgreSQL $matrix: pg_regress and the secrets test"
+	# shellcheck disable=SC2086
+	bash scripts/pg-matrix.sh $matrix 2>&1 | tee "$results" || status=$?
+fi
+echo "== results by PostgreSQL version"
+echo "$pg15; valgrind and fuzzing passed"
+[ -z "$matrix" ] || grep '^PG [0-9]*: ' "$results" | sort -u
+if [ "$status" -ne 0 ]; then
+	echo "tests failed" >&2
+	exit "$status"
+fi
 echo "all tests passed"
