@@ -15,11 +15,12 @@ Usage:
         [--private-key mock-private-key-3f9a] [--client-id mdb_sa_id_mock]
         [--client-secret mdb_sa_sk_mock-secret] [--latency-ms 0]
         [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
-        [--rate-limit 1000] [--verbose]
+        [--rate-limit 1000] [--tls-cert FILE --tls-key FILE] [--verbose]
 
 --port defaults to $ATLAS_MOCK_PORT, else 18443; --port 0 picks a free
 port.  Once the socket listens, exactly one line is printed to stdout:
-"mock atlas listening on http://HOST:PORT".
+"mock atlas listening on http://HOST:PORT" (https:// with --tls-cert and
+--tls-key, which serve TLS with that certificate chain and key).
 
 API (all GET, under /api/atlas/v2, Digest or Bearer auth):
 
@@ -53,6 +54,10 @@ Control API (no auth, never logged):
     GET  /_mock/log              request log, text/plain, one line each:
                                  "STATUS METHOD PATH?QUERY" (target as sent)
     GET  /_mock/log?authorized=1 only lines whose status is not 401
+    GET  /_mock/log?times=1      each line prefixed with the milliseconds
+                                 (since the server started) at which the
+                                 request arrived and its answer was sent:
+                                 "ARRIVED ANSWERED STATUS METHOD PATH?QUERY"
     POST /_mock/fault            queue a fault (JSON body, see FAULT_KINDS)
     GET  /_mock/faults           pending faults (JSON)
     POST /_mock/revoke-tokens    invalidate every issued OAuth token
@@ -66,7 +71,8 @@ queued fault whose regex matches an *authorized* API request (or a token
 request with valid client credentials) consumes one count and replaces the
 normal answer.  Kinds and options:
 
-    status        status (500), errorCode, detail, retry_after (Retry-After)
+    status        status (500), errorCode, detail, retry_after (Retry-After),
+                  wait_ms (0: how long to wait before answering)
     html          status (502): text/html error page
     invalid_json  200 with a body that is not JSON
     wrong_shape   200 {"results": {"not": "an array"}, "totalCount": 1}
@@ -81,6 +87,13 @@ normal answer.  Kinds and options:
     big           200 valid page, first item's description padded so the
                   body is "bytes" long (64 MiB), streamed
     gone          410 VERSION_GONE
+    ignore_page_num  the normal answer for pageNum=1, whatever pageNum says
+                  (a server that ignores pageNum)
+    gzip          the normal answer, gzip-compressed (Content-Encoding) if
+                  the request's Accept-Encoding offers gzip, else plain;
+                  counted in the stats as gzip_sent / gzip_not_offered
+    token         (token endpoint) a normal token answer whose token lives
+                  only "expires_in" seconds
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
                   malformed JSON)
@@ -89,6 +102,7 @@ normal answer.  Kinds and options:
 import argparse
 import base64
 import collections
+import gzip
 import hashlib
 import hmac
 import http
@@ -98,6 +112,7 @@ import os
 import re
 import secrets
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -124,7 +139,7 @@ CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
 FAULT_KINDS = {"status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
                "truncated", "reset", "stall", "slow_body", "redirect", "big",
-               "gone"}
+               "gone", "ignore_page_num", "gzip", "token"}
 
 DEFAULT_ERROR_CODES = {
     400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN",
@@ -207,6 +222,8 @@ class State:
         self.fleet = fleet
         self.lock = threading.Lock()
         self.log = []
+        self.times = []                           # (arrived, answered) per line
+        self.started = time.monotonic()
         self.faults = []
         self.nonces = collections.OrderedDict()  # nonce -> [uses, set(nc)]
         self.tokens = {}                          # token -> expiry (monotonic)
@@ -216,13 +233,16 @@ class State:
 
     # -- request log -------------------------------------------------------
 
-    def record(self, status, method, target):
+    def record(self, status, method, target, arrived=None):
         with self.lock:
+            now = time.monotonic()
             self.log.append("%03d %s %s" % (status, method, target))
+            self.times.append((arrived if arrived is not None else now, now))
 
     def reset(self):
         with self.lock:
             self.log.clear()
+            self.times.clear()
             self.faults.clear()
             self.stats.clear()
             self.window.clear()
@@ -272,14 +292,15 @@ class State:
 
     # -- OAuth tokens --------------------------------------------------------
 
-    def issue_token(self):
+    def issue_token(self, ttl=None):
         token = secrets.token_urlsafe(32)
         with self.lock:
             now = time.monotonic()
             for t, exp in list(self.tokens.items()):     # drop expired ones
                 if exp <= now:
                     del self.tokens[t]
-            self.tokens[token] = now + self.args.token_ttl
+            self.tokens[token] = now + (self.args.token_ttl if ttl is None
+                                        else ttl)
             self.issued.append(token)
             self.stats["tokens_issued"] += 1
         return token
@@ -390,7 +411,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Serve the connection; a vanishing client is not an error."""
         try:
             super().handle()
-        except (ConnectionError, TimeoutError, socket.timeout):
+        except (ConnectionError, TimeoutError, socket.timeout, ssl.SSLError):
             self.close_connection = True
 
     def version_string(self):
@@ -446,7 +467,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_reply(self, reply, log_target=None, method=None):
         """Write ``reply`` with a correct Content-Length."""
         if log_target is not None:
-            self.state.record(reply.status, method, log_target)
+            self.state.record(reply.status, method, log_target,
+                              getattr(self, "arrived", None))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.ctype)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -463,7 +485,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host:
             h, p = self.server.server_address[:2]
             host = "%s:%d" % (h, p)
-        return "http://" + host
+        return ("https://" if self.state.args.tls_cert else "http://") + host
 
     # -- dispatch --------------------------------------------------------
 
@@ -486,6 +508,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Read the body, then route to control, OAuth or API handling."""
         target = self.path
         path, _, query = target.partition("?")
+        self.arrived = time.monotonic()
         try:
             body = self.read_body()
         except (ValueError, OSError):
@@ -521,6 +544,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         fault = st.take_fault(target)
         normal = lambda: self.route(method, path, query)  # noqa: E731
+        if fault is not None and fault["kind"] == "ignore_page_num":
+            first = re.sub(r"(^|&)pageNum=[^&]*", r"\1pageNum=1", query)
+            return self.send_reply(self.route(method, path, first),
+                                   target, method)
         if fault is not None:
             return self.send_fault(fault, normal, method, target)
         self.send_reply(normal(), target, method)
@@ -652,21 +679,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 [("WWW-Authenticate", 'Basic realm="%s"' % REALM)]),
                 target, method)
 
-        def answer():
+        def answer(ttl=None):
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             grant = form.get("grant_type", [""])[0]
             if grant != "client_credentials":
                 return self.oauth_error(
                     400, "unsupported_grant_type",
                     "Only grant_type=client_credentials is supported.")
-            token = st.issue_token()
+            token = st.issue_token(ttl)
             doc = {"access_token": token, "token_type": "Bearer",
-                   "expires_in": st.args.token_ttl}
+                   "expires_in": st.args.token_ttl if ttl is None else ttl}
             return Reply(200, json_bytes(doc), "application/json",
                          [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
                          doc=None)
 
         fault = st.take_fault(target)
+        if fault is not None and fault["kind"] == "token":
+            return self.send_reply(answer(int(fault.get("expires_in", 3600))),
+                                   target, method)
         if fault is not None:
             return self.send_fault(fault, answer, method, target)
         self.send_reply(answer(), target, method)
@@ -695,6 +725,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         kind = fault["kind"]
         st = self.state
         if kind == "status":
+            if fault.get("wait_ms"):
+                time.sleep(float(fault["wait_ms"]) / 1000.0)
             status = int(fault.get("status", 500))
             code = fault.get("errorCode") or DEFAULT_ERROR_CODES.get(
                 status, "UNEXPECTED_ERROR")
@@ -756,6 +788,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(normal(), target, method)
 
         reply = normal()
+        if kind == "gzip":
+            offered = [part.split(";")[0].strip().lower() for part in
+                       self.headers.get("Accept-Encoding", "").split(",")]
+            with st.lock:
+                st.stats["gzip_sent" if "gzip" in offered
+                         else "gzip_not_offered"] += 1
+            if "gzip" in offered:
+                reply.body = gzip.compress(reply.body, mtime=0)
+                reply.headers = list(reply.headers) + [
+                    ("Content-Encoding", "gzip")]
+            return self.send_reply(reply, target, method)
         if kind == "truncated":
             st.record(reply.status, method, target)
             self.close_connection = True
@@ -1213,8 +1256,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(js(200, {"ok": True}))
         if path == "/_mock/log":
             authorized = q.get("authorized", ["0"])[0] in ("1", "true", "yes")
+            times = q.get("times", ["0"])[0] in ("1", "true", "yes")
             with st.lock:
-                lines = [line for line in st.log
+                lines = [("%d %d %s" % ((t[0] - st.started) * 1000,
+                                        (t[1] - st.started) * 1000, line))
+                         if times else line
+                         for line, t in zip(st.log, st.times)
                          if not (authorized and line.startswith("401 "))]
             return self.send_reply(text(200, "".join(l + "\n" for l in lines)))
         if path == "/_mock/fault":
@@ -1268,10 +1315,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fault["_re"] = re.compile(fault["match"])
         except (re.error, TypeError) as exc:
             raise ValueError("bad match regex: %s" % exc)
-        for key in ("status", "retry_after", "bytes", "chunk_bytes"):
+        for key in ("status", "retry_after", "bytes", "chunk_bytes",
+                    "expires_in"):
             if key in fault and not isinstance(fault[key], int):
                 raise ValueError("%s must be an integer" % key)
-        for key in ("seconds", "delay_ms"):
+        for key in ("seconds", "delay_ms", "wait_ms"):
             if key in fault and not isinstance(fault[key], (int, float)):
                 raise ValueError("%s must be a number" % key)
         return fault
@@ -1290,7 +1338,8 @@ class Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout,
+                            ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -1304,6 +1353,12 @@ def make_server(args):
     if ":" in args.host:
         server_cls = type("Server6", (Server,), {"address_family": socket.AF_INET6})
     server = server_cls((args.host, args.port), handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake runs in the connection's thread, not the acceptor's
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     server.state = state
     return server
 
@@ -1330,6 +1385,10 @@ def parse_args(argv=None):
                    help="serve the removed tenant snapshot endpoints")
     p.add_argument("--rate-limit", type=int, default=1000,
                    help="RateLimit-Limit value (per 60 s window, never enforced)")
+    p.add_argument("--tls-cert", default=None,
+                   help="serve HTTPS with this PEM certificate (chain)")
+    p.add_argument("--tls-key", default=None,
+                   help="PEM private key of --tls-cert")
     p.add_argument("--verbose", action="store_true",
                    help="access log on stderr")
     return p.parse_args(argv)
@@ -1345,7 +1404,8 @@ def main(argv=None):
         return 1
     host, port = server.server_address[:2]
     shown = "[%s]" % host if ":" in host else host
-    sys.stdout.write("mock atlas listening on http://%s:%d\n" % (shown, port))
+    sys.stdout.write("mock atlas listening on %s://%s:%d\n"
+                     % ("https" if args.tls_cert else "http", shown, port))
     sys.stdout.flush()
     try:
         import signal
