@@ -51,6 +51,8 @@ CANNOT_USE_*) -> snapshot (404 SNAPSHOT_NOT_FOUND).
 Control API (no auth, never logged):
 
     POST /_mock/reset            clear request log, fault queue and stats
+                                 (answers to requests that arrived before
+                                 it are not logged)
     GET  /_mock/log              request log, text/plain, one line each:
                                  "STATUS METHOD PATH?QUERY" (target as sent)
     GET  /_mock/log?authorized=1 only lines whose status is not 401
@@ -224,6 +226,7 @@ class State:
         self.log = []
         self.times = []                           # (arrived, answered) per line
         self.started = time.monotonic()
+        self.reset_at = self.started
         self.faults = []
         self.nonces = collections.OrderedDict()  # nonce -> [uses, set(nc)]
         self.tokens = {}                          # token -> expiry (monotonic)
@@ -234,13 +237,18 @@ class State:
     # -- request log -------------------------------------------------------
 
     def record(self, status, method, target, arrived=None):
+        """Log one answer; not if its request arrived before the last
+        reset (a stalled answer belongs to the test that caused it)."""
         with self.lock:
             now = time.monotonic()
+            if arrived is not None and arrived < self.reset_at:
+                return
             self.log.append("%03d %s %s" % (status, method, target))
             self.times.append((arrived if arrived is not None else now, now))
 
     def reset(self):
         with self.lock:
+            self.reset_at = time.monotonic()
             self.log.clear()
             self.times.clear()
             self.faults.clear()
@@ -776,7 +784,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                          [("Location", location)]),
                                    target, method)
         if kind == "reset":
-            st.record(0, method, target)
+            st.record(0, method, target, getattr(self, "arrived", None))
             self.close_connection = True
             if not fault.get("graceful"):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -800,7 +808,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     ("Content-Encoding", "gzip")]
             return self.send_reply(reply, target, method)
         if kind == "truncated":
-            st.record(reply.status, method, target)
+            st.record(reply.status, method, target,
+                      getattr(self, "arrived", None))
             self.close_connection = True
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.ctype)
@@ -812,7 +821,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             return None
         if kind == "slow_body":
-            st.record(reply.status, method, target)
+            st.record(reply.status, method, target,
+                      getattr(self, "arrived", None))
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.ctype)
             self.send_header("Content-Length", str(len(reply.body)))
@@ -838,7 +848,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             head, tail = json_bytes(doc).split(PAD_MARKER.encode(), 1)
             total = int(fault.get("bytes", 64 << 20))
             pad = max(0, total - len(head) - len(tail))
-            st.record(200, method, target)
+            st.record(200, method, target, getattr(self, "arrived", None))
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(head) + pad + len(tail)))
