@@ -145,7 +145,7 @@ RESET statement_timeout;
 
 -- ===================================================================
 -- gzip: libcurl offers it and decodes it; max_page_bytes applies to the
--- decoded body (here about 12 kB, sent as about 2 kB)
+-- decoded body (here about 13 kB, sent as less than 1 kB)
 -- ===================================================================
 \! python3 test/mockctl.py fault '{"match": "clusters/n20/", "kind": "gzip"}'
 SELECT count(*) FROM pr.cluster_snapshots
