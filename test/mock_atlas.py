@@ -73,8 +73,7 @@ queued fault whose regex matches an *authorized* API request (or a token
 request with valid client credentials) consumes one count and replaces the
 normal answer.  Kinds and options:
 
-    status        status (500), errorCode, detail, retry_after (Retry-After),
-                  wait_ms (0: how long to wait before answering)
+    status        status (500), errorCode, detail, retry_after (Retry-After)
     html          status (502): text/html error page
     invalid_json  200 with a body that is not JSON
     wrong_shape   200 {"results": {"not": "an array"}, "totalCount": 1}
@@ -99,6 +98,9 @@ normal answer.  Kinds and options:
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
                   malformed JSON)
+
+Any kind also takes "wait_ms": sleep that long before answering (the
+request is authenticated, and the fault taken, on arrival).
 """
 
 import argparse
@@ -732,9 +734,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Answer with ``fault`` instead of (or around) ``normal()``."""
         kind = fault["kind"]
         st = self.state
+        if fault.get("wait_ms"):
+            time.sleep(float(fault["wait_ms"]) / 1000.0)
         if kind == "status":
-            if fault.get("wait_ms"):
-                time.sleep(float(fault["wait_ms"]) / 1000.0)
             status = int(fault.get("status", 500))
             code = fault.get("errorCode") or DEFAULT_ERROR_CODES.get(
                 status, "UNEXPECTED_ERROR")
