@@ -534,12 +534,12 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	if (rc == CURLE_OK && status == 401 && entry->auth == ATLAS_AUTH_OAUTH &&
 		req->token_gen != 0)
 	{
+		/* the request is repeated: a retry in the statistics */
+		entry->stats.retries++;
 		if (req->token_gen == entry->token_gen)
 			atlas_oauth_token(entry, f->opts, true);
 		req->token_gen = 0;
 		req->state = REQ_PENDING;
-		/* the request is repeated: a retry in the statistics */
-		entry->stats.retries++;
 		return;
 	}
 

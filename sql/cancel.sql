@@ -61,7 +61,8 @@ RESET statement_timeout;
 SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n2';
 
 -- cancels are not counted as errors; retries are the 503s retried (of
--- n9, and of the token endpoint before its wait was cancelled)
+-- n9, and of the token endpoint before its wait was cancelled) and the
+-- request answered 401, to be repeated with a new token
 SELECT server_name, retries, tokens, errors, last_error
   FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'cancel%' ORDER BY 1;
 
