@@ -95,12 +95,10 @@ normal answer.  Kinds and options:
                   counted in the stats as gzip_sent / gzip_not_offered
     token         (token endpoint) a normal token answer whose token lives
                   only "expires_in" seconds
+    (any kind)    "wait_ms": sleep that long before answering
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
                   malformed JSON)
-
-Any kind also takes "wait_ms": sleep that long before answering (the
-request is authenticated, and the fault taken, on arrival).
 """
 
 import argparse
@@ -143,7 +141,7 @@ CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
 FAULT_KINDS = {"status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
                "truncated", "reset", "stall", "slow_body", "redirect", "big",
-               "gone", "ignore_page_num", "gzip", "token"}
+               "gone"}
 
 DEFAULT_ERROR_CODES = {
     400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN",
@@ -151,6 +149,9 @@ DEFAULT_ERROR_CODES = {
     429: "RATE_LIMITED", 500: "UNEXPECTED_ERROR", 502: "BAD_GATEWAY",
     503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
 }
+
+# faults for the README's promises (sql/promises.sql)
+FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
 
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
@@ -798,17 +799,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(normal(), target, method)
 
         reply = normal()
-        if kind == "gzip":
-            offered = [part.split(";")[0].strip().lower() for part in
-                       self.headers.get("Accept-Encoding", "").split(",")]
-            with st.lock:
-                st.stats["gzip_sent" if "gzip" in offered
-                         else "gzip_not_offered"] += 1
-            if "gzip" in offered:
-                reply.body = gzip.compress(reply.body, mtime=0)
-                reply.headers = list(reply.headers) + [
-                    ("Content-Encoding", "gzip")]
-            return self.send_reply(reply, target, method)
         if kind == "truncated":
             st.record(reply.status, method, target,
                       getattr(self, "arrived", None))
@@ -839,6 +829,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(reply.body[i:i + step])
                 self.wfile.flush()
             return None
+        if kind == "gzip":
+            offered = [part.split(";")[0].strip().lower() for part in
+                       self.headers.get("Accept-Encoding", "").split(",")]
+            with st.lock:
+                st.stats["gzip_sent" if "gzip" in offered
+                         else "gzip_not_offered"] += 1
+            if "gzip" in offered:
+                reply.body = gzip.compress(reply.body, mtime=0)
+                reply.headers = list(reply.headers) + [
+                    ("Content-Encoding", "gzip")]
+            return self.send_reply(reply, target, method)
         if kind in ("wrong_type", "big"):
             doc, ctype, headers = self.page_doc_for_fault(reply)
             item = doc["results"][0] if "results" in doc else doc
@@ -1323,15 +1324,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not isinstance(fault["count"], int) or fault["count"] == 0:
             raise ValueError("count must be a non-zero integer (negative = "
                              "unlimited)")
+        if "expires_in" in fault and not isinstance(fault["expires_in"], int):
+            raise ValueError("expires_in must be an integer")
+        if "wait_ms" in fault and not isinstance(fault["wait_ms"], (int, float)):
+            raise ValueError("wait_ms must be a number")
         try:
             fault["_re"] = re.compile(fault["match"])
         except (re.error, TypeError) as exc:
             raise ValueError("bad match regex: %s" % exc)
-        for key in ("status", "retry_after", "bytes", "chunk_bytes",
-                    "expires_in"):
+        for key in ("status", "retry_after", "bytes", "chunk_bytes"):
             if key in fault and not isinstance(fault[key], int):
                 raise ValueError("%s must be an integer" % key)
-        for key in ("seconds", "delay_ms", "wait_ms"):
+        for key in ("seconds", "delay_ms"):
             if key in fault and not isinstance(fault[key], (int, float)):
                 raise ValueError("%s must be a number" % key)
         return fault
