@@ -31,6 +31,8 @@ start)
 		-CAkey "$dir/ca.key" -CAcreateserial -days 2 \
 		-extfile "$dir/ext.cnf" -out "$dir/server.pem" 2>/dev/null
 	chmod 644 "$dir/ca.pem"
+	# the file exists before the mock writes to it: no race with sed below
+	: >"$dir/out"
 	python3 test/mock_atlas.py --fleet test --host 127.0.0.1 --port 0 \
 		--public-key "${ATLAS_MOCK_PUBLIC_KEY:-mockpublic}" \
 		--private-key "${ATLAS_MOCK_PRIVATE_KEY:-mock-private-key-3f9a}" \
@@ -41,7 +43,7 @@ start)
 	echo $! >"$dir/pid"
 	i=0
 	while [ $i -lt 100 ]; do
-		url=$(sed -n 's/^mock atlas listening on //p' "$dir/out")
+		url=$(sed -n 's/^mock atlas listening on //p' "$dir/out" || true)
 		if [ -n "$url" ]; then
 			printf '%s' "$url" >"$dir/url"
 			exit 0
