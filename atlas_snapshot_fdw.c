@@ -89,7 +89,8 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateKeyIsArray,	/* Integer list: 1 for "= ANY (array)" */
 	FdwScanPrivateRequest,		/* String: first request, for EXPLAIN */
 	FdwScanPrivateUsedAttrs,	/* Integer list of attnums the query reads */
-	FdwScanPrivatePageSize		/* Integer: itemsPerPage to ask for */
+	FdwScanPrivatePageSize,		/* Integer: itemsPerPage to ask for */
+	FdwScanPrivateLimited		/* Integer: 1 if a LIMIT was pushed down */
 };
 
 /*
@@ -490,16 +491,20 @@ used_attrs(RelOptInfo *baserel, List *local_conds)
  * filtered locally and nothing (ORDER BY, grouping, aggregates, which make
  * the planner leave limit_tuples unset) needs the rows beyond the limit.
  * The Limit node above the scan then stops before a further page is asked.
+ * *limited tells whether a LIMIT was pushed down (whatever its size): the
+ * scan then fetches nothing ahead and reads its chains one after the other.
  */
 static int
 limited_page_size(PlannerInfo *root, RelOptInfo *baserel, List *local_conds,
-				  int items_per_page)
+				  int items_per_page, bool *limited)
 {
+	*limited = false;
 	if (root->limit_tuples <= 0 || local_conds != NIL ||
 		root->parse->sortClause != NIL ||
 		bms_membership(root->all_baserels) != BMS_SINGLETON ||
 		!bms_is_member(baserel->relid, root->all_baserels))
 		return items_per_page;
+	*limited = true;
 	return (int) Max(1.0, Min(root->limit_tuples, (double) items_per_page));
 }
 
@@ -528,6 +533,7 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 	uint32		mask;
 	int			page_size;
+	bool		limited;
 
 	atlas_classify_conditions(root, baserel, res, scan_clauses,
 							  &key_quals, &key_clauses, &local_conds);
@@ -547,12 +553,13 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	}
 
 	page_size = limited_page_size(root, baserel, local_conds,
-								  fpinfo->opts.items_per_page);
+								  fpinfo->opts.items_per_page, &limited);
 	fdw_private = list_make5(kinds, is_array,
 							 makeString(atlas_deparse_request(res, key_quals,
 															  page_size)),
 							 used_attrs(baserel, local_conds),
 							 makeInteger(page_size));
+	fdw_private = lappend(fdw_private, makeInteger(limited ? 1 : 0));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -620,7 +627,8 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	/* with a LIMIT pushed down, fetch nothing the scan has not asked for */
 	fsstate->fetcher = atlas_fetcher_create(fsstate->conn, &fsstate->opts,
 											fsstate->res, fsstate->page_size,
-											fsstate->page_size >= fsstate->opts.items_per_page,
+											intVal(list_nth(fsplan->fdw_private,
+															FdwScanPrivateLimited)) == 0,
 											estate->es_query_cxt);
 }
 
@@ -845,9 +853,38 @@ note_scan_error(AtlasFdwScanState *fsstate)
 	MemoryContext oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
 	ErrorData  *edata = CopyErrorData();
 
-	atlas_note_error(fsstate->conn, edata->message ? edata->message : "");
+	/* a cancel, statement_timeout or termination is not Atlas's error */
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_OPERATOR_INTERVENTION)
+		atlas_note_error(fsstate->conn, edata->message ? edata->message : "");
 	FreeErrorData(edata);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * snapshot_not_found
+ *		Whether a 404 body says that the snapshot itself is missing
+ *		(errorCode SNAPSHOT_NOT_FOUND or INVALID_SNAPSHOT_ID).
+ *
+ * Only then does a request by id mean zero rows: a missing project or
+ * cluster, or a retired endpoint (other codes, or no Atlas error document
+ * at all), is an error exactly as on a list request.
+ */
+static bool
+snapshot_not_found(const char *body)
+{
+	char	   *code;
+	char	   *detail;
+	bool		missing;
+
+	atlas_parse_error_body(body ? body : "", &code, &detail);
+	missing = code != NULL &&
+		(strcmp(code, "SNAPSHOT_NOT_FOUND") == 0 ||
+		 strcmp(code, "INVALID_SNAPSHOT_ID") == 0);
+	if (code)
+		pfree(code);
+	if (detail)
+		pfree(detail);
+	return missing;
 }
 
 /* errcontext callback naming the request being made or parsed */
@@ -915,7 +952,8 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 									result->body_oom, &fsstate->opts,
 									result->retries);
 
-		if (by_id && result->status == 404)
+		if (by_id && result->status == 404 &&
+			snapshot_not_found(result->body))
 		{
 			/* no snapshot with that id: zero rows, not an error */
 			chain_ends = true;

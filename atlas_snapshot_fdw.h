@@ -174,9 +174,11 @@ typedef struct AtlasStats
 	int64		requests;		/* HTTP exchanges, retries and tokens included */
 	int64		pages;			/* pages parsed */
 	int64		bytes;			/* response bytes received */
-	int64		retries;		/* requests repeated after a transient failure */
+	int64		retries;		/* requests repeated: after a transient failure,
+								 * or with a renewed OAuth token */
 	int64		tokens;			/* OAuth tokens obtained */
-	int64		errors;			/* requests that ended in an ERROR */
+	int64		errors;			/* scans that ended in an ERROR, cancels not
+								 * counted */
 	char		last_error[256];	/* message of the last error, or "" */
 	TimestampTz last_error_at;	/* when it happened, 0 if never */
 } AtlasStats;

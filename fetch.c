@@ -18,8 +18,8 @@
  * Pages are fetched ahead only as far as Atlas said they exist (totalCount
  * of the first page), and past that one at a time while pages come back
  * full, so a rate limit is not spent on guesses; should totalCount promise
- * more than there is, the pages past the short one are dropped when it is
- * read.
+ * more than there is, the pages past the short one may already have been
+ * requested: they are dropped, unread, when it is read.
  *
  * When it fetches ahead, the scan reads whichever chain's next page is
  * there first (the lowest chain if several are), rather than waiting for
@@ -599,6 +599,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		!(f->fresh_gen != 0 && req->token_gen >= f->fresh_gen))
 	{
 		req->auth_retries++;
+		/* the request is repeated: a retry in the statistics */
+		entry->stats.retries++;
 		if (req->token_gen == entry->token_gen)
 			f->renew_from_gen = req->token_gen;
 		req->state = REQ_PENDING;

@@ -38,4 +38,32 @@ SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AN
 RESET statement_timeout;
 SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n9';
 
-DROP SERVER cancel_srv CASCADE;
+-- a service account's token request can be cancelled too, while it hangs
+-- and while it waits to be retried
+\getenv client_id ATLAS_MOCK_CLIENT_ID
+\getenv client_secret ATLAS_MOCK_CLIENT_SECRET
+CREATE SERVER cancel_sa FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'mock_url', max_retries '5', max_retry_wait_ms '20000');
+CREATE USER MAPPING FOR CURRENT_USER SERVER cancel_sa
+	OPTIONS (client_id :'client_id', client_secret :'client_secret');
+CREATE FOREIGN TABLE cancel_sa_snaps (group_id text, cluster_name text, id text)
+	SERVER cancel_sa OPTIONS (resource 'cluster_snapshots');
+\! python3 test/mockctl.py fault '{"match": "oauth/token", "kind": "stall", "seconds": 4}'
+SET statement_timeout = '500ms';
+SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n2';
+RESET statement_timeout;
+SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n2';
+\! python3 test/mockctl.py revoke-tokens
+\! python3 test/mockctl.py fault '{"match": "oauth/token", "kind": "status", "status": 503, "retry_after": 20}'
+SET statement_timeout = '500ms';
+SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n2';
+RESET statement_timeout;
+SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n2';
+
+-- cancels are not counted as errors; retries are the 503s retried (of
+-- n9, and of the token endpoint before its wait was cancelled) and the
+-- request answered 401, to be repeated with a new token
+SELECT server_name, retries, tokens, errors, last_error
+  FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'cancel%' ORDER BY 1;
+
+DROP SERVER cancel_srv, cancel_sa CASCADE;

@@ -15,11 +15,12 @@ Usage:
         [--private-key mock-private-key-3f9a] [--client-id mdb_sa_id_mock]
         [--client-secret mdb_sa_sk_mock-secret] [--latency-ms 0]
         [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
-        [--rate-limit 1000] [--verbose]
+        [--rate-limit 1000] [--tls-cert FILE --tls-key FILE] [--verbose]
 
 --port defaults to $ATLAS_MOCK_PORT, else 18443; --port 0 picks a free
 port.  Once the socket listens, exactly one line is printed to stdout:
-"mock atlas listening on http://HOST:PORT".
+"mock atlas listening on http://HOST:PORT" (https:// with --tls-cert and
+--tls-key, which serve TLS with that certificate chain and key).
 
 API (all GET, under /api/atlas/v2, Digest or Bearer auth):
 
@@ -50,9 +51,15 @@ CANNOT_USE_*) -> snapshot (404 SNAPSHOT_NOT_FOUND).
 Control API (no auth, never logged):
 
     POST /_mock/reset            clear request log, fault queue and stats
+                                 (answers to requests that arrived before
+                                 it are not logged)
     GET  /_mock/log              request log, text/plain, one line each:
                                  "STATUS METHOD PATH?QUERY" (target as sent)
     GET  /_mock/log?authorized=1 only lines whose status is not 401
+    GET  /_mock/log?times=1      each line prefixed with the milliseconds
+                                 (since the server started) at which the
+                                 request arrived and its answer was sent:
+                                 "ARRIVED ANSWERED STATUS METHOD PATH?QUERY"
     POST /_mock/fault            queue a fault (JSON body, see FAULT_KINDS)
     GET  /_mock/faults           pending faults (JSON)
     POST /_mock/revoke-tokens    invalidate every issued OAuth token
@@ -84,6 +91,14 @@ normal answer.  Kinds and options:
     big           200 valid page, first item's description padded so the
                   body is "bytes" long (64 MiB), streamed
     gone          410 VERSION_GONE
+    ignore_page_num  the normal answer for pageNum=1, whatever pageNum says
+                  (a server that ignores pageNum)
+    gzip          the normal answer, gzip-compressed (Content-Encoding) if
+                  the request's Accept-Encoding offers gzip, else plain;
+                  counted in the stats as gzip_sent / gzip_not_offered
+    token         (token endpoint) a normal token answer whose token lives
+                  only "expires_in" seconds
+    (any kind)    "wait_ms": sleep that long before answering
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
                   malformed JSON)
@@ -97,6 +112,7 @@ request is authenticated, and the fault taken, on arrival).
 import argparse
 import base64
 import collections
+import gzip
 import hashlib
 import hmac
 import http
@@ -106,6 +122,7 @@ import os
 import re
 import secrets
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -140,6 +157,9 @@ DEFAULT_ERROR_CODES = {
     429: "RATE_LIMITED", 500: "UNEXPECTED_ERROR", 502: "BAD_GATEWAY",
     503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
 }
+
+# faults for the README's promises (sql/promises.sql)
+FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
 
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
@@ -215,6 +235,9 @@ class State:
         self.fleet = fleet
         self.lock = threading.Lock()
         self.log = []
+        self.times = []                           # (arrived, answered) per line
+        self.started = time.monotonic()
+        self.reset_at = self.started
         self.faults = []
         self.nonces = collections.OrderedDict()  # nonce -> [uses, set(nc)]
         self.tokens = {}                          # token -> expiry (monotonic)
@@ -224,13 +247,21 @@ class State:
 
     # -- request log -------------------------------------------------------
 
-    def record(self, status, method, target):
+    def record(self, status, method, target, arrived=None):
+        """Log one answer; not if its request arrived before the last
+        reset (a stalled answer belongs to the test that caused it)."""
         with self.lock:
+            now = time.monotonic()
+            if arrived is not None and arrived < self.reset_at:
+                return
             self.log.append("%03d %s %s" % (status, method, target))
+            self.times.append((arrived if arrived is not None else now, now))
 
     def reset(self):
         with self.lock:
+            self.reset_at = time.monotonic()
             self.log.clear()
+            self.times.clear()
             self.faults.clear()
             self.stats.clear()
             self.window.clear()
@@ -280,14 +311,15 @@ class State:
 
     # -- OAuth tokens --------------------------------------------------------
 
-    def issue_token(self):
+    def issue_token(self, ttl=None):
         token = secrets.token_urlsafe(32)
         with self.lock:
             now = time.monotonic()
             for t, exp in list(self.tokens.items()):     # drop expired ones
                 if exp <= now:
                     del self.tokens[t]
-            self.tokens[token] = now + self.args.token_ttl
+            self.tokens[token] = now + (self.args.token_ttl if ttl is None
+                                        else ttl)
             self.issued.append(token)
             self.stats["tokens_issued"] += 1
         return token
@@ -398,7 +430,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Serve the connection; a vanishing client is not an error."""
         try:
             super().handle()
-        except (ConnectionError, TimeoutError, socket.timeout):
+        except (ConnectionError, TimeoutError, socket.timeout, ssl.SSLError):
             self.close_connection = True
 
     def version_string(self):
@@ -454,7 +486,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_reply(self, reply, log_target=None, method=None):
         """Write ``reply`` with a correct Content-Length."""
         if log_target is not None:
-            self.state.record(reply.status, method, log_target)
+            self.state.record(reply.status, method, log_target,
+                              getattr(self, "arrived", None))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.ctype)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -471,7 +504,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host:
             h, p = self.server.server_address[:2]
             host = "%s:%d" % (h, p)
-        return "http://" + host
+        return ("https://" if self.state.args.tls_cert else "http://") + host
 
     # -- dispatch --------------------------------------------------------
 
@@ -494,6 +527,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Read the body, then route to control, OAuth or API handling."""
         target = self.path
         path, _, query = target.partition("?")
+        self.arrived = time.monotonic()
         try:
             body = self.read_body()
         except (ValueError, OSError):
@@ -529,6 +563,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         fault = st.take_fault(target)
         normal = lambda: self.route(method, path, query)  # noqa: E731
+        if fault is not None and fault["kind"] == "ignore_page_num":
+            first = re.sub(r"(^|&)pageNum=[^&]*", r"\1pageNum=1", query)
+            return self.send_reply(self.route(method, path, first),
+                                   target, method)
         if fault is not None:
             return self.send_fault(fault, normal, method, target)
         self.send_reply(normal(), target, method)
@@ -660,21 +698,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 [("WWW-Authenticate", 'Basic realm="%s"' % REALM)]),
                 target, method)
 
-        def answer():
+        def answer(ttl=None):
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             grant = form.get("grant_type", [""])[0]
             if grant != "client_credentials":
                 return self.oauth_error(
                     400, "unsupported_grant_type",
                     "Only grant_type=client_credentials is supported.")
-            token = st.issue_token()
+            token = st.issue_token(ttl)
             doc = {"access_token": token, "token_type": "Bearer",
-                   "expires_in": st.args.token_ttl}
+                   "expires_in": st.args.token_ttl if ttl is None else ttl}
             return Reply(200, json_bytes(doc), "application/json",
                          [("Cache-Control", "no-store"), ("Pragma", "no-cache")],
                          doc=None)
 
         fault = st.take_fault(target)
+        if fault is not None and fault["kind"] == "token":
+            return self.send_reply(answer(int(fault.get("expires_in", 3600))),
+                                   target, method)
         if fault is not None:
             return self.send_fault(fault, answer, method, target)
         self.send_reply(answer(), target, method)
@@ -760,7 +801,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                          [("Location", location)]),
                                    target, method)
         if kind == "reset":
-            st.record(0, method, target)
+            st.record(0, method, target, getattr(self, "arrived", None))
             self.close_connection = True
             if not fault.get("graceful"):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -779,7 +820,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 reply.headers.append(("X-Mock-Pad-%d" % i, line))
             return self.send_reply(reply, target, method)
         if kind == "truncated":
-            st.record(reply.status, method, target)
+            st.record(reply.status, method, target,
+                      getattr(self, "arrived", None))
             self.close_connection = True
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.ctype)
@@ -791,7 +833,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             return None
         if kind == "slow_body":
-            st.record(reply.status, method, target)
+            st.record(reply.status, method, target,
+                      getattr(self, "arrived", None))
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.ctype)
             self.send_header("Content-Length", str(len(reply.body)))
@@ -806,6 +849,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(reply.body[i:i + step])
                 self.wfile.flush()
             return None
+        if kind == "gzip":
+            offered = [part.split(";")[0].strip().lower() for part in
+                       self.headers.get("Accept-Encoding", "").split(",")]
+            with st.lock:
+                st.stats["gzip_sent" if "gzip" in offered
+                         else "gzip_not_offered"] += 1
+            if "gzip" in offered:
+                reply.body = gzip.compress(reply.body, mtime=0)
+                reply.headers = list(reply.headers) + [
+                    ("Content-Encoding", "gzip")]
+            return self.send_reply(reply, target, method)
         if kind in ("wrong_type", "big"):
             doc, ctype, headers = self.page_doc_for_fault(reply)
             item = doc["results"][0] if "results" in doc else doc
@@ -817,7 +871,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             head, tail = json_bytes(doc).split(PAD_MARKER.encode(), 1)
             total = int(fault.get("bytes", 64 << 20))
             pad = max(0, total - len(head) - len(tail))
-            st.record(200, method, target)
+            st.record(200, method, target, getattr(self, "arrived", None))
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(head) + pad + len(tail)))
@@ -1235,8 +1289,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(js(200, {"ok": True}))
         if path == "/_mock/log":
             authorized = q.get("authorized", ["0"])[0] in ("1", "true", "yes")
+            times = q.get("times", ["0"])[0] in ("1", "true", "yes")
             with st.lock:
-                lines = [line for line in st.log
+                lines = [("%d %d %s" % ((t[0] - st.started) * 1000,
+                                        (t[1] - st.started) * 1000, line))
+                         if times else line
+                         for line, t in zip(st.log, st.times)
                          if not (authorized and line.startswith("401 "))]
             return self.send_reply(text(200, "".join(l + "\n" for l in lines)))
         if path == "/_mock/fault":
@@ -1286,6 +1344,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not isinstance(fault["count"], int) or fault["count"] == 0:
             raise ValueError("count must be a non-zero integer (negative = "
                              "unlimited)")
+        if "expires_in" in fault and not isinstance(fault["expires_in"], int):
+            raise ValueError("expires_in must be an integer")
+        if "wait_ms" in fault and not isinstance(fault["wait_ms"], (int, float)):
+            raise ValueError("wait_ms must be a number")
         try:
             fault["_re"] = re.compile(fault["match"])
         except (re.error, TypeError) as exc:
@@ -1314,7 +1376,8 @@ class Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout,
+                            ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -1328,6 +1391,12 @@ def make_server(args):
     if ":" in args.host:
         server_cls = type("Server6", (Server,), {"address_family": socket.AF_INET6})
     server = server_cls((args.host, args.port), handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake runs in the connection's thread, not the acceptor's
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     server.state = state
     return server
 
@@ -1354,6 +1423,10 @@ def parse_args(argv=None):
                    help="serve the removed tenant snapshot endpoints")
     p.add_argument("--rate-limit", type=int, default=1000,
                    help="RateLimit-Limit value (per 60 s window, never enforced)")
+    p.add_argument("--tls-cert", default=None,
+                   help="serve HTTPS with this PEM certificate (chain)")
+    p.add_argument("--tls-key", default=None,
+                   help="PEM private key of --tls-cert")
     p.add_argument("--verbose", action="store_true",
                    help="access log on stderr")
     return p.parse_args(argv)
@@ -1369,7 +1442,8 @@ def main(argv=None):
         return 1
     host, port = server.server_address[:2]
     shown = "[%s]" % host if ":" in host else host
-    sys.stdout.write("mock atlas listening on http://%s:%d\n" % (shown, port))
+    sys.stdout.write("mock atlas listening on %s://%s:%d\n"
+                     % ("https" if args.tls_cert else "http", shown, port))
     sys.stdout.flush()
     try:
         import signal

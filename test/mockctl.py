@@ -11,7 +11,11 @@ http://127.0.0.1:18443).
     python3 test/mockctl.py faults                   list pending faults
     python3 test/mockctl.py revoke-tokens
     python3 test/mockctl.py issued-tokens        # every OAuth token issued
-    python3 test/mockctl.py stats
+    python3 test/mockctl.py stats [--key NAME]       all counters, or one
+    python3 test/mockctl.py quiet --after REGEX --ms N
+        whether no request arrived within N ms after the answer of the
+        first log line matching REGEX (prints a verdict, for a 429's
+        hold-back: a lower bound on time, never an upper one)
     python3 test/mockctl.py wait [--timeout 10]      exit 1 if not up in time
 
 reset, fault and revoke-tokens print nothing on success.  Any failure
@@ -42,6 +46,28 @@ def call(method, path, body=None, timeout=10):
         return resp.read().decode("utf-8")
 
 
+def quiet_after(text, pattern, ms):
+    """Print whether any request arrived in the ms after the answer of the
+    first line matching pattern; exit status 1 if one did or none matched."""
+    entries = []
+    for line in text.splitlines():
+        arrived, answered, rest = line.split(" ", 2)
+        entries.append((int(arrived), int(answered), rest))
+    start = next((e for e in entries if pattern.search(e[2])), None)
+    if start is None:
+        print("no request matches %s" % pattern.pattern)
+        return 1
+    early = [e[2] for e in entries
+             if start[1] < e[0] < start[1] + ms]
+    if not early:
+        print("no request arrived within %d ms after: %s" % (ms, start[2]))
+        return 0
+    print("requests arrived within %d ms after: %s" % (ms, start[2]))
+    for rest in early:
+        print("  " + rest)
+    return 1
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -50,12 +76,18 @@ def main(argv=None):
     log.add_argument("--authorized", action="store_true",
                      help="only lines whose status is not 401")
     log.add_argument("--grep", metavar="REGEX", help="only matching lines")
+    log.add_argument("--times", action="store_true",
+                     help="prefix arrival and answer times (ms)")
     fault = sub.add_parser("fault")
     fault.add_argument("json", help="fault definition as a JSON object")
     sub.add_parser("faults")
     sub.add_parser("revoke-tokens")
     sub.add_parser("issued-tokens")
-    sub.add_parser("stats")
+    stats = sub.add_parser("stats")
+    stats.add_argument("--key", help="print only this counter")
+    quiet = sub.add_parser("quiet")
+    quiet.add_argument("--after", required=True, metavar="REGEX")
+    quiet.add_argument("--ms", required=True, type=int)
     wait = sub.add_parser("wait")
     wait.add_argument("--timeout", type=float, default=10.0)
     args = p.parse_args(argv)
@@ -64,8 +96,10 @@ def main(argv=None):
         if args.cmd == "reset":
             call("POST", "/_mock/reset", "")
         elif args.cmd == "log":
-            text = call("GET", "/_mock/log" + ("?authorized=1"
-                                               if args.authorized else ""))
+            params = [p for p, on in (("authorized=1", args.authorized),
+                                      ("times=1", args.times)) if on]
+            text = call("GET", "/_mock/log" + ("?" + "&".join(params)
+                                               if params else ""))
             pattern = re.compile(args.grep) if args.grep else None
             for line in text.splitlines():
                 if pattern is None or pattern.search(line):
@@ -85,7 +119,14 @@ def main(argv=None):
         elif args.cmd == "issued-tokens":
             sys.stdout.write(call("GET", "/_mock/issued-tokens"))
         elif args.cmd == "stats":
-            print(call("GET", "/_mock/stats").strip())
+            text = call("GET", "/_mock/stats").strip()
+            if args.key:
+                print("%s: %s" % (args.key, json.loads(text).get(args.key, 0)))
+            else:
+                print(text)
+        elif args.cmd == "quiet":
+            return quiet_after(call("GET", "/_mock/log?times=1"),
+                               re.compile(args.after), args.ms)
         elif args.cmd == "wait":
             deadline = time.monotonic() + args.timeout
             while True:

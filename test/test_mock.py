@@ -11,6 +11,7 @@ Digest and OAuth authentication, pagination, the request log and faults.
 """
 
 import base64
+import gzip
 import hashlib
 import http.client
 import json
@@ -427,6 +428,61 @@ class MockAtlasTest(unittest.TestCase):
         status, _, body = self.digest_get(g + "/serverless/serverless-empty"
                                           "/backup/snapshots")
         self.assertEqual((status, json.loads(body)["totalCount"]), (200, 0))
+
+    def test_faults_for_promises(self):
+        """ignore_page_num, gzip, short-lived tokens, wait_ms, log times."""
+        g = "/api/atlas/v2/groups/%s" % G1
+        path = g + "/clusters/n7/backup/snapshots?pageNum=2&itemsPerPage=2"
+        status, _, body = self.digest_get(path)
+        page2 = [r["id"] for r in json.loads(body)["results"]]
+        self.control("POST", "/_mock/fault", {"match": "clusters/n7/",
+                                              "kind": "ignore_page_num"})
+        status, _, body = self.digest_get(path)
+        self.assertEqual(status, 200)
+        ignored = [r["id"] for r in json.loads(body)["results"]]
+        status, _, body = self.digest_get(path.replace("pageNum=2", "pageNum=1"))
+        self.assertEqual(ignored, [r["id"] for r in json.loads(body)["results"]])
+        self.assertNotEqual(ignored, page2)
+
+        # gzip only when offered
+        status, _, plain = self.digest_get(path)
+        self.control("POST", "/_mock/fault", {"match": "clusters/n7/",
+                                              "kind": "gzip", "count": 2})
+        _, challenge_headers, _ = self.raw("GET", path, {"Accept": V2023})
+        uri = path
+        for nc, encoding in ((1, "gzip, deflate"), (2, "identity")):
+            hdr = self.digest_header(challenge_headers["WWW-Authenticate"],
+                                     "GET", uri, nc)
+            status, headers, body = self.raw("GET", path, {
+                "Accept": V2023, "Authorization": hdr,
+                "Accept-Encoding": encoding})
+            self.assertEqual(status, 200)
+            if nc == 1:
+                self.assertEqual(headers["Content-Encoding"], "gzip")
+                self.assertEqual(gzip.decompress(body), plain)
+            else:
+                self.assertIsNone(headers["Content-Encoding"])
+                self.assertEqual(body, plain)
+        stats = json.loads(self.control("GET", "/_mock/stats"))
+        self.assertEqual((stats["gzip_sent"], stats["gzip_not_offered"]), (1, 1))
+
+        # a token that lives one second
+        self.control("POST", "/_mock/fault", {"match": "oauth/token",
+                                              "kind": "token", "expires_in": 1})
+        status, _, body = self.token()
+        self.assertEqual((status, json.loads(body)["expires_in"]), (200, 1))
+
+        # wait_ms delays an answer; the log knows arrival and answer times
+        self.control("POST", "/_mock/reset")
+        self.control("POST", "/_mock/fault", {"match": "clusters/n7/",
+                                              "kind": "status", "status": 429,
+                                              "wait_ms": 200})
+        status, _, _ = self.digest_get(path)
+        self.assertEqual(status, 429)
+        lines = self.control("GET", "/_mock/log?times=1&authorized=1").splitlines()
+        arrived, answered, rest = lines[-1].split(" ", 2)
+        self.assertTrue(rest.startswith("429 GET "))
+        self.assertGreaterEqual(int(answered) - int(arrived), 190)
 
 
 if __name__ == "__main__":
