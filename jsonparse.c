@@ -1,0 +1,340 @@
+/*-------------------------------------------------------------------------
+ *
+ * jsonparse.c
+ *		  Parse Atlas's JSON with json-c, within a memory budget
+ *
+ * Every body the extension reads from Atlas (list pages, single items,
+ * OAuth token answers, error documents) goes through atlas_json_parse:
+ *
+ *	- the whole body must be valid UTF-8 by PostgreSQL's own check
+ *	  (pg_encoding_verifymbstr, the test behind pg_verify_mbstr), which
+ *	  also refuses NUL bytes, overlong forms and encoded surrogates;
+ *	- json-c's tokener parses it in strict mode (JSON_TOKENER_STRICT, with
+ *	  JSON_TOKENER_VALIDATE_UTF8), at most ATLAS_JSON_MAX_DEPTH levels
+ *	  deep, fed a slice at a time, so that the memory the tree takes can be
+ *	  watched while it grows (glibc's mallinfo2: bytes in use) and the
+ *	  parse stopped as soon as it passes the caller's budget;
+ *	- the tree is then checked for numbers that json-c would give wrongly:
+ *	  non-finite doubles (NaN, Infinity, 1e400), and integers at json-c's
+ *	  clamp limits, which is what it makes of any integer beyond 64 bits.
+ *
+ * What json-c accepts beyond that (raw control characters inside strings;
+ * unpaired \u surrogate escapes, which it turns into U+FFFD) is accepted.
+ *
+ * json-c allocates with malloc.  On a parse failure the partial tree is
+ * freed and a message left for the caller; on an ERROR (a query cancel,
+ * looked for between slices when the caller allows it) the partial tree is
+ * freed before the ERROR goes on.  The caller owns the tree it gets and
+ * frees it with json_object_put.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  jsonparse.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <malloc.h>
+
+#include <json-c/json.h>
+
+#include "atlas_snapshot_fdw.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+
+/* mallinfo2 appeared in glibc 2.33; elsewhere only the text is bounded */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#define HAVE_MALLINFO2 1
+#endif
+
+/*
+ * Slices fed to the tokener.  A byte of JSON can cost json-c some 300
+ * bytes of tree (an empty object "{}," about 800), so a slice is at most
+ * 1/512 of what is left of the budget: the budget is never passed by more
+ * than a few percent.
+ */
+#define MIN_SLICE		1024
+#define MAX_SLICE		(64 * 1024)
+#define SLICE_DIVISOR	512
+
+/* The tree check looks for interrupts this often (values) */
+#define CHECK_EVERY		4096
+
+typedef struct TreeCheck
+{
+	const char *error;			/* why the tree is refused, or NULL */
+	uint32		visited;		/* values seen, for interrupt checks */
+	bool		interruptible;	/* may throw for a cancel */
+	struct json_tokener *tok;	/* reset on ERROR */
+	struct json_object *tree;	/* freed on ERROR */
+} TreeCheck;
+
+/*
+ * atlas_json_in_use
+ *		Bytes the process has malloc'd and not freed (0 without glibc's
+ *		mallinfo2).
+ */
+size_t
+atlas_json_in_use(void)
+{
+#ifdef HAVE_MALLINFO2
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * interrupt_point
+ *		Take a pending query cancel (or termination), freeing what the
+ *		parse holds first.
+ */
+static void
+interrupt_point(struct json_tokener *tok, struct json_object *tree)
+{
+	if (!INTERRUPTS_PENDING_CONDITION())
+		return;
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		json_tokener_reset(tok);	/* frees a partial tree */
+		json_object_put(tree);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * check_value
+ *		Refuse the numbers json-c cannot give right: non-finite doubles and
+ *		integers at its clamp limits (any integer beyond 64 bits becomes
+ *		INT64_MIN or UINT64_MAX; older json-c clamps to INT64_MAX).
+ *
+ * Depth is bounded by the tokener's (ATLAS_JSON_MAX_DEPTH).
+ */
+static void
+check_value(TreeCheck *tc, struct json_object *v)
+{
+	if (tc->interruptible && ++tc->visited % CHECK_EVERY == 0)
+		interrupt_point(tc->tok, tc->tree);
+
+	switch (json_object_get_type(v))
+	{
+		case json_type_double:
+			if (!isfinite(json_object_get_double(v)))
+				tc->error = "The response holds a number that is not finite.";
+			break;
+		case json_type_int:
+			{
+				int64		i = json_object_get_int64(v);
+
+				if (i == PG_INT64_MIN || i == PG_INT64_MAX)
+				{
+					/* PG_INT64_MAX: json-c also answers it for any uint64 */
+					if (i == PG_INT64_MIN || json_object_get_uint64(v) == (uint64) PG_INT64_MAX ||
+						json_object_get_uint64(v) == PG_UINT64_MAX)
+						tc->error = "The response holds an integer beyond the 64-bit range that is read exactly.";
+				}
+			}
+			break;
+		case json_type_array:
+			{
+				size_t		n = json_object_array_length(v);
+
+				for (size_t i = 0; i < n && tc->error == NULL; i++)
+					check_value(tc, json_object_array_get_idx(v, i));
+			}
+			break;
+		case json_type_object:
+			{
+				struct json_object_iter it;
+
+				json_object_object_foreachC(v, it)
+				{
+					check_value(tc, it.val);
+					if (tc->error)
+						break;
+				}
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * describe
+ *		Write "<what> at byte <pos> of <len>." into errmsg.
+ */
+static void
+describe(char *errmsg, size_t errmsg_len, const char *what, size_t pos,
+		 size_t len)
+{
+	snprintf(errmsg, errmsg_len, "%c%s at byte %zu of %zu.",
+			 pg_toupper((unsigned char) what[0]), what + 1, pos, len);
+}
+
+/*
+ * atlas_json_parse
+ *		Parse len bytes of text (a response body) into a json-c tree.
+ *
+ * tok is the scan's tokener (json_tokener_new_ex(ATLAS_JSON_MAX_DEPTH)),
+ * or NULL for one used just this once.  budget (0: none) bounds the
+ * growth of the process's malloc'd bytes while the tree is built.
+ * interruptible (only with the caller's tok): a pending query cancel is
+ * taken between slices (an ERROR, after the partial tree is freed);
+ * otherwise nothing here throws.
+ *
+ * Returns the tree (the caller frees it with json_object_put), or NULL
+ * with a message (a detail sentence) in errmsg, and *over_budget set if
+ * the reason is the budget.  *tree_bytes, if not NULL, gets the growth
+ * measured.
+ */
+struct json_object *
+atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
+				 size_t budget, bool interruptible, char *errmsg,
+				 size_t errmsg_len, bool *over_budget, size_t *tree_bytes)
+{
+	struct json_tokener *own = NULL;
+	struct json_object *tree = NULL;
+	enum json_tokener_error jerr = json_tokener_continue;
+	size_t		start = atlas_json_in_use();
+	size_t		used = 0;
+	size_t		off = 0;
+	size_t		slice = 0;
+	int			ok;
+	TreeCheck	tc;
+
+	Assert(tok != NULL || !interruptible);
+	*over_budget = false;
+	if (tree_bytes)
+		*tree_bytes = 0;
+	errmsg[0] = '\0';
+
+	if (len > (size_t) INT_MAX)
+	{
+		snprintf(errmsg, errmsg_len, "The response is %zu bytes long.", len);
+		return NULL;
+	}
+	ok = pg_encoding_verifymbstr(PG_UTF8, text, (int) len);
+	if (ok != (int) len)
+	{
+		describe(errmsg, errmsg_len,
+				 text[ok] == '\0' ? "NUL character" : "invalid UTF-8", ok, len);
+		return NULL;
+	}
+
+	if (tok == NULL)
+	{
+		tok = own = json_tokener_new_ex(ATLAS_JSON_MAX_DEPTH);
+		if (tok == NULL)
+		{
+			snprintf(errmsg, errmsg_len, "Out of memory.");
+			return NULL;
+		}
+	}
+	else
+		json_tokener_reset(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+
+	while (off < len)
+	{
+		if (budget > 0)
+		{
+			size_t		now = atlas_json_in_use();
+
+			used = now > start ? now - start : 0;
+			if (used > budget)
+			{
+				*over_budget = true;
+				snprintf(errmsg, errmsg_len,
+						 "Its parsed form took more than %zu bytes by byte %zu of %zu.",
+						 budget, off, len);
+				break;
+			}
+			slice = Max((budget - used) / SLICE_DIVISOR, MIN_SLICE);
+			slice = Min(slice, MAX_SLICE);
+		}
+		else
+			slice = MAX_SLICE;
+		slice = Min(slice, len - off);
+
+		if (interruptible)
+			interrupt_point(tok, NULL);
+		tree = json_tokener_parse_ex(tok, text + off, (int) slice);
+		jerr = json_tokener_get_error(tok);
+		if (jerr != json_tokener_continue)
+			break;
+		off += slice;
+	}
+
+	if (*over_budget)
+		;
+	else if (jerr == json_tokener_continue)
+	{
+		/* all fed: a NUL tells the tokener that the text ends (a number) */
+		tree = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		if (jerr != json_tokener_success)
+			describe(errmsg, errmsg_len, json_tokener_error_desc(jerr), len, len);
+	}
+	else if (jerr != json_tokener_success)
+		describe(errmsg, errmsg_len, json_tokener_error_desc(jerr),
+				 off + json_tokener_get_parse_end(tok), len);
+	else
+	{
+		/*
+		 * The document ended inside this slice, and the tokener took the
+		 * white space after it; anything in later slices must be white
+		 * space too.
+		 */
+		size_t		end = off + json_tokener_get_parse_end(tok);
+
+		if (end < len && strspn(text + end, " \t\r\n") < len - end)
+		{
+			describe(errmsg, errmsg_len, "unexpected data after the document",
+					 end + strspn(text + end, " \t\r\n"), len);
+			json_object_put(tree);
+			tree = NULL;
+		}
+	}
+
+	if (errmsg[0] != '\0')
+	{
+		json_tokener_reset(tok);
+		json_object_put(tree);
+		tree = NULL;
+	}
+	else
+	{
+		tc.error = NULL;
+		tc.visited = 0;
+		tc.interruptible = interruptible;
+		tc.tok = tok;
+		tc.tree = tree;
+		check_value(&tc, tree);
+		if (tc.error)
+		{
+			strlcpy(errmsg, tc.error, errmsg_len);
+			json_object_put(tree);
+			tree = NULL;
+		}
+		else if (tree_bytes)
+		{
+			size_t		now = atlas_json_in_use();
+
+			*tree_bytes = now > start ? now - start : 0;
+		}
+	}
+	if (own)
+		json_tokener_free(own);
+	return tree;
+}
