@@ -370,6 +370,7 @@ extern struct json_object *atlas_json_parse(struct json_tokener *tok,
 											bool *over_budget,
 											size_t *tree_bytes);
 extern size_t atlas_json_in_use(void);
+extern void atlas_json_check_numbers(struct json_object *v);
 
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;

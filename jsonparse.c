@@ -9,14 +9,17 @@
  *	- the whole body must be valid UTF-8 by PostgreSQL's own check
  *	  (pg_encoding_verifymbstr, the test behind pg_verify_mbstr), which
  *	  also refuses NUL bytes, overlong forms and encoded surrogates;
- *	- json-c's tokener parses it in strict mode (JSON_TOKENER_STRICT, with
- *	  JSON_TOKENER_VALIDATE_UTF8), at most ATLAS_JSON_MAX_DEPTH levels
- *	  deep, fed a slice at a time, so that the memory the tree takes can be
- *	  watched while it grows (glibc's mallinfo2: bytes in use) and the
- *	  parse stopped as soon as it passes the caller's budget;
- *	- the tree is then checked for numbers that json-c would give wrongly:
- *	  non-finite doubles (NaN, Infinity, 1e400), and integers at json-c's
- *	  clamp limits, which is what it makes of any integer beyond 64 bits.
+ *	- json-c's tokener parses it in strict mode (JSON_TOKENER_STRICT), at
+ *	  most ATLAS_JSON_MAX_DEPTH levels deep, fed a slice at a time, so
+ *	  that the memory the tree takes can be watched while it grows
+ *	  (glibc's mallinfo2: bytes in use) and the parse stopped as soon as
+ *	  it passes the caller's budget;
+ *	- numbers that json-c gives wrongly, non-finite doubles (NaN,
+ *	  Infinity, 1e400) and integers at its clamp limits (which is what it
+ *	  makes of any integer beyond 64 bits), are refused by
+ *	  atlas_json_check_numbers when a value is read: a column's value, or
+ *	  every number inside a container that becomes json, jsonb or an
+ *	  array.  A number no column reads costs nothing and changes nothing.
  *
  * What json-c accepts beyond that (raw control characters inside strings;
  * unpaired \u surrogate escapes, which it turns into U+FFFD) is accepted.
@@ -60,18 +63,6 @@
 #define MAX_SLICE		(64 * 1024)
 #define SLICE_DIVISOR	512
 
-/* The tree check looks for interrupts this often (values) */
-#define CHECK_EVERY		4096
-
-typedef struct TreeCheck
-{
-	const char *error;			/* why the tree is refused, or NULL */
-	uint32		visited;		/* values seen, for interrupt checks */
-	bool		interruptible;	/* may throw for a cancel */
-	struct json_tokener *tok;	/* reset on ERROR */
-	struct json_object *tree;	/* freed on ERROR */
-} TreeCheck;
-
 /*
  * atlas_json_in_use
  *		Bytes the process has malloc'd and not freed (0 without glibc's
@@ -95,7 +86,7 @@ atlas_json_in_use(void)
  *		parse holds first.
  */
 static void
-interrupt_point(struct json_tokener *tok, struct json_object *tree)
+interrupt_point(struct json_tokener *tok)
 {
 	if (!INTERRUPTS_PENDING_CONDITION())
 		return;
@@ -106,51 +97,55 @@ interrupt_point(struct json_tokener *tok, struct json_object *tree)
 	PG_CATCH();
 	{
 		json_tokener_reset(tok);	/* frees a partial tree */
-		json_object_put(tree);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 }
 
 /*
- * check_value
- *		Refuse the numbers json-c cannot give right: non-finite doubles and
- *		integers at its clamp limits (any integer beyond 64 bits becomes
- *		INT64_MIN or UINT64_MAX; older json-c clamps to INT64_MAX).
+ * atlas_json_check_numbers
+ *		Refuse the numbers in value v (and, for a container, every number
+ *		inside it) that json-c cannot give right: non-finite doubles, and
+ *		integers at json-c's clamp limits (any integer beyond 64 bits
+ *		becomes INT64_MIN or UINT64_MAX; json-c before 0.14 clamps to
+ *		INT64_MAX, and json_object_get_int64 answers it for any larger
+ *		uint64, so an exact INT64_MAX is refused too).
  *
+ * Raises an ERROR (the caller's error context names the column); the tree
+ * must be owned by a memory context (a page), since interrupts are taken.
  * Depth is bounded by the tokener's (ATLAS_JSON_MAX_DEPTH).
  */
-static void
-check_value(TreeCheck *tc, struct json_object *v)
+void
+atlas_json_check_numbers(struct json_object *v)
 {
-	if (tc->interruptible && ++tc->visited % CHECK_EVERY == 0)
-		interrupt_point(tc->tok, tc->tree);
+	const char *why = NULL;
 
 	switch (json_object_get_type(v))
 	{
 		case json_type_double:
 			if (!isfinite(json_object_get_double(v)))
-				tc->error = "The response holds a number that is not finite.";
+				why = "The number is not finite.";
 			break;
 		case json_type_int:
 			{
 				int64		i = json_object_get_int64(v);
 
-				if (i == PG_INT64_MIN || i == PG_INT64_MAX)
-				{
-					/* PG_INT64_MAX: json-c also answers it for any uint64 */
-					if (i == PG_INT64_MIN || json_object_get_uint64(v) == (uint64) PG_INT64_MAX ||
-						json_object_get_uint64(v) == PG_UINT64_MAX)
-						tc->error = "The response holds an integer beyond the 64-bit range that is read exactly.";
-				}
+				if (i == PG_INT64_MIN ||
+					(i == PG_INT64_MAX &&
+					 (json_object_get_uint64(v) == (uint64) PG_INT64_MAX ||
+					  json_object_get_uint64(v) == PG_UINT64_MAX)))
+					why = "An integer beyond 64 bits cannot be read exactly.";
 			}
 			break;
 		case json_type_array:
 			{
 				size_t		n = json_object_array_length(v);
 
-				for (size_t i = 0; i < n && tc->error == NULL; i++)
-					check_value(tc, json_object_array_get_idx(v, i));
+				for (size_t i = 0; i < n; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
+					atlas_json_check_numbers(json_object_array_get_idx(v, i));
+				}
 			}
 			break;
 		case json_type_object:
@@ -159,15 +154,19 @@ check_value(TreeCheck *tc, struct json_object *v)
 
 				json_object_object_foreachC(v, it)
 				{
-					check_value(tc, it.val);
-					if (tc->error)
-						break;
+					CHECK_FOR_INTERRUPTS();
+					atlas_json_check_numbers(it.val);
 				}
 			}
 			break;
 		default:
 			break;
 	}
+	if (why)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("number in Atlas response is out of range"),
+				 errdetail("%s", why)));
 }
 
 /*
@@ -211,7 +210,6 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 	size_t		off = 0;
 	size_t		slice = 0;
 	int			ok;
-	TreeCheck	tc;
 
 	Assert(tok != NULL || !interruptible);
 	*over_budget = false;
@@ -243,7 +241,12 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 	}
 	else
 		json_tokener_reset(tok);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/*
+	 * Not JSON_TOKENER_VALIDATE_UTF8: the check above has covered every
+	 * byte, more strictly (json-c takes overlong forms), and json-c's own
+	 * would cost a fifth of the parse again.
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 
 	while (off < len)
 	{
@@ -268,7 +271,7 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 		slice = Min(slice, len - off);
 
 		if (interruptible)
-			interrupt_point(tok, NULL);
+			interrupt_point(tok);
 		tree = json_tokener_parse_ex(tok, text + off, (int) slice);
 		jerr = json_tokener_get_error(tok);
 		if (jerr != json_tokener_continue)
@@ -298,14 +301,21 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 		 */
 		size_t		end = off + json_tokener_get_parse_end(tok);
 
-		if (end < len && strspn(text + end, " \t\r\n") < len - end)
+		while (end < len && (text[end] == ' ' || text[end] == '\t' ||
+							 text[end] == '\r' || text[end] == '\n'))
+			end++;
+		if (end < len)
 		{
 			describe(errmsg, errmsg_len, "unexpected data after the document",
-					 end + strspn(text + end, " \t\r\n"), len);
+					 end, len);
 			json_object_put(tree);
 			tree = NULL;
 		}
 	}
+
+	/* "null" parses to no tree at all: never what Atlas answers */
+	if (errmsg[0] == '\0' && tree == NULL)
+		snprintf(errmsg, errmsg_len, "The document is null.");
 
 	if (errmsg[0] != '\0')
 	{
@@ -313,26 +323,11 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 		json_object_put(tree);
 		tree = NULL;
 	}
-	else
+	else if (tree_bytes)
 	{
-		tc.error = NULL;
-		tc.visited = 0;
-		tc.interruptible = interruptible;
-		tc.tok = tok;
-		tc.tree = tree;
-		check_value(&tc, tree);
-		if (tc.error)
-		{
-			strlcpy(errmsg, tc.error, errmsg_len);
-			json_object_put(tree);
-			tree = NULL;
-		}
-		else if (tree_bytes)
-		{
-			size_t		now = atlas_json_in_use();
+		size_t		now = atlas_json_in_use();
 
-			*tree_bytes = now > start ? now - start : 0;
-		}
+		*tree_bytes = now > start ? now - start : 0;
 	}
 	if (own)
 		json_tokener_free(own);

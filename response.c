@@ -26,7 +26,9 @@
  *
  * Numbers reach input functions as json-c gives their text: a number with
  * a fraction or an exponent exactly as Atlas sent it, an integer printed
- * from its 64-bit value (the same digits, but "-0" becomes "0").
+ * from its 64-bit value (the same digits, but "-0" becomes "0").  A number
+ * json-c cannot give right (not finite, or at its integer clamp limits) is
+ * an error when a column reads it, alone or inside a container.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -91,6 +93,8 @@ struct AtlasColumnMap
 	AtlasColumn *cols;			/* natts entries; name NULL if not produced */
 	FieldSlot  *fields;			/* open addressing, nfields slots */
 	uint32		nfields;		/* a power of two */
+	FieldSlot **used;			/* the slots in use, nused of them */
+	int			nused;
 	struct json_object **found; /* per column: value in this row, or NULL */
 	const char *current;		/* column being converted, for context */
 };
@@ -149,22 +153,11 @@ add_field(AtlasColumnMap *map, int i)
 	{
 		slot->name = col->path[0];
 		slot->len = col->pathlen[0];
+		map->used[map->nused++] = slot;
 	}
 	else
 		col->next_same = slot->column;
 	slot->column = i;
-}
-
-/*
- * lookup_field
- *		The first column reading top-level field name[len], or -1.
- */
-static inline int
-lookup_field(const AtlasColumnMap *map, const char *name, int len)
-{
-	const FieldSlot *slot = field_slot(map, name, len);
-
-	return slot->name ? slot->column : -1;
 }
 
 /*
@@ -191,6 +184,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 	while (map->nfields < 2 * (uint32) tupdesc->natts)
 		map->nfields *= 2;
 	map->fields = palloc0(sizeof(FieldSlot) * map->nfields);
+	map->used = palloc0(sizeof(FieldSlot *) * Max(tupdesc->natts, 1));
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -298,7 +292,12 @@ atlas_json_page_rows(struct json_object *doc, int64 *total)
 		return -1;
 	if (json_object_object_get_ex(doc, "totalCount", &v) &&
 		json_object_is_type(v, json_type_int))
+	{
 		*total = Max(json_object_get_int64(v), -1);
+		/* json-c's clamp limits tell nothing */
+		if (*total == PG_INT64_MAX)
+			*total = -1;
+	}
 	v = results_array(doc);
 	return v ? (int) Min(json_object_array_length(v), (size_t) INT_MAX) : -1;
 }
@@ -629,6 +628,10 @@ convert_value(AtlasColumn *col, struct json_object *v)
 {
 	enum json_type type = json_object_get_type(v);
 
+	/* numbers json-c cannot give right are errors, in containers too */
+	if (type != json_type_string && type != json_type_boolean)
+		atlas_json_check_numbers(v);
+
 	switch (col->conv)
 	{
 		case CONV_TEXT:
@@ -706,22 +709,20 @@ path_step(struct json_object *v, const char *segment, int seglen)
 
 /*
  * match_members
- *		Find, in one pass over the members of row object obj, the value of
- *		every column's first path segment: map->found[i] (NULL if missing
- *		or null).
+ *		Find in row object obj the value of every column's first path
+ *		segment: map->found[i] (NULL if missing or null).  One hash lookup
+ *		in json-c's table per distinct field the query reads.
  */
 static void
 match_members(AtlasColumnMap *map, struct json_object *obj)
 {
-	struct json_object_iter it;
-
-	memset(map->found, 0, sizeof(struct json_object *) * map->natts);
-	json_object_object_foreachC(obj, it)
+	for (int f = 0; f < map->nused; f++)
 	{
-		int			c = lookup_field(map, it.key, strlen(it.key));
+		struct json_object *value = NULL;
 
-		for (; c >= 0; c = map->cols[c].next_same)
-			map->found[c] = it.val;
+		(void) json_object_object_get_ex(obj, map->used[f]->name, &value);
+		for (int c = map->used[f]->column; c >= 0; c = map->cols[c].next_same)
+			map->found[c] = value;
 	}
 }
 

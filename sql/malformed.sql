@@ -89,6 +89,12 @@ SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdGF0dXMiOiJ4Iiwic3RvcmFnZVNpemVCeXRlcyI6MWU0MDB9XX0="}'
 SELECT * FROM bad_page;
 
+-- such numbers are errors where a column reads them, inside json too;
+-- a field no column reads changes nothing
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJsaW5rcyI6W3sicmVsIjoic2VsZiIsIngiOi05OTk5OTk5OTk5OTk5OTk5OTk5OX1dLCJzdG9yYWdlU2l6ZUJ5dGVzIjpOYU59XX0="}'
+SELECT id FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+SELECT id, links FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+
 -- overlong UTF-8 (which json-c takes) is refused by PostgreSQL's check
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJzdGF0dXMiOiLAryJ9XX0="}'
 SELECT * FROM bad_page;
