@@ -551,10 +551,12 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 
 	if (!req->unparsed)
 		return;
+	/* measuring the tree costs a walk of malloc's free lists: only to log it */
 	req->result.doc = atlas_json_parse(f->tok, req->raw ? req->raw : "",
 									   req->raw_len, f->tree_budget, true,
 									   errmsg, sizeof(errmsg), &over_budget,
-									   &tree_bytes);
+									   message_level_is_interesting(DEBUG2) ?
+									   &tree_bytes : NULL);
 	req->unparsed = false;
 	free(req->raw);
 	req->raw = NULL;

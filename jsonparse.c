@@ -57,10 +57,13 @@
  * Slices fed to the tokener.  A byte of JSON can cost json-c some 300
  * bytes of tree (an empty object "{}," about 800), so a slice is at most
  * 1/512 of what is left of the budget: the budget is never passed by more
- * than a few percent.
+ * than a few percent.  Far from the budget, slices are large (a real page
+ * of 330 kB is one slice under the default budget), since each look at
+ * the allocator walks its free lists; at most 1 MB, a few milliseconds of
+ * parsing between looks for a query cancel.
  */
 #define MIN_SLICE		1024
-#define MAX_SLICE		(64 * 1024)
+#define MAX_SLICE		(1024 * 1024)
 #define SLICE_DIVISOR	512
 
 /*
@@ -252,7 +255,7 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 	{
 		if (budget > 0)
 		{
-			size_t		now = atlas_json_in_use();
+			size_t		now = off > 0 ? atlas_json_in_use() : start;
 
 			used = now > start ? now - start : 0;
 			if (used > budget)

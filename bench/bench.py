@@ -336,6 +336,13 @@ def setup():
     except BenchError as e:
         info["max_concurrency"] = False
         info["max_concurrency_error"] = e.args[0].splitlines()[0]
+    # and max_scan_memory (the budget that bounds transfers in flight by bytes)?
+    try:
+        psql("CREATE SERVER probe FOREIGN DATA WRAPPER atlas_snapshot_fdw "
+             "OPTIONS (base_url '%s', max_scan_memory '536870912'); DROP SERVER probe;" % URL["fast"])
+        info["max_scan_memory"] = True
+    except BenchError:
+        info["max_scan_memory"] = False
     servers = {"fast": ("fast", None), "slow": ("slow", None),
                "fastdig": ("fastdig", None), "slowdig": ("slowdig", None)}
     if info["max_concurrency"]:
@@ -345,7 +352,7 @@ def setup():
     sql = ""
     for name, (url, mc) in servers.items():
         opts = "base_url '%s'" % URL[url] + (", max_concurrency '%d'" % mc if mc else "")
-        if mc and mc > 32:
+        if mc and mc > 32 and info["max_scan_memory"]:
             # bodies in flight count as max_page_bytes (4 MiB) against half of max_scan_memory
             opts += ", max_scan_memory '%d'" % (2 * mc * (4 << 20))
         sql += ("CREATE SERVER s_%s FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (%s);\n"

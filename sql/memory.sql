@@ -45,7 +45,7 @@ SELECT count(*), count(id) FROM mem_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n0';
 
 -- 10,000,000 of them (30 MB) would need some 8 GB: a clear error
-\! python3 test/mockctl.py fault '{"match": "/clusters/n0/", "kind": "many_items", "items": 10000000}'
+\! python3 test/mockctl.py fault '{"match": "/clusters/n0/", "kind": "many_items", "items": 10000000, "count": -1}'
 \set VERBOSITY terse
 SELECT count(*) FROM mem_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n0';
