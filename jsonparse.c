@@ -246,6 +246,7 @@ atlas_json_parse(struct json_tokener *tok, const char *text, size_t len,
 	}
 	else
 		json_tokener_reset(tok);
+
 	/*
 	 * Not JSON_TOKENER_VALIDATE_UTF8: the check above has covered every
 	 * byte, more strictly (json-c takes overlong forms), and json-c's own
