@@ -6,7 +6,7 @@ OBJS = \
 	connection.o \
 	deparse.o \
 	fetch.o \
-	jsontape.o \
+	jsonparse.o \
 	oauth.o \
 	option.o \
 	report.o \
@@ -18,15 +18,15 @@ PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 
-REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding cancel stats reports upgrade trust_net promises tls
+REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding memory cancel stats reports upgrade trust_net promises tls
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
-PG_CPPFLAGS += $(shell pkg-config --cflags libcurl)
-SHLIB_LINK += $(shell pkg-config --libs libcurl)
+PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)
+SHLIB_LINK += $(shell pkg-config --libs libcurl json-c)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on ours
-$(OBJS): atlas_compat.h atlas_snapshot_fdw.h jsontape.h
+$(OBJS): atlas_compat.h atlas_snapshot_fdw.h

@@ -970,6 +970,14 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 				resp.retries = result->retries;
 				atlas_report_http_error(&resp, res);
 			}
+			if (result->parse_error && result->over_budget)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+						 errmsg("parsed Atlas response exceeds half of max_scan_memory (%d bytes)",
+								fsstate->opts.max_scan_memory),
+						 errdetail_internal("%s", result->parse_error),
+						 errhint("Raise the server option %s or lower the option %s.",
+								 OPTION_MAX_SCAN_MEMORY, OPTION_ITEMS_PER_PAGE)));
 			if (result->parse_error)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),

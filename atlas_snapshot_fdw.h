@@ -46,13 +46,16 @@
 #define OPTION_MAX_RETRY_WAIT_MS	"max_retry_wait_ms"
 #define OPTION_CA_FILE				"ca_file"
 #define OPTION_MAX_CONCURRENCY		"max_concurrency"
+#define OPTION_MAX_SCAN_MEMORY		"max_scan_memory"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
 #define ATLAS_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define ATLAS_DEFAULT_TIMEOUT_MS	60000
-#define ATLAS_DEFAULT_MAX_PAGE_BYTES (32 * 1024 * 1024)
+#define ATLAS_DEFAULT_MAX_PAGE_BYTES (4 * 1024 * 1024)
 #define ATLAS_MIN_MAX_PAGE_BYTES	1024
+#define ATLAS_DEFAULT_MAX_SCAN_MEMORY (256 * 1024 * 1024)
+#define ATLAS_MIN_MAX_SCAN_MEMORY	(1024 * 1024)
 #define ATLAS_DEFAULT_MAX_RETRIES	3
 #define ATLAS_MAX_MAX_RETRIES		10
 #define ATLAS_DEFAULT_MAX_RETRY_WAIT_MS 30000
@@ -131,6 +134,7 @@ typedef struct AtlasFdwOptions
 	int			max_retry_wait_ms;	/* server */
 	char	   *ca_file;		/* server: extra CA bundle, or NULL */
 	int			max_concurrency;	/* server: transfers in flight per scan */
+	int			max_scan_memory;	/* server: bytes a scan holds for pages */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -320,8 +324,9 @@ typedef struct AtlasFetchResult
 	CURLcode	rc;				/* transfer outcome */
 	long		status;			/* HTTP status, 0 if no answer */
 	int			retries;		/* attempts repeated */
-	struct AtlasJson *doc;		/* parsed 200 body; adopt to take it */
+	struct json_object *doc;	/* parsed 200 body; adopt to take it */
 	char	   *parse_error;	/* why a 200 body did not parse, or NULL */
+	bool		over_budget;	/* parse_error: the memory budget */
 	char	   *body;			/* non-200 body (NUL-terminated), or NULL */
 	size_t		body_len;
 	bool		body_too_large; /* transfer stopped at max_page_bytes */
@@ -362,6 +367,25 @@ extern void atlas_parse_error_body(const char *body, char **code,
 extern const char *atlas_retry_note(int retries);
 extern char *atlas_server_text(const char *text, int max_bytes);
 
+/* in jsonparse.c */
+struct json_object;
+struct json_tokener;
+
+/* Nesting limit: Atlas documents are a handful of levels deep */
+#define ATLAS_JSON_MAX_DEPTH	64
+
+/* Budget for parsing a token answer or an error document */
+#define ATLAS_SMALL_DOC_BUDGET	(16 * 1024 * 1024)
+
+extern struct json_object *atlas_json_parse(struct json_tokener *tok,
+											const char *text, size_t len,
+											size_t budget, bool interruptible,
+											char *errmsg, size_t errmsg_len,
+											bool *over_budget,
+											size_t *tree_bytes);
+extern size_t atlas_json_in_use(void);
+extern void atlas_json_check_numbers(struct json_object *v);
+
 /* in response.c */
 typedef struct AtlasColumnMap AtlasColumnMap;
 typedef struct AtlasPage AtlasPage;
@@ -369,10 +393,9 @@ typedef struct AtlasPage AtlasPage;
 extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 											  const AtlasResource *res,
 											  List *used_attrs);
-extern int	atlas_json_page_rows(struct AtlasJson *doc, int64 *total);
-extern char *atlas_json_utf8(const struct AtlasJson *doc, uint32 v, int *len);
-extern char *atlas_json_string(const struct AtlasJson *doc, uint32 v, int *len);
-extern AtlasPage *atlas_page_adopt(struct AtlasJson **doc, bool single,
+extern int	atlas_json_page_rows(struct json_object *doc, int64 *total);
+extern char *atlas_json_utf8(struct json_object *v, int *len);
+extern AtlasPage *atlas_page_adopt(struct json_object **doc, bool single,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);

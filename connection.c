@@ -427,6 +427,8 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 		while (cap < need)
 			cap *= 2;
+		/* never more than a body may take (scans count what they hold) */
+		cap = Min(cap, slot->max_body + 1);
 		grown = realloc(slot->body, cap);
 		if (grown == NULL)
 		{

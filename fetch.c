@@ -28,18 +28,28 @@
  * of different chains may interleave (ORDER BY fixes an order).  Without
  * fetching ahead, chains are read one after the other.
  *
- * Requests, pages parsed and waiting, and the page being read together
- * stay within max_concurrency + 1 pages: the page the scan cannot do
- * without (the next one of its lowest unfinished chain) displaces the last
- * page fetched ahead if need be.
+ * Requests, pages waiting, and the page being read together stay within
+ * max_concurrency + 1 pages: the page the scan cannot do without (the next
+ * one of its lowest unfinished chain) displaces the last page fetched ahead
+ * if need be.
+ *
+ * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
+ * stay within half of it, counting a transfer in flight as max_page_bytes
+ * (what it may grow to) and a body that has arrived as its buffer's size;
+ * a page is fetched ahead only while that holds, and the page the scan
+ * waits for displaces pages fetched ahead to make room.  The other half is
+ * for the parsed form (a json-c tree) of the one page the scan reads:
+ * pages are parsed only when the scan is about to read them, the parse
+ * stops with an error once the tree passes that half (jsonparse.c), the
+ * body is freed as soon as its tree is built, and the scan frees the tree
+ * when it moves on to the next page.
  *
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
  * token is renewed once, and whatever remains is reported when the scan
- * reaches that page.  First pages are parsed (jsontape.c) as soon as the
- * scan that owns them runs again, since they tell how long their chains
- * are; other pages when the scan reads them, and the scan then adopts the
- * parsed page.
+ * reaches that page.  A page is parsed when the scan reads it (so a chain
+ * learns its length, totalCount, when its first page is read), and the
+ * scan then adopts the parsed page.
  *
  * Every scan of the backend shares one multi handle, so a scan that waits
  * also completes the transfers of other scans (a cursor's pages fetched
@@ -54,8 +64,9 @@
  *
  * Memory: requests live in the fetcher's context, a child of the
  * executor's per-query context.  A reset callback on it detaches every
- * running transfer and frees every parsed page, at the end of the scan and
- * on ERROR alike.  Nothing here runs inside a libcurl callback.
+ * running transfer and frees every body, parsed page and the scan's json-c
+ * tokener, at the end of the scan and on ERROR alike.  Nothing here runs
+ * inside a libcurl callback.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -66,8 +77,9 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "atlas_snapshot_fdw.h"
-#include "jsontape.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
@@ -96,6 +108,7 @@ typedef struct FetchRequest
 	int			nrows;			/* rows of a parsed page, -1 if unknown */
 	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
 	size_t		raw_len;
+	size_t		raw_cap;		/* bytes allocated for raw */
 	bool		unparsed;		/* raw (NULL: empty) waits to be parsed */
 	AtlasFetchResult result;	/* once REQ_DONE; retries counted before */
 } FetchRequest;
@@ -120,6 +133,10 @@ struct AtlasFetcher
 	int			window;			/* max_concurrency */
 	MemoryContext cxt;			/* requests and results */
 	MemoryContextCallback cb;	/* releases transfers and trees */
+	struct json_tokener *tok;	/* the scan's json-c tokener (malloc'd) */
+	size_t		body_budget;	/* bytes of bodies held, in flight counted
+								 * as max_page_bytes */
+	size_t		tree_budget;	/* bytes of the tree of the page read */
 	AtlasRequestKeys *chains;	/* the scan's chains (not owned) */
 	int			nchains;
 	ChainState *cstate;			/* per chain, in cxt */
@@ -136,7 +153,6 @@ struct AtlasFetcher
 static void fetcher_reset_callback(void *arg);
 static void release_malloced(FetchRequest *req);
 static void discard_request(AtlasFetcher *f, FetchRequest *req);
-static void settle(AtlasFetcher *f);
 static void drop_beyond_end(AtlasFetcher *f, int chain);
 static void renew_token_if_asked(AtlasFetcher *f);
 
@@ -159,10 +175,17 @@ atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	f->page_size = page_size;
 	f->prefetch = prefetch;
 	f->window = Max(1, Min(opts->max_concurrency, ATLAS_MAX_CONCURRENCY));
+	f->body_budget = (size_t) opts->max_scan_memory / 2;
+	f->tree_budget = (size_t) opts->max_scan_memory / 2;
 	f->cxt = fcxt;
 	f->cb.func = fetcher_reset_callback;
 	f->cb.arg = f;
 	MemoryContextRegisterResetCallback(fcxt, &f->cb);
+	f->tok = json_tokener_new_ex(ATLAS_JSON_MAX_DEPTH);
+	if (f->tok == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
 	return f;
 }
 
@@ -180,6 +203,9 @@ fetcher_reset_callback(void *arg)
 	foreach(lc, f->requests)
 		release_malloced((FetchRequest *) lfirst(lc));
 	f->requests = NIL;
+	if (f->tok)
+		json_tokener_free(f->tok);
+	f->tok = NULL;
 }
 
 /* Whether the chain is read with one request: a GET by id, or no paging */
@@ -224,11 +250,12 @@ release_malloced(FetchRequest *req)
 {
 	if (req->state == REQ_RUNNING && req->slot)
 		atlas_slot_detach(req->slot);
-	atlas_json_free(req->result.doc);
+	json_object_put(req->result.doc);
 	req->result.doc = NULL;
 	free(req->raw);
 	req->raw = NULL;
 	req->result.body = NULL;	/* was req->raw, if set */
+	req->raw_cap = 0;
 }
 
 /*
@@ -374,6 +401,40 @@ pages_for_total(AtlasFetcher *f, int64 total)
 }
 
 /*
+ * window_bytes
+ *		The bytes of response bodies the fetcher holds or may soon hold: a
+ *		transfer in flight counts as max_page_bytes (what it may grow to),
+ *		a body that has arrived as its buffer's size.
+ */
+static size_t
+window_bytes(AtlasFetcher *f)
+{
+	size_t		bytes = 0;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->state == REQ_RUNNING)
+			bytes += (size_t) f->opts->max_page_bytes;
+		else if (req->state == REQ_DONE)
+			bytes += req->raw_cap;	/* a non-200 body is raw too */
+	}
+	return bytes;
+}
+
+/*
+ * fits_in_window
+ *		Whether one more transfer keeps the bodies within their budget.
+ */
+static bool
+fits_in_window(AtlasFetcher *f)
+{
+	return window_bytes(f) + (size_t) f->opts->max_page_bytes <= f->body_budget;
+}
+
+/*
  * speculative_next
  *		The next page worth fetching ahead, in reading order, if any.
  *
@@ -468,8 +529,12 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 		if (best == NULL)
 			break;
 
-		/* the page the scan needs makes room by dropping the last one ahead */
-		if (best == needed && outstanding > f->window)
+		/*
+		 * The page the scan needs makes room by dropping the last ones
+		 * ahead, in number and in bytes; a page ahead waits for room.
+		 */
+		while (best == needed &&
+			   (outstanding > f->window || !fits_in_window(f)))
 		{
 			FetchRequest *last = NULL;
 
@@ -481,14 +546,15 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 					(last == NULL || precedes(last, req)))
 					last = req;
 			}
-			if (last)
-			{
-				f->cstate[last->chain].issued = Min(f->cstate[last->chain].issued,
-													last->page - 1);
-				discard_request(f, last);
-				outstanding--;
-			}
+			if (last == NULL)
+				break;
+			f->cstate[last->chain].issued = Min(f->cstate[last->chain].issued,
+												last->page - 1);
+			discard_request(f, last);
+			outstanding--;
 		}
+		if (best != needed && !fits_in_window(f))
+			break;
 		retry = best->state == REQ_WAITING;
 		if (!start_request(f, best))
 			break;
@@ -498,7 +564,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 				 best->result.retries, f->opts->max_retries);
 	}
 
-	while (f->prefetch && f->window > 1 && outstanding < f->window)
+	while (f->prefetch && f->window > 1 && outstanding < f->window &&
+		   fits_in_window(f))
 	{
 		int			chain;
 		int			page;
@@ -515,13 +582,13 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 
 /*
  * parse_page
- *		Parse a request's 200 body and learn from it how long its chain is.
+ *		Parse a request's 200 body (json-c, within the tree's half of the
+ *		budget) and learn from it how long its chain is.
  *
- * First pages are parsed as soon as they arrive (their totalCount tells
- * which pages to fetch next); other pages when the scan asks for them, so
- * that a burst of responses does not hold back the requests that their
- * completion lets go out.  A body that does not parse ends its chain and
- * leaves the reason in the result.
+ * Called when the scan is about to read the page.  The body is freed once
+ * parsed, whatever the outcome; a body that does not parse ends its chain
+ * and leaves the reason in the result.  A query cancel during the parse is
+ * an ERROR, after which the fetcher's reset callback frees the body.
  */
 static void
 parse_page(AtlasFetcher *f, FetchRequest *req)
@@ -529,25 +596,32 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 	ChainState *cs = &f->cstate[req->chain];
 	char		errmsg[256];
 	int64		total = -1;
-
-	char	   *raw = req->raw;
+	size_t		tree_bytes = 0;
+	bool		over_budget = false;
 
 	if (!req->unparsed)
 		return;
+	/* measuring the tree costs a walk of malloc's free lists: only to log it */
+	req->result.doc = atlas_json_parse(f->tok, req->raw ? req->raw : "",
+									   req->raw_len, f->tree_budget, true,
+									   errmsg, sizeof(errmsg), &over_budget,
+									   message_level_is_interesting(DEBUG2) ?
+									   &tree_bytes : NULL);
 	req->unparsed = false;
-	/* the buffer passes to the document, or is freed here: never twice */
+	free(req->raw);
 	req->raw = NULL;
-	req->result.doc = atlas_json_parse(raw ? raw : "", req->raw_len,
-									   raw != NULL, errmsg, sizeof(errmsg));
+	req->raw_cap = 0;
 	if (req->result.doc == NULL)
 	{
-		free(raw);
 		req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
+		req->result.over_budget = over_budget;
 	}
 	else if (single_page_chain(f, req->chain))
 		req->nrows = 1;
 	else
 		req->nrows = atlas_json_page_rows(req->result.doc, &total);
+	elog(DEBUG2, "atlas_snapshot_fdw: page %d of request chain %d: %zu bytes, parsed into %zu",
+		 req->page, req->chain + 1, req->raw_len, tree_bytes);
 
 	if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
 	{
@@ -570,7 +644,7 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
  * It may run while another scan waits (the multi handle is shared), so
  * it only records state and never throws: no allocation, no parsing, no
  * token request.  The scan that owns the request renews the token it asks
- * for (renew_token_if_asked), parses its first page (settle) and reports
+ * for (renew_token_if_asked), and reports
  * its failure when it reads the page.  The response buffer, malloc'd,
  * passes to the request.
  */
@@ -638,11 +712,12 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 	{
 		req->raw = slot->body;
 		req->raw_len = slot->body_len;
+		req->raw_cap = slot->body_cap;
 		if (slot->body)
 			atlas_slot_give_body(slot);
 	}
 	if (rc == CURLE_OK && status == 200)
-		req->unparsed = true;	/* a first page is parsed by settle() */
+		req->unparsed = true;	/* parsed when the scan reads it */
 	else
 	{
 		/* a non-200 body stays malloc'd; released with the request */
@@ -650,37 +725,6 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		req->result.body_len = req->raw ? req->raw_len : 0;
 		/* the scan stops here and reports the failure */
 		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
-	}
-}
-
-/*
- * settle
- *		The owning scan's part of completing its transfers: parse the first
- *		pages that have arrived (they tell how long their chains are) and
- *		drop what lies past the end of a chain.  May throw.
- */
-static void
-settle(AtlasFetcher *f)
-{
-	bool		again = true;
-
-	while (again)
-	{
-		ListCell   *lc;
-
-		again = false;
-		foreach(lc, f->requests)
-		{
-			FetchRequest *req = (FetchRequest *) lfirst(lc);
-
-			if (req->state == REQ_DONE && req->unparsed && req->page == 1)
-			{
-				parse_page(f, req);
-				drop_beyond_end(f, req->chain);
-				again = true;	/* the list may have changed */
-				break;
-			}
-		}
 	}
 }
 
@@ -836,14 +880,12 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 			{
 				(void) curl_multi_perform(multi, &running);
 				collect_completions();
-				settle(f);
 			}
 			break;
 		}
 
 		(void) curl_multi_perform(multi, &running);
 		collect_completions();
-		settle(f);
 		if ((ready = readable(f, needed)) != NULL)
 			break;
 
@@ -971,7 +1013,6 @@ atlas_fetcher_pump(AtlasFetcher *f)
 		{
 			(void) curl_multi_perform(atlas_multi_handle(), &running);
 			collect_completions();
-			settle(f);
 			schedule(f, NULL);
 			return;
 		}

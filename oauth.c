@@ -21,8 +21,9 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "atlas_snapshot_fdw.h"
-#include "jsontape.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
@@ -146,27 +147,31 @@ static void
 store_token(AtlasConnEntry *entry, const char *body)
 {
 	char		why[256];
-	AtlasJson  *doc = atlas_json_parse(body, strlen(body), false,
-									   why, sizeof(why));
+	bool		over_budget;
+	struct json_object *doc = atlas_json_parse(NULL, body, strlen(body),
+											   ATLAS_SMALL_DOC_BUDGET, false,
+											   why, sizeof(why),
+											   &over_budget, NULL);
 	char	   *token = NULL;
 	int64		expires_in = 0;
 	bool		expires_ok = false;
 
 	PG_TRY();
 	{
-		uint32		v;
+		struct json_object *v;
 		int			len;
 
-		if (doc && doc->tokens[0].type == AJ_OBJECT)
+		if (json_object_is_type(doc, json_type_object))
 		{
-			v = atlas_json_member(doc, 0, "expires_in", strlen("expires_in"));
-			if (v)
-				expires_ok = atlas_json_int64(doc, v, &expires_in) &&
-					expires_in > 0;
-			v = atlas_json_member(doc, 0, "access_token", strlen("access_token"));
-			if (v)
+			if (json_object_object_get_ex(doc, "expires_in", &v) &&
+				json_object_is_type(v, json_type_int))
 			{
-				char	   *s = atlas_json_utf8(doc, v, &len);
+				expires_in = json_object_get_int64(v);
+				expires_ok = expires_in > 0;
+			}
+			if (json_object_object_get_ex(doc, "access_token", &v))
+			{
+				char	   *s = atlas_json_utf8(v, &len);
 
 				if (s && token_is_printable(s))
 					token = strdup(s);
@@ -180,7 +185,7 @@ store_token(AtlasConnEntry *entry, const char *body)
 	}
 	PG_FINALLY();
 	{
-		atlas_json_free(doc);
+		json_object_put(doc);
 	}
 	PG_END_TRY();
 

@@ -54,6 +54,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_MAX_RETRY_WAIT_MS, ForeignServerRelationId},
 	{OPTION_CA_FILE, ForeignServerRelationId},
 	{OPTION_MAX_CONCURRENCY, ForeignServerRelationId},
+	{OPTION_MAX_SCAN_MEMORY, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
@@ -68,6 +69,7 @@ PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_validator);
 
 static void check_base_url(const char *url);
 static int	int_option(DefElem *def, int min, int max);
+static void check_memory_options(int page_bytes, int scan_memory);
 static bool is_user_mapping_option(const char *keyword);
 static void check_credentials(bool has_public, bool has_private, bool has_id,
 							  bool has_secret);
@@ -113,6 +115,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 	bool		has_private = false;
 	bool		has_id = false;
 	bool		has_secret = false;
+	int			page_bytes = ATLAS_DEFAULT_MAX_PAGE_BYTES;
+	int			scan_memory = ATLAS_DEFAULT_MAX_SCAN_MEMORY;
 
 	foreach(cell, options_list)
 	{
@@ -183,7 +187,9 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
 			(void) int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_MAX_PAGE_BYTES) == 0)
-			(void) int_option(def, ATLAS_MIN_MAX_PAGE_BYTES, INT_MAX);
+			page_bytes = int_option(def, ATLAS_MIN_MAX_PAGE_BYTES, INT_MAX);
+		else if (strcmp(def->defname, OPTION_MAX_SCAN_MEMORY) == 0)
+			scan_memory = int_option(def, ATLAS_MIN_MAX_SCAN_MEMORY, INT_MAX);
 		else if (strcmp(def->defname, OPTION_RESOURCE) == 0)
 		{
 			char	   *value = defGetString(def);
@@ -215,8 +221,28 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 
 	if (catalog == UserMappingRelationId)
 		check_credentials(has_public, has_private, has_id, has_secret);
+	if (catalog == ForeignServerRelationId)
+		check_memory_options(page_bytes, scan_memory);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * check_memory_options
+ *		Half of max_scan_memory is for the response bodies a scan holds, and
+ *		the page it waits for must fit in it.
+ */
+static void
+check_memory_options(int page_bytes, int scan_memory)
+{
+	if (page_bytes > scan_memory / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("\"%s\" must be at most half of \"%s\"",
+						OPTION_MAX_PAGE_BYTES, OPTION_MAX_SCAN_MEMORY),
+				 errdetail("%s is %d bytes and %s is %d bytes.",
+						   OPTION_MAX_PAGE_BYTES, page_bytes,
+						   OPTION_MAX_SCAN_MEMORY, scan_memory)));
 }
 
 /*
@@ -396,6 +422,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->max_retries = ATLAS_DEFAULT_MAX_RETRIES;
 	opts->max_retry_wait_ms = ATLAS_DEFAULT_MAX_RETRY_WAIT_MS;
 	opts->max_concurrency = ATLAS_DEFAULT_MAX_CONCURRENCY;
+	opts->max_scan_memory = ATLAS_DEFAULT_MAX_SCAN_MEMORY;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -426,6 +453,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->ca_file = defGetString(def);
 		else if (strcmp(def->defname, OPTION_MAX_CONCURRENCY) == 0)
 			opts->max_concurrency = int_option(def, 1, ATLAS_MAX_CONCURRENCY);
+		else if (strcmp(def->defname, OPTION_MAX_SCAN_MEMORY) == 0)
+			opts->max_scan_memory = int_option(def, ATLAS_MIN_MAX_SCAN_MEMORY, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)
@@ -437,6 +466,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 		else if (strcmp(def->defname, OPTION_RESOURCE) == 0)
 			opts->resource = defGetString(def);
 	}
+	check_memory_options(opts->max_page_bytes, opts->max_scan_memory);
 
 	len = strlen(opts->base_url);
 	if (len > 0 && opts->base_url[len - 1] == '/')

@@ -24,8 +24,9 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "atlas_snapshot_fdw.h"
-#include "jsontape.h"
 #include "mb/pg_wchar.h"
 
 /*
@@ -154,17 +155,17 @@ atlas_report_curl_error(const char *base_url, CURLcode rc, const char *errbuf,
  * encoding is not UTF-8, characters beyond ASCII become '?'.
  */
 static char *
-error_field(const AtlasJson *doc, const char *name, const char *alt)
+error_field(struct json_object *doc, const char *name, const char *alt)
 {
-	uint32		v = atlas_json_member(doc, 0, name, strlen(name));
+	struct json_object *v;
 	char	   *s;
 	int			len;
 
-	if (v == 0)
-		v = atlas_json_member(doc, 0, alt, strlen(alt));
-	if (v == 0 || (s = atlas_json_utf8(doc, v, &len)) == NULL)
+	if (!json_object_object_get_ex(doc, name, &v))
+		(void) json_object_object_get_ex(doc, alt, &v);
+	if (v == NULL || (s = atlas_json_utf8(v, &len)) == NULL)
 		return NULL;
-	if ((doc->tokens[v].flags & AJ_NONASCII) && GetDatabaseEncoding() != PG_UTF8)
+	if (GetDatabaseEncoding() != PG_UTF8)
 	{
 		char	   *out = s;
 
@@ -193,16 +194,17 @@ void
 atlas_parse_error_body(const char *body, char **code, char **detail)
 {
 	char		why[256];
-	AtlasJson  *doc;
+	bool		over_budget;
+	struct json_object *doc;
 
 	*code = *detail = NULL;
-	doc = atlas_json_parse(body, strlen(body), false,
-						   why, sizeof(why));
+	doc = atlas_json_parse(NULL, body, strlen(body), ATLAS_SMALL_DOC_BUDGET,
+						   false, why, sizeof(why), &over_budget, NULL);
 	if (doc == NULL)
 		return;
 	PG_TRY();
 	{
-		if (doc->tokens[0].type == AJ_OBJECT)
+		if (json_object_is_type(doc, json_type_object))
 		{
 			*code = error_field(doc, "errorCode", "error");
 			*detail = error_field(doc, "detail", "error_description");
@@ -210,7 +212,7 @@ atlas_parse_error_body(const char *body, char **code, char **detail)
 	}
 	PG_FINALLY();
 	{
-		atlas_json_free(doc);
+		json_object_put(doc);
 	}
 	PG_END_TRY();
 }

@@ -3,12 +3,17 @@
  * response.c
  *		  Turn parsed Atlas pages into rows of Datums
  *
- * A page is parsed once (jsontape.c) into a token array that lives exactly
- * as long as the memory context the caller resets between pages: a reset
- * callback on that context frees it, on the next page, at the end of the
- * scan and on ERROR alike.  Rows are converted one at a time straight from
- * the page's text, in the caller's (per-tuple) context, so memory is
- * bounded by one page.
+ * A page is parsed once (jsonparse.c, json-c) when the scan is about to
+ * read it, into a tree that lives exactly as long as the memory context
+ * the caller resets between pages: a reset callback on that context frees
+ * it, on the next page, at the end of the scan and on ERROR alike.  Rows
+ * are converted one at a time, in the caller's (per-tuple) context, so
+ * memory is bounded by one page.
+ *
+ * A page is a list of rows, each a JSON object of the tree (AtlasPage's
+ * rows array): the items of a list's "results" array, or the document
+ * itself for a GET by id.  A resource whose rows come from elsewhere in a
+ * document only needs to fill that array differently.
  *
  * Each column reads the JSON field named by its field option or, failing
  * that, by the resource's column table (snake_case to camelCase otherwise).
@@ -17,10 +22,13 @@
  * column type's input function (or an equivalent shortcut for text, bigint,
  * boolean and Atlas's UTC timestamps), so a value that does not fit is an
  * ERROR naming the column, never NULL.  Should an object repeat a key, the
- * last value counts, as in jsonb.
+ * last value counts, as in jsonb (json-c keeps the last).
  *
- * The members of a row are matched to columns in one pass through a small
- * hash table of the top-level field names the query reads.
+ * Numbers reach input functions as json-c gives their text: a number with
+ * a fraction or an exponent exactly as Atlas sent it, an integer printed
+ * from its 64-bit value (the same digits, but "-0" becomes "0").  A number
+ * json-c cannot give right (not finite, or at its integer clamp limits) is
+ * an error when a column reads it, alone or inside a container.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -31,12 +39,14 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "access/tupdesc.h"
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "jsontape.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -83,14 +93,16 @@ struct AtlasColumnMap
 	AtlasColumn *cols;			/* natts entries; name NULL if not produced */
 	FieldSlot  *fields;			/* open addressing, nfields slots */
 	uint32		nfields;		/* a power of two */
-	uint32	   *found;			/* per column: value token of this row, or 0 */
+	FieldSlot **used;			/* the slots in use, nused of them */
+	int			nused;
+	struct json_object **found; /* per column: value in this row, or NULL */
 	const char *current;		/* column being converted, for context */
 };
 
 struct AtlasPage
 {
-	AtlasJson  *doc;			/* owned: freed by the context callback */
-	uint32	   *rows;			/* token of each row's object */
+	struct json_object *doc;	/* owned: freed by the context callback */
+	struct json_object **rows;	/* each row's object (in doc) */
 	int			nrows;
 	MemoryContextCallback cb;	/* frees doc when the context resets */
 };
@@ -141,22 +153,11 @@ add_field(AtlasColumnMap *map, int i)
 	{
 		slot->name = col->path[0];
 		slot->len = col->pathlen[0];
+		map->used[map->nused++] = slot;
 	}
 	else
 		col->next_same = slot->column;
 	slot->column = i;
-}
-
-/*
- * lookup_field
- *		The first column reading top-level field name[len], or -1.
- */
-static inline int
-lookup_field(const AtlasColumnMap *map, const char *name, int len)
-{
-	const FieldSlot *slot = field_slot(map, name, len);
-
-	return slot->name ? slot->column : -1;
 }
 
 /*
@@ -177,12 +178,13 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 	map->relname = pstrdup(RelationGetRelationName(rel));
 	map->natts = tupdesc->natts;
 	map->cols = palloc0(sizeof(AtlasColumn) * tupdesc->natts);
-	map->found = palloc0(sizeof(uint32) * Max(tupdesc->natts, 1));
+	map->found = palloc0(sizeof(struct json_object *) * Max(tupdesc->natts, 1));
 	/* at most half full */
 	map->nfields = 8;
 	while (map->nfields < 2 * (uint32) tupdesc->natts)
 		map->nfields *= 2;
 	map->fields = palloc0(sizeof(FieldSlot) * map->nfields);
+	map->used = palloc0(sizeof(FieldSlot *) * Max(tupdesc->natts, 1));
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -246,7 +248,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 
 /*
  * page_reset_callback
- *		Free a page's document when its memory context goes away.
+ *		Free a page's tree when its memory context goes away.
  *
  * Runs on MemoryContextReset/Delete, including during ERROR cleanup; must
  * not throw.
@@ -256,20 +258,23 @@ page_reset_callback(void *arg)
 {
 	AtlasPage  *page = (AtlasPage *) arg;
 
-	atlas_json_free(page->doc);
+	json_object_put(page->doc);
 	page->doc = NULL;
 }
 
 /*
  * results_array
- *		The token of a list page's "results" array, or 0 if it has none.
+ *		A list page's "results" array, or NULL if it has none.
  */
-static uint32
-results_array(const AtlasJson *doc)
+static struct json_object *
+results_array(struct json_object *doc)
 {
-	uint32		v = atlas_json_member(doc, 0, "results", strlen("results"));
+	struct json_object *v;
 
-	return (v && doc->tokens[v].type == AJ_ARRAY) ? v : 0;
+	if (json_object_object_get_ex(doc, "results", &v) &&
+		json_object_is_type(v, json_type_array))
+		return v;
+	return NULL;
 }
 
 /*
@@ -278,18 +283,23 @@ results_array(const AtlasJson *doc)
  *		array; *total gets totalCount, or -1.  Never throws.
  */
 int
-atlas_json_page_rows(AtlasJson *doc, int64 *total)
+atlas_json_page_rows(struct json_object *doc, int64 *total)
 {
-	uint32		v;
+	struct json_object *v;
 
 	*total = -1;
-	if (doc->tokens[0].type != AJ_OBJECT)
+	if (!json_object_is_type(doc, json_type_object))
 		return -1;
-	v = atlas_json_member(doc, 0, "totalCount", strlen("totalCount"));
-	if (v && !atlas_json_int64(doc, v, total))
-		*total = -1;
+	if (json_object_object_get_ex(doc, "totalCount", &v) &&
+		json_object_is_type(v, json_type_int))
+	{
+		*total = Max(json_object_get_int64(v), -1);
+		/* json-c's clamp limits tell nothing */
+		if (*total == PG_INT64_MAX)
+			*total = -1;
+	}
 	v = results_array(doc);
-	return v ? (int) doc->tokens[v].count : -1;
+	return v ? (int) Min(json_object_array_length(v), (size_t) INT_MAX) : -1;
 }
 
 /*
@@ -297,18 +307,17 @@ atlas_json_page_rows(AtlasJson *doc, int64 *total)
  *		Make a parsed response the scan's current page.
  *
  * single: the document is one item (a GET by id) rather than a list
- * envelope.  The document passes to page_cxt, which frees it when it is
- * next reset or deleted; *doc is set to NULL once that is arranged (before
+ * envelope.  The tree passes to page_cxt, which frees it when it is next
+ * reset or deleted; *doc is set to NULL once that is arranged (before
  * that, an ERROR leaves it with the caller).  An unexpected shape raises
  * an ERROR.
  */
 AtlasPage *
-atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
+atlas_page_adopt(struct json_object **doc, bool single, MemoryContext page_cxt)
 {
 	AtlasPage  *page = MemoryContextAllocZero(page_cxt, sizeof(AtlasPage));
-	AtlasJson  *d;
-	uint32		results;
-	uint32		e;
+	struct json_object *d;
+	struct json_object *results;
 
 	page->cb.func = page_reset_callback;
 	page->cb.arg = page;
@@ -316,7 +325,7 @@ atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
 	d = page->doc = *doc;
 	*doc = NULL;
 
-	if (d->tokens[0].type != AJ_OBJECT)
+	if (!json_object_is_type(d, json_type_object))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
@@ -325,24 +334,26 @@ atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
 	if (single)
 	{
 		page->nrows = 1;
-		page->rows = MemoryContextAllocZero(page_cxt, sizeof(uint32));
+		page->rows = MemoryContextAlloc(page_cxt, sizeof(struct json_object *));
+		page->rows[0] = d;
 		return page;
 	}
 
 	results = results_array(d);
-	if (results == 0)
+	if (results == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
 				 errdetail("The response has no \"results\" array.")));
-	page->nrows = (int) d->tokens[results].count;
-	page->rows = MemoryContextAlloc(page_cxt, sizeof(uint32) * Max(page->nrows, 1));
-	e = results + 1;
+	if (json_object_array_length(results) > (size_t) INT_MAX / sizeof(struct json_object *))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Atlas response has too many items")));
+	page->nrows = (int) json_object_array_length(results);
+	page->rows = MemoryContextAlloc(page_cxt,
+									sizeof(struct json_object *) * Max(page->nrows, 1));
 	for (int i = 0; i < page->nrows; i++)
-	{
-		page->rows[i] = e;
-		e = d->tokens[e].next;
-	}
+		page->rows[i] = json_object_array_get_idx(results, i);
 	return page;
 }
 
@@ -354,16 +365,16 @@ atlas_page_nrows(AtlasPage *page)
 
 /*
  * page_row
- *		The object token of one row; ERROR if it is not an object.
+ *		The object of one row; ERROR if it is not an object.
  */
-static uint32
+static struct json_object *
 page_row(AtlasPage *page, int rowno)
 {
-	uint32		obj;
+	struct json_object *obj;
 
 	Assert(rowno >= 0 && rowno < page->nrows);
 	obj = page->rows[rowno];
-	if (page->doc->tokens[obj].type != AJ_OBJECT)
+	if (!json_object_is_type(obj, json_type_object))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected Atlas response"),
@@ -384,15 +395,15 @@ conversion_error_callback(void *arg)
 }
 
 /*
- * in_server_encoding
- *		A palloc'd, NUL-terminated UTF-8 string of *len bytes (checked by
- *		the parser) in the server encoding: s itself unless it holds
- *		characters beyond ASCII that need converting (*len is updated).
+ * to_server
+ *		A NUL-terminated string of *len bytes of UTF-8 (checked when the
+ *		page was parsed) in the server encoding: s itself where that is
+ *		UTF-8, else a palloc'd conversion (*len is updated).
  */
-static char *
-in_server_encoding(char *s, int *len, bool nonascii)
+static const char *
+to_server(const char *s, int *len)
 {
-	if (nonascii && GetDatabaseEncoding() != PG_UTF8)
+	if (GetDatabaseEncoding() != PG_UTF8)
 	{
 		s = pg_any_to_server(s, *len, PG_UTF8);
 		*len = strlen(s);
@@ -401,91 +412,83 @@ in_server_encoding(char *s, int *len, bool nonascii)
 }
 
 /*
- * to_server
- *		A palloc'd, NUL-terminated copy of len bytes of the page's UTF-8 in
- *		the server encoding.
- */
-static char *
-to_server(const char *s, int len, bool nonascii)
-{
-	return in_server_encoding(pnstrdup(s, len), &len, nonascii);
-}
-
-/*
  * atlas_json_utf8
- *		The contents of string token v, unescaped, as a palloc'd,
- *		NUL-terminated UTF-8 string (not converted to the server encoding;
- *		the parser has checked it); *len gets its length.  NULL if v is not
- *		a string or holds \u0000.  Throws nothing but out of memory, so
- *		error reporting can use it.
+ *		The contents of string value v as a palloc'd, NUL-terminated UTF-8
+ *		string (not converted to the server encoding); *len gets its
+ *		length.  NULL if v is not a string or holds \u0000.  Throws nothing
+ *		but out of memory, so error reporting can use it.
  */
 char *
-atlas_json_utf8(const AtlasJson *doc, uint32 v, int *len)
+atlas_json_utf8(struct json_object *v, int *len)
 {
-	const AtlasJsonToken *t = &doc->tokens[v];
-	char	   *buf;
+	const char *s;
 	int			n;
 
-	if (t->type != AJ_STRING)
+	if (!json_object_is_type(v, json_type_string))
 		return NULL;
-	buf = palloc(t->len + 1);
-	if (t->flags & AJ_ESCAPED)
-	{
-		n = atlas_json_unescape(doc, v, buf);
-		if (n < 0)
-		{
-			pfree(buf);
-			return NULL;
-		}
-	}
-	else
-	{
-		memcpy(buf, doc->text + t->start, t->len);
-		n = t->len;
-	}
-	buf[n] = '\0';
+	s = json_object_get_string(v);
+	n = json_object_get_string_len(v);
+	if (memchr(s, '\0', n) != NULL)
+		return NULL;
 	*len = n;
-	return buf;
+	return pnstrdup(s, n);
 }
 
 /*
- * atlas_json_string
- *		The contents of string token v as a palloc'd, NUL-terminated string
- *		in the server encoding; *len gets its length.
+ * json_string
+ *		The contents of string value v, in the server encoding (json-c's
+ *		own buffer where that is UTF-8, else palloc'd); *len gets its
+ *		length.
  *
  * A string with an escaped NUL (\u0000) cannot be a PostgreSQL text value
  * and would be cut short by input functions: that is an error, as is a
  * character the server encoding lacks.
  */
-char *
-atlas_json_string(const AtlasJson *doc, uint32 v, int *len)
+static const char *
+json_string(struct json_object *v, int *len)
 {
-	char	   *s = atlas_json_utf8(doc, v, len);
+	const char *s = json_object_get_string(v);
 
-	Assert(doc->tokens[v].type == AJ_STRING);
-	if (s == NULL)
+	*len = json_object_get_string_len(v);
+	if (memchr(s, '\0', *len) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 				 errmsg("JSON string in Atlas response contains a NUL character")));
-	return in_server_encoding(s, len, doc->tokens[v].flags & AJ_NONASCII);
+	return to_server(s, len);
+}
+
+/*
+ * json_serialized
+ *		The JSON text of a value (json-c's own buffer, kept with the tree),
+ *		in the server encoding.  A number with a fraction or an exponent
+ *		keeps the text Atlas sent; containers are written compactly.
+ */
+static const char *
+json_serialized(struct json_object *v)
+{
+	size_t		n;
+	const char *s = json_object_to_json_string_length(v,
+													  JSON_C_TO_STRING_PLAIN |
+													  JSON_C_TO_STRING_NOSLASHESCAPE,
+													  &n);
+	int			len = (int) n;
+
+	return to_server(s, &len);
 }
 
 /*
  * json_text
- *		The text form of a JSON value: a string's contents (see
- *		atlas_json_string), any other value's JSON text.  palloc'd.
+ *		The text form of a (non-null) JSON value: a string's contents (see
+ *		json_string), any other value's JSON text.
  */
 static const char *
-json_text(const AtlasJson *doc, uint32 v)
+json_text(struct json_object *v)
 {
-	const AtlasJsonToken *t = &doc->tokens[v];
 	int			len;
 
-	if (t->type == AJ_STRING)
-		return atlas_json_string(doc, v, &len);
-	/* a container may hold any character; scalars are ASCII */
-	return to_server(doc->text + t->start, t->len,
-					 t->type == AJ_ARRAY || t->type == AJ_OBJECT);
+	if (json_object_is_type(v, json_type_string))
+		return json_string(v, &len);
+	return json_serialized(v);
 }
 
 /*
@@ -495,26 +498,30 @@ json_text(const AtlasJson *doc, uint32 v)
  *		reject.
  */
 static char *
-array_literal(const AtlasJson *doc, uint32 v)
+array_literal(struct json_object *v)
 {
 	StringInfoData buf;
-	uint32		e = v + 1;
+	size_t		n;
 
-	if (doc->tokens[v].type != AJ_ARRAY)
-		return pstrdup(json_text(doc, v));
+	if (!json_object_is_type(v, json_type_array))
+		return pstrdup(json_text(v));
 
+	n = json_object_array_length(v);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
-	for (uint32 i = 0; i < doc->tokens[v].count; i++)
+	for (size_t i = 0; i < n; i++)
 	{
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		CHECK_FOR_INTERRUPTS();
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
-		if (doc->tokens[e].type == AJ_NULL)
+		if (e == NULL)
 			appendStringInfoString(&buf, "NULL");
 		else
 		{
 			appendStringInfoChar(&buf, '"');
-			for (const char *p = json_text(doc, e); *p; p++)
+			for (const char *p = json_text(e); *p; p++)
 			{
 				if (*p == '"' || *p == '\\')
 					appendStringInfoChar(&buf, '\\');
@@ -522,7 +529,6 @@ array_literal(const AtlasJson *doc, uint32 v)
 			}
 			appendStringInfoChar(&buf, '"');
 		}
-		e = doc->tokens[e].next;
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
@@ -618,123 +624,105 @@ parse_utc_timestamp(const char *s, int len, TimestampTz *result)
  *		One JSON value (not null) to a Datum of the column's type.
  */
 static Datum
-convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
+convert_value(AtlasColumn *col, struct json_object *v)
 {
-	const AtlasJsonToken *t = &doc->tokens[v];
+	enum json_type type = json_object_get_type(v);
+
+	/* numbers json-c cannot give right are errors, in containers too */
+	if (type != json_type_string && type != json_type_boolean)
+		atlas_json_check_numbers(v);
 
 	switch (col->conv)
 	{
 		case CONV_TEXT:
-			if (t->type == AJ_STRING)
+			if (type == json_type_string)
 			{
 				int			len;
-				const char *s;
+				const char *s = json_string(v, &len);
 
-				/* the common case: plain ASCII, straight from the page */
-				if (t->flags == 0)
-					return make_text(doc->text + t->start, t->len);
-				s = atlas_json_string(doc, v, &len);
 				return make_text(s, len);
 			}
 			break;
 		case CONV_INT8:
+			/* anything else goes through int8in, which explains */
+			if (type == json_type_int)
 			{
-				int64		i;
+				int64		i = json_object_get_int64(v);
 
-				/* anything else goes through int8in, which explains */
-				if (atlas_json_int64(doc, v, &i))
+				/* json-c answers PG_INT64_MAX for any larger uint64 too */
+				if (i != PG_INT64_MAX)
 					return Int64GetDatum(i);
 			}
 			break;
 		case CONV_BOOL:
-			if (t->type == AJ_TRUE || t->type == AJ_FALSE)
-				return BoolGetDatum(t->type == AJ_TRUE);
+			if (type == json_type_boolean)
+				return BoolGetDatum(json_object_get_boolean(v));
 			break;
 		case CONV_TIMESTAMPTZ:
 			{
 				TimestampTz ts;
 
-				if (t->type == AJ_STRING && t->flags == 0 &&
-					parse_utc_timestamp(doc->text + t->start, t->len, &ts))
+				if (type == json_type_string &&
+					parse_utc_timestamp(json_object_get_string(v),
+										json_object_get_string_len(v), &ts))
 					return TimestampTzGetDatum(ts);
 			}
 			break;
 		case CONV_ARRAY:
-			return InputFunctionCall(&col->infunc, array_literal(doc, v),
+			return InputFunctionCall(&col->infunc, array_literal(v),
 									 col->ioparam, col->typmod);
 		case CONV_JSON:
 			/* the value's own JSON text, strings with their quotes */
-			if (t->type == AJ_STRING)
-				return InputFunctionCall(&col->infunc,
-										 to_server(doc->text + t->start - 1, t->len + 2,
-												   t->flags & AJ_NONASCII),
-										 col->ioparam, col->typmod);
-			break;
+			return InputFunctionCall(&col->infunc, (char *) json_serialized(v),
+									 col->ioparam, col->typmod);
 		case CONV_INPUT:
 			break;
 	}
-	return InputFunctionCall(&col->infunc, (char *) json_text(doc, v),
+	return InputFunctionCall(&col->infunc, (char *) json_text(v),
 							 col->ioparam, col->typmod);
 }
 
 /*
  * path_step
  *		One step of a field path below value v: a key of an object, or a
- *		zero-based index into an array ("links.0.rel").  0 if there is no
- *		such member.
+ *		zero-based index into an array ("links.0.rel").  NULL if there is
+ *		no such member (or it is null).
  */
-static uint32
-path_step(const AtlasJson *doc, uint32 v, const char *segment, int seglen)
+static struct json_object *
+path_step(struct json_object *v, const char *segment, int seglen)
 {
-	const AtlasJsonToken *t = &doc->tokens[v];
+	struct json_object *m;
 
-	if (t->type == AJ_OBJECT)
-		return atlas_json_member(doc, v, segment, seglen);
-	if (t->type == AJ_ARRAY && seglen <= 9 &&
+	if (json_object_is_type(v, json_type_object))
+		return json_object_object_get_ex(v, segment, &m) ? m : NULL;
+	if (json_object_is_type(v, json_type_array) && seglen <= 9 &&
 		(int) strspn(segment, "0123456789") == seglen)
 	{
 		long		idx = strtol(segment, NULL, 10);
-		uint32		e = v + 1;
 
-		if (idx >= (long) t->count)
-			return 0;
-		for (long i = 0; i < idx; i++)
-			e = doc->tokens[e].next;
-		return e;
+		if (idx >= (long) json_object_array_length(v))
+			return NULL;
+		return json_object_array_get_idx(v, idx);
 	}
-	return 0;
+	return NULL;
 }
 
 /*
  * match_members
- *		Find, in one pass over the members of row object obj, the value of
- *		every column's first path segment: map->found[i] (0 if missing).
+ *		Find in row object obj the value of every column's first path
+ *		segment: map->found[i] (NULL if missing or null).  One hash lookup
+ *		in json-c's table per distinct field the query reads.
  */
 static void
-match_members(AtlasColumnMap *map, const AtlasJson *doc, uint32 obj)
+match_members(AtlasColumnMap *map, struct json_object *obj)
 {
-	const AtlasJsonToken *tokens = doc->tokens;
-	uint32		k = obj + 1;
-
-	memset(map->found, 0, sizeof(uint32) * map->natts);
-	for (uint32 m = 0; m < tokens[obj].count; m++)
+	for (int f = 0; f < map->nused; f++)
 	{
-		const AtlasJsonToken *key = &tokens[k];
-		int			c;
+		struct json_object *value = NULL;
 
-		if (!(key->flags & AJ_ESCAPED))
-			c = lookup_field(map, doc->text + key->start, key->len);
-		else
-		{
-			char	   *buf = palloc(key->len + 1);
-			int			n = atlas_json_unescape(doc, k, buf);
-
-			c = n < 0 ? -1 : lookup_field(map, buf, n);
-			pfree(buf);
-		}
-		for (; c >= 0; c = map->cols[c].next_same)
-			map->found[c] = k + 1;
-		k = tokens[k + 1].next;
+		(void) json_object_object_get_ex(obj, map->used[f]->name, &value);
+		for (int c = map->used[f]->column; c >= 0; c = map->cols[c].next_same)
+			map->found[c] = value;
 	}
 }
 
@@ -745,12 +733,12 @@ match_members(AtlasColumnMap *map, const AtlasJson *doc, uint32 obj)
 const char *
 atlas_page_row_id(AtlasPage *page, int rowno)
 {
-	const AtlasJson *doc = page->doc;
-	uint32		id = atlas_json_member(doc, page_row(page, rowno), "id", 2);
+	struct json_object *id;
 	int			len;
 
-	if (id && doc->tokens[id].type == AJ_STRING)
-		return atlas_json_string(doc, id, &len);
+	if (json_object_object_get_ex(page_row(page, rowno), "id", &id) &&
+		json_object_is_type(id, json_type_string))
+		return pstrdup(json_string(id, &len));
 	return NULL;
 }
 
@@ -765,10 +753,9 @@ void
 atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			   const AtlasRequestKeys *keys, Datum *values, bool *isnull)
 {
-	const AtlasJson *doc = page->doc;
 	ErrorContextCallback errcallback;
 
-	match_members(map, doc, page_row(page, rowno));
+	match_members(map, page_row(page, rowno));
 
 	errcallback.callback = conversion_error_callback;
 	errcallback.arg = map;
@@ -778,7 +765,7 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 	for (int i = 0; i < map->natts; i++)
 	{
 		AtlasColumn *col = &map->cols[i];
-		uint32		v;
+		struct json_object *v;
 
 		values[i] = (Datum) 0;
 		isnull[i] = true;
@@ -798,12 +785,12 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 
 		v = map->found[i];
 		for (int s = 1; s < col->npath && v; s++)
-			v = path_step(doc, v, col->path[s], col->pathlen[s]);
-		if (v == 0 || doc->tokens[v].type == AJ_NULL)
+			v = path_step(v, col->path[s], col->pathlen[s]);
+		if (v == NULL)
 			continue;			/* missing, or JSON null */
 
 		map->current = col->name;
-		values[i] = convert_value(col, doc, v);
+		values[i] = convert_value(col, v);
 		isnull[i] = false;
 	}
 	map->current = NULL;

@@ -336,6 +336,13 @@ def setup():
     except BenchError as e:
         info["max_concurrency"] = False
         info["max_concurrency_error"] = e.args[0].splitlines()[0]
+    # and max_scan_memory (the budget that bounds transfers in flight by bytes)?
+    try:
+        psql("CREATE SERVER probe FOREIGN DATA WRAPPER atlas_snapshot_fdw "
+             "OPTIONS (base_url '%s', max_scan_memory '536870912'); DROP SERVER probe;" % URL["fast"])
+        info["max_scan_memory"] = True
+    except BenchError:
+        info["max_scan_memory"] = False
     servers = {"fast": ("fast", None), "slow": ("slow", None),
                "fastdig": ("fastdig", None), "slowdig": ("slowdig", None)}
     if info["max_concurrency"]:
@@ -345,6 +352,9 @@ def setup():
     sql = ""
     for name, (url, mc) in servers.items():
         opts = "base_url '%s'" % URL[url] + (", max_concurrency '%d'" % mc if mc else "")
+        if mc and mc > 32 and info["max_scan_memory"]:
+            # bodies in flight count as max_page_bytes (4 MiB) against half of max_scan_memory
+            opts += ", max_scan_memory '%d'" % (2 * mc * (4 << 20))
         sql += ("CREATE SERVER s_%s FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (%s);\n"
                 "CREATE USER MAPPING FOR CURRENT_USER SERVER s_%s OPTIONS (public_key '%s', private_key '%s');\n"
                 "CREATE FOREIGN TABLE snaps_%s (%s) SERVER s_%s OPTIONS (resource 'cluster_snapshots');\n"
@@ -361,7 +371,6 @@ def scenario1(mc, dflt, refs):
     f = URL["fast"]
     ms = [CMethod(n, "C client, sequential, 1 keep-alive handle", f, T1, ["-m", "seq", "-u", CRED]),
           CMethod(n, "C client, multi, 8 in flight", f, T1, ["-m", "multi", "-n", "8", "-u", CRED]),
-          CMethod(n, "C client with the FDW's parser, sequential", f, T1, ["-m", "seq", "-t", "-u", CRED]),
           CMethod(n, "C raw transfers, sequential (floor)", f, T1, ["-m", "seq", "-r", "-u", CRED], raw=True),
           CMethod(n, "C raw transfers, multi 8 (floor)", f, T1,
                   ["-m", "multi", "-n", "8", "-r", "-u", CRED], raw=True),
@@ -387,8 +396,6 @@ def scenario2(mc, dflt, refs):
           CMethod(n, "C client, multi, 8 in flight", s, T2, ["-m", "multi", "-n", "8", "-u", CRED])]
     c32 = CMethod(n, "C client, multi, 32 in flight", s, T2, ["-m", "multi", "-n", "32", "-u", CRED])
     ms.append(c32)
-    ms.append(CMethod(n, "C client with the FDW's parser, multi, 32 in flight", s, T2,
-                      ["-m", "multi", "-n", "32", "-t", "-u", CRED]))
     if mc:
         ms.append(fdw(n, "FDW, max_concurrency 1", "snaps_slow_c1", T2))
     ms.append(fdw(n, dflt, "snaps_slow", T2))

@@ -2,7 +2,7 @@
  * c_client.c: the benchmark's baseline, a plain libcurl + json-c client that
  * reads Atlas v2 snapshot lists with no PostgreSQL involved.
  *
- * usage: c_client [-m seq|multi] [-n INFLIGHT] [-r|-t] [-u USER:PASS] [-a]
+ * usage: c_client [-m seq|multi] [-n INFLIGHT] [-r] [-u USER:PASS] [-a]
  *                 BASE_URL GROUP CLUSTER [GROUP CLUSTER ...]
  *
  *   -m seq     (default) one easy handle, reused for every request (HTTP/1.1
@@ -19,9 +19,6 @@
  *              found with strstr() and rows are counted from it, so this is
  *              the transfer floor for the same requests (sum is reported
  *              as 0 and not checked).
- *   -t         tape: parse with the FDW's own parser (jsontape.c, through
- *              tape_consume.c) instead of json-c: a plain C program with
- *              the FDW's parser, to tell the FDW's overhead.
  *   -u U:P     send HTTP Digest credentials, like the FDW with an API key
  *              (CURLAUTH_DIGEST: libcurl sends the first request without
  *              credentials and only answers a 401 challenge; a server that
@@ -46,8 +43,6 @@
 
 #define PER_PAGE 500
 
-/* tape_consume.c */
-extern int	tape_consume(char *data, size_t len, long long *total, long long *sum);
 #define MAX_INFLIGHT 256
 
 typedef struct Buf
@@ -78,7 +73,6 @@ static char **groups;
 static char **names;
 static int	nclusters;
 static int	raw;
-static int	tape;
 static const char *userpwd;
 static struct curl_slist *headers;
 
@@ -211,14 +205,6 @@ consume(Buf *buf, long long *total)
 		*total = t;
 		/* the item count of this page is not parsed in raw mode */
 		return -1;
-	}
-	if (tape)
-	{
-		n = tape_consume(buf->data ? buf->data : "", buf->len, total, &sum_total);
-		if (n < 0)
-			die("bad page", NULL);
-		rows_total += n;
-		return n;
 	}
 	root = json_tokener_parse(buf->data ? buf->data : "");
 	if (root == NULL || !json_object_object_get_ex(root, "results", &results) ||
@@ -392,7 +378,7 @@ main(int argc, char **argv)
 	double		secs;
 	struct rusage ru;
 
-	while ((opt = getopt(argc, argv, "m:n:rtu:a")) != -1)
+	while ((opt = getopt(argc, argv, "m:n:ru:a")) != -1)
 	{
 		switch (opt)
 		{
@@ -404,9 +390,6 @@ main(int argc, char **argv)
 				break;
 			case 'r':
 				raw = 1;
-				break;
-			case 't':
-				tape = 1;
 				break;
 			case 'u':
 				userpwd = optarg;

@@ -205,12 +205,8 @@ slow_t=$(curl -s -o /dev/null -w '%{time_total}' "$(snap "$URL_SLOW" $G1 warm 1)
 awk -v t="$slow_t" -v d="$delay_s" 'BEGIN { exit !(t >= d) }' ||
 	die "sanity check failed: the delayed server answered in $slow_t s"
 
-# -t parses with the FDW's own parser: jsontape.c builds against the server
-# headers and needs libpgport (pg_snprintf)
-gcc -O2 -Wall -Wextra -Werror -o "$C_CLIENT" "$here/c_client.c" "$here/tape_consume.c" \
-	"$repo/jsontape.c" -I"$repo" -I"$($PG_CONFIG --includedir-server)" \
-	$(pkg-config --cflags --libs libcurl json-c) \
-	-L"$($PG_CONFIG --pkglibdir)" -lpgcommon -lpgport
+gcc -O2 -Wall -Wextra -Werror -o "$C_CLIENT" "$here/c_client.c" \
+	$(pkg-config --cflags --libs libcurl json-c)
 "$C_CLIENT" -u x:y "$URL_FAST" $G1 warm >/dev/null || die "C client failed against the no-auth server"
 
 # --- 6. run --------------------------------------------------------------------

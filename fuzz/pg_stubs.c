@@ -1,6 +1,8 @@
 /*
- * pg_stubs.c: the few PostgreSQL backend functions that response.c calls,
- * for running it (and jsontape.c) outside a backend under libFuzzer.
+ * pg_stubs.c: the few PostgreSQL backend functions that response.c and
+ * jsonparse.c call, for running them outside a backend under libFuzzer
+ * (pg_encoding_verifymbstr and pg_toupper come from PostgreSQL's own
+ * libpgcommon and libpgport).
  *
  * Memory: palloc and friends allocate from an arena that fuzz_page.c
  * resets after every input, running the reset callbacks registered on the
@@ -13,6 +15,7 @@
 #include "postgres.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -29,6 +33,22 @@
 #include "fuzz_stubs.h"
 
 ErrorContextCallback *error_context_stack = NULL;
+sigjmp_buf *PG_exception_stack = NULL;
+
+/* no interrupts arrive under the fuzzer */
+volatile sig_atomic_t InterruptPending = false;
+
+void
+ProcessInterrupts(void)
+{
+}
+
+void
+pg_re_throw(void)
+{
+	abort();
+}
+
 sigjmp_buf	fuzz_error_jump;
 int			fuzz_errors = 0;
 
@@ -264,8 +284,8 @@ InputFunctionCall(FmgrInfo *flinfo, char *str, Oid typioparam, int32 typmod)
 	size_t		len;
 	text	   *result;
 
-	if (str == NULL)
-		abort();				/* response.c never passes NULL */
+	if (str == NULL || !fuzz_valid_utf8((const unsigned char *) str, strlen(str)))
+		abort();				/* never NULL; checked UTF-8 (stub encoding) */
 	/* as text, whatever the type: the harness checks text columns */
 	len = strlen(str);
 	result = palloc(len + VARHDRSZ);
@@ -306,7 +326,7 @@ GetDatabaseEncoding(void)
 /*
  * fuzz_valid_utf8
  *		Strict UTF-8 (no overlong forms, surrogates or code points beyond
- *		U+10FFFF, no NUL), written independently of jsontape.c's check.
+ *		U+10FFFF, no NUL), written independently of PostgreSQL's check.
  */
 bool
 fuzz_valid_utf8(const unsigned char *p, size_t len)

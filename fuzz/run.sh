@@ -23,7 +23,8 @@ mkdir -p "$work/corpus" && mv "$work"/*.json "$work/corpus/" 2>/dev/null
 clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-ignored-attributes -I. -Ifuzz -I"$($PG_CONFIG --includedir-server)" \
 	$(pkg-config --cflags json-c libcurl) \
-	jsontape.c response.c fuzz/pg_stubs.c fuzz/fuzz_page.c \
+	jsonparse.c response.c fuzz/pg_stubs.c fuzz/fuzz_page.c \
+	-L"$($PG_CONFIG --pkglibdir)" -lpgcommon -lpgport \
 	$(pkg-config --libs json-c) -o "$work/fuzz_page" || { echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 if "$work/fuzz_page" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \

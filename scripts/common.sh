@@ -19,7 +19,7 @@ as_root() {
 install_build_deps() {
 	local pkgs="make gcc pkg-config python3 postgresql-$PG_MAJOR \
 		postgresql-server-dev-$PG_MAJOR postgresql-common \
-		libcurl4-openssl-dev openssl"
+		libcurl4-openssl-dev libjson-c-dev openssl"
 	local missing=""
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \

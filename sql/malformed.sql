@@ -1,7 +1,9 @@
 --
 -- malformed: pages that are not strict JSON are refused, and values that
 -- cannot be PostgreSQL values are errors, never silently altered; valid
--- escapes, big numbers and repeated keys come through exactly
+-- escapes, big numbers and repeated keys come through exactly.  What json-c
+-- accepts beyond RFC 8259 (raw control characters in strings, an unpaired
+-- surrogate escape as U+FFFD) comes through as json-c gives it
 --
 SET TIME ZONE 'UTC';
 \getenv mock_url ATLAS_MOCK_URL
@@ -73,6 +75,29 @@ SELECT storage_size_bytes FROM bad_page;
 -- a numeric column gets every digit Atlas sent
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdG9yYWdlU2l6ZUJ5dGVzIjoxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTB9LHsiaWQiOiJiIiwic3RvcmFnZVNpemVCeXRlcyI6LTEuNWUtM30seyJpZCI6ImMiLCJzdG9yYWdlU2l6ZUJ5dGVzIjo5MDA3MTk5MjU0NzQwOTkzfV19"}'
 SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' ORDER BY id;
+
+-- json-c keeps every digit of a number with a fraction or an exponent, and
+-- of an integer within 64 bits (beyond them it clamps: an error above)
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdG9yYWdlU2l6ZUJ5dGVzIjoxODQ0Njc0NDA3MzcwOTU1MTYxNH0seyJpZCI6ImIiLCJzdG9yYWdlU2l6ZUJ5dGVzIjotMS41ZS0zfSx7ImlkIjoiYyIsInN0b3JhZ2VTaXplQnl0ZXMiOjkwMDcxOTkyNTQ3NDA5OTN9LHsiaWQiOiJkIiwic3RvcmFnZVNpemVCeXRlcyI6MS41MH0seyJpZCI6ImUiLCJzdG9yYWdlU2l6ZUJ5dGVzIjotOTIyMzM3MjAzNjg1NDc3NTgwN31dfQ=="}'
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' ORDER BY id;
+
+-- json-c also takes single-quoted keys and a number ending in a point
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eydyZXN1bHRzJzpbeyJpZCI6ImEiLCdzdG9yYWdlU2l6ZUJ5dGVzJzo3Ln1dfQ=="}'
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+
+-- a number beyond double's range is not finite
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdGF0dXMiOiJ4Iiwic3RvcmFnZVNpemVCeXRlcyI6MWU0MDB9XX0="}'
+SELECT * FROM bad_page;
+
+-- such numbers are errors where a column reads them, inside json too;
+-- a field no column reads changes nothing
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJsaW5rcyI6W3sicmVsIjoic2VsZiIsIngiOi05OTk5OTk5OTk5OTk5OTk5OTk5OX1dLCJzdG9yYWdlU2l6ZUJ5dGVzIjpOYU59XX0="}'
+SELECT id FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+SELECT id, links FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+
+-- overlong UTF-8 (which json-c takes) is refused by PostgreSQL's check
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJzdGF0dXMiOiLAryJ9XX0="}'
+SELECT * FROM bad_page;
 
 -- escapes are decoded; a repeated key counts once, with its last value (as in jsonb)
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdGF0dXMiOiJmaXJzdCIsImRlc2NyaXB0aW9uIjoiY2FmXHUwMGU5IFx1ZDgzZFx1ZGUwMCBcInFcIiBcXCBcLyBcdTAwYzUiLCJzdGF0dXMiOiJzZWNvbmQiLCJsaW5rcyI6W3sicmVsIjoic1x1MDBlOWxmIiwieCI6MS41MH1dLCJjb3B5UmVnaW9ucyI6WyJldVwiMSIsbnVsbCwiXHUwMGU5Il19XX0="}'

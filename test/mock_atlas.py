@@ -104,6 +104,8 @@ normal answer.  Kinds and options:
                   malformed JSON)
     huge_headers  normal answer with "bytes" (131072) of extra headers, in
                   lines of about 1 kB
+    many_items    200 list page of "items" (10,000,000) copies of "item"
+                  ({}), valid JSON, streamed (a page costly to parse)
 
 Any kind also takes "wait_ms": sleep that long before answering (the
 request is authenticated, and the fault taken, on arrival).
@@ -147,7 +149,7 @@ V_FLEX = "2024-11-13"
 
 CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
-FAULT_KINDS = {"status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
+FAULT_KINDS = {"many_items", "status", "html", "invalid_json", "raw", "wrong_shape", "wrong_type",
                "truncated", "reset", "stall", "slow_body", "redirect", "big",
                "gone", "huge_headers"}
 
@@ -791,6 +793,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body = str(fault.get("body", "")).encode("utf-8")
             return self.send_reply(Reply(int(fault.get("status", 200)), body,
                                          vendor_type(V_2023)), target, method)
+        if kind == "many_items":
+            count = max(1, int(fault.get("items", 10_000_000)))
+            item = json.dumps(fault.get("item", {}), separators=(",", ":")).encode()
+            head = b'{"results":[' + item
+            tail = b'],"totalCount":%d}' % count
+            block = (b"," + item) * 4096
+            st.record(200, method, target)
+            self.send_response(200)
+            self.send_header("Content-Type", vendor_type(V_2023))
+            self.send_header("Content-Length",
+                             str(len(head) + (count - 1) * (len(item) + 1) + len(tail)))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                left = count - 1
+                while left > 0:
+                    n = min(left, 4096)
+                    self.wfile.write(block[:n * (len(item) + 1)])
+                    left -= n
+                self.wfile.write(tail)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+            return None
         if kind == "wrong_shape":
             doc = {"results": {"not": "an array"}, "totalCount": 1}
             return self.send_reply(Reply(200, json_bytes(doc),
