@@ -7,6 +7,7 @@ OBJS = \
 	deparse.o \
 	fetch.o \
 	jsontape.o \
+	keys.o \
 	oauth.o \
 	option.o \
 	report.o \
@@ -18,7 +19,7 @@ PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 
-REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding cancel stats reports upgrade
+REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding cancel keys stats reports upgrade
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl)

@@ -54,12 +54,14 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_MAX_RETRY_WAIT_MS, ForeignServerRelationId},
 	{OPTION_CA_FILE, ForeignServerRelationId},
 	{OPTION_MAX_CONCURRENCY, ForeignServerRelationId},
+	{OPTION_MAX_REQUEST_CHAINS, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
 	{OPTION_CLIENT_SECRET, UserMappingRelationId},
 	{OPTION_RESOURCE, ForeignTableRelationId},
 	{OPTION_ITEMS_PER_PAGE, ForeignTableRelationId},
+	{OPTION_MAX_REQUEST_CHAINS, ForeignTableRelationId},
 	{OPTION_FIELD, AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -179,6 +181,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 			(void) int_option(def, 1, ATLAS_MAX_CONCURRENCY);
 		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
 			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
+		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
+			(void) int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
 				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
 			(void) int_option(def, 1, INT_MAX);
@@ -396,6 +400,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->max_retries = ATLAS_DEFAULT_MAX_RETRIES;
 	opts->max_retry_wait_ms = ATLAS_DEFAULT_MAX_RETRY_WAIT_MS;
 	opts->max_concurrency = ATLAS_DEFAULT_MAX_CONCURRENCY;
+	opts->max_request_chains = ATLAS_DEFAULT_MAX_REQUEST_CHAINS;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -426,6 +431,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->ca_file = defGetString(def);
 		else if (strcmp(def->defname, OPTION_MAX_CONCURRENCY) == 0)
 			opts->max_concurrency = int_option(def, 1, ATLAS_MAX_CONCURRENCY);
+		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
+			opts->max_request_chains = int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)
