@@ -13,13 +13,14 @@ OBJS = \
 	report.o \
 	resource.o \
 	response.o \
-	stats.o
+	stats.o \
+	url.o
 PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"
 
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 
-REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding cancel keys stats reports upgrade
+REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding cancel keys urls stats reports upgrade
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl)

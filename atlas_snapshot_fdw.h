@@ -46,6 +46,7 @@
 #define OPTION_CA_FILE				"ca_file"
 #define OPTION_MAX_CONCURRENCY		"max_concurrency"
 #define OPTION_MAX_REQUEST_CHAINS	"max_request_chains"
+#define OPTION_PROXY				"proxy"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -133,6 +134,7 @@ typedef struct AtlasFdwOptions
 	char	   *ca_file;		/* server: extra CA bundle, or NULL */
 	int			max_concurrency;	/* server: transfers in flight per scan */
 	int			max_request_chains; /* server, overridden by table */
+	char	   *proxy;			/* server: proxy URL, or NULL for none */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -291,6 +293,11 @@ extern void atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind,
 extern int64 atlas_chain_set_count(AtlasChainSet *set, Relation rel,
 								   int max_chains);
 extern bool atlas_chain_set_next(void *arg, AtlasRequestKeys *keys);
+
+/* in url.c */
+extern bool atlas_is_loopback_host(const char *host);
+extern bool atlas_check_base_url(const char *url);
+extern void atlas_check_proxy_url(const char *url);
 
 /* in connection.c */
 extern AtlasConnEntry *atlas_get_connection(UserMapping *user,

@@ -5,8 +5,8 @@
 # its server headers, libcurl, json-c), builds with -Werror, installs the
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test, the secrets test, the scheduling recipes' test, the suite
-# again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
+# self-test, the secrets test, the scheduling recipes' test, the proxy
+# test, the suite again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +31,9 @@ fi
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
+
+echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
+bash test/test_proxy.sh
 
 echo "== the regression suite again, every backend under valgrind memcheck"
 bash test/valgrind/run.sh
