@@ -8,7 +8,8 @@
  * streaming of rows), EXPLAIN and IMPORT FOREIGN SCHEMA.
  *
  * A scan evaluates its key expressions once per (re)scan and expands them
- * into request chains, one per combination of key values.  Each chain is
+ * into request chains, one per combination of key values (keys.c: made one
+ * at a time as the fetcher asks for them, at most max_request_chains).  Each chain is
  * one GET by id, or a list walked page by page until a page comes back
  * shorter than requested.  Only the current page is held: it lives in
  * page_cxt, which is reset before the next one is fetched.
@@ -111,15 +112,15 @@ typedef struct AtlasFdwScanState
 
 	/* request chains of the current (re)scan, in keys_cxt */
 	MemoryContext keys_cxt;
-	AtlasRequestKeys *chains;
-	int			nchains;
+	AtlasChainSet *chainset;	/* the key values; makes the chains */
+	int64		nchains;		/* how many chains there are */
 	int			cur_chain;		/* chain of the page being read (or asked for) */
+	AtlasRequestKeys cur_keys;	/* its keys, once its page is read */
 	int			page_num;		/* its page number */
-	int			finished;		/* chains read to the end */
+	int64		finished;		/* chains read to the end */
 	bool		started;		/* chains built for this (re)scan */
-	int			fetched;		/* requests made since (re)start */
+	int64		fetched;		/* requests made since (re)start */
 	int			page_size;		/* itemsPerPage, from the plan */
-	char	  **prev_first_id;	/* per chain: first id of its last page read */
 
 	/* current page, in page_cxt */
 	MemoryContext page_cxt;
@@ -633,173 +634,45 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 }
 
 /*
- * add_key_value
- *		Add a value to one key's candidate set (deduplicated), or, for a
- *		key already constrained by an earlier qual, intersect.
- */
-typedef struct KeyCandidates
-{
-	bool		constrained;	/* some qual restricted this key */
-	List	   *texts;			/* char *, as sent */
-	List	   *datums;			/* Datum copies, boxed in palloc'd Datum */
-} KeyCandidates;
-
-static bool
-list_has_text(List *texts, const char *text)
-{
-	ListCell   *lc;
-
-	foreach(lc, texts)
-	{
-		if (strcmp((char *) lfirst(lc), text) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * qual_values
- *		The non-null values one key qual allows, as parallel lists of texts
- *		and boxed datums, deduplicated, in keys_cxt.
- */
-static void
-qual_values(AtlasKeyKind kind, bool is_array, Oid valtype,
-			Datum value, bool isnull, List **texts, List **datums)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	Oid			typid = is_array ? get_element_type(valtype) : valtype;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	*texts = *datums = NIL;
-	if (isnull)
-		return;
-
-	get_typlenbyvalalign(typid, &typlen, &typbyval, &typalign);
-	if (is_array)
-		deconstruct_array(DatumGetArrayTypeP(value), typid, typlen, typbyval,
-						  typalign, &elems, &nulls, &nelems);
-	else
-	{
-		elems = &value;
-		nulls = &isnull;
-		nelems = 1;
-	}
-
-	for (int i = 0; i < nelems; i++)
-	{
-		char	   *text;
-		Datum	   *boxed;
-		Datum		key;
-
-		if (nulls[i])
-			continue;
-		key = atlas_key_datum(kind, elems[i], typid);
-		text = atlas_key_text(kind, key);
-		if (list_has_text(*texts, text))
-			continue;
-		boxed = palloc(sizeof(Datum));
-		*boxed = key == elems[i] ? datumCopy(key, typbyval, typlen) : key;
-		*texts = lappend(*texts, text);
-		*datums = lappend(*datums, boxed);
-	}
-}
-
-/*
  * build_request_chains
- *		Evaluate the key expressions and expand them into request chains.
+ *		Evaluate the key expressions and get ready to make request chains.
  *
- * Each key's candidates are the intersection of what its quals allow;
- * the chains are their cartesian product, in the order the values were
- * given (groups outermost).  A key with no candidate means no request at
- * all.  Everything is allocated in keys_cxt, reset on each call.
+ * Each key's values are the intersection of what its quals allow; the
+ * chains are their cartesian product, in the order the values were given
+ * (groups outermost), made one at a time as the fetcher asks (keys.c).
+ * A key with no value means no request at all; more chains than
+ * max_request_chains is an ERROR before any request.  Everything is
+ * allocated in keys_cxt, reset on each call.
  */
 static void
 build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 {
-	KeyCandidates cand[ATLAS_NUM_KEYS];
 	MemoryContext oldcxt;
 	ListCell   *lc_state,
 			   *lc_kind,
 			   *lc_array;
-	int			total = 1;
 
 	MemoryContextReset(fsstate->keys_cxt);
 	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
-	memset(cand, 0, sizeof(cand));
+	fsstate->chainset = atlas_chain_set_create();
 
 	forthree(lc_state, fsstate->key_states, lc_kind, fsstate->key_kinds,
 			 lc_array, fsstate->key_is_array)
 	{
-		AtlasKeyKind kind = (AtlasKeyKind) lfirst_int(lc_kind);
 		ExprState  *state = (ExprState *) lfirst(lc_state);
 		bool		isnull;
 		Datum		value = ExecEvalExpr(state, econtext, &isnull);
-		List	   *texts;
-		List	   *datums;
 
-		qual_values(kind, lfirst_int(lc_array) != 0,
-					exprType((Node *) state->expr), value, isnull,
-					&texts, &datums);
-		if (!cand[kind].constrained)
-		{
-			cand[kind].constrained = true;
-			cand[kind].texts = texts;
-			cand[kind].datums = datums;
-		}
-		else
-		{
-			List	   *keep_texts = NIL;
-			List	   *keep_datums = NIL;
-			ListCell   *lt,
-					   *ld;
-
-			forboth(lt, cand[kind].texts, ld, cand[kind].datums)
-			{
-				if (list_has_text(texts, (char *) lfirst(lt)))
-				{
-					keep_texts = lappend(keep_texts, lfirst(lt));
-					keep_datums = lappend(keep_datums, lfirst(ld));
-				}
-			}
-			cand[kind].texts = keep_texts;
-			cand[kind].datums = keep_datums;
-		}
+		atlas_chain_set_add(fsstate->chainset,
+							(AtlasKeyKind) lfirst_int(lc_kind),
+							lfirst_int(lc_array) != 0,
+							exprType((Node *) state->expr), value, isnull);
 	}
+	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
+											 fsstate->opts.max_request_chains);
 
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-	{
-		if (cand[k].constrained)
-			total *= list_length(cand[k].texts);
-	}
-
-	fsstate->nchains = total;
-	fsstate->chains = palloc0(sizeof(AtlasRequestKeys) * Max(total, 1));
-	for (int c = 0; c < total; c++)
-	{
-		AtlasRequestKeys *keys = &fsstate->chains[c];
-		int			rest = c;
-
-		/* mixed-radix digits of c, the last key varying fastest */
-		for (int k = ATLAS_NUM_KEYS - 1; k >= 0; k--)
-		{
-			int			n;
-
-			if (!cand[k].constrained)
-				continue;
-			n = list_length(cand[k].texts);
-			keys->present[k] = true;
-			keys->text[k] = (char *) list_nth(cand[k].texts, rest % n);
-			keys->datum[k] = *(Datum *) list_nth(cand[k].datums, rest % n);
-			rest /= n;
-		}
-	}
-
-	fsstate->prev_first_id = palloc0(sizeof(char *) * Max(total, 1));
 	fsstate->cur_chain = 0;
+	memset(&fsstate->cur_keys, 0, sizeof(fsstate->cur_keys));
 	fsstate->page_num = 0;
 	fsstate->finished = 0;
 	fsstate->page = NULL;
@@ -807,7 +680,8 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	fsstate->started = true;
 	fsstate->fetched = 0;
 	MemoryContextSwitchTo(oldcxt);
-	atlas_fetcher_start(fsstate->fetcher, fsstate->chains, fsstate->nchains);
+	atlas_fetcher_start(fsstate->fetcher, atlas_chain_set_next,
+						fsstate->chainset);
 }
 
 /*
@@ -822,9 +696,9 @@ static bool
 check_repeated_page(AtlasFdwScanState *fsstate)
 {
 	const char *first = atlas_page_row_id(fsstate->page, 0);
-	char	  **prev = &fsstate->prev_first_id[fsstate->cur_chain];
 
-	if (first && *prev && strcmp(first, *prev) == 0)
+	if (atlas_fetcher_repeated_page(fsstate->fetcher, fsstate->cur_chain,
+									first))
 	{
 		if (fsstate->res->paging != ATLAS_PAGING_UNDECLARED)
 			ereport(ERROR,
@@ -835,9 +709,6 @@ check_repeated_page(AtlasFdwScanState *fsstate)
 		fsstate->page = NULL;
 		return true;
 	}
-	if (*prev)
-		pfree(*prev);
-	*prev = first ? MemoryContextStrdup(fsstate->keys_cxt, first) : NULL;
 	return false;
 }
 
@@ -892,10 +763,12 @@ static void
 request_error_callback(void *arg)
 {
 	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) arg;
+	const AtlasRequestKeys *keys = atlas_fetcher_chain_keys(fsstate->fetcher,
+															fsstate->cur_chain);
 
 	errcontext("remote request: GET %s",
 			   atlas_request_path(fsstate->res,
-								  &fsstate->chains[fsstate->cur_chain],
+								  keys ? keys : &fsstate->cur_keys,
 								  fsstate->page_num, fsstate->page_size));
 }
 
@@ -912,7 +785,7 @@ static bool
 fetch_next_page(AtlasFdwScanState *fsstate)
 {
 	const AtlasResource *res = fsstate->res;
-	AtlasRequestKeys *keys;
+	const AtlasRequestKeys *keys;
 	MemoryContext oldcxt;
 	bool		by_id;
 	int			nrows;
@@ -943,7 +816,12 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 													  &fsstate->page_num);
 		bool		chain_ends = false;
 
-		keys = &fsstate->chains[fsstate->cur_chain];
+		/* the row echoes them: keep them past the end of the chain */
+		keys = atlas_fetcher_chain_keys(fsstate->fetcher, fsstate->cur_chain);
+		if (keys == NULL)
+			elog(ERROR, "atlas_snapshot_fdw: no keys for request chain %d",
+				 fsstate->cur_chain);
+		fsstate->cur_keys = *keys;
 		by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
 		fsstate->fetched++;
 		if (result->rc != CURLE_OK)
@@ -1047,7 +925,7 @@ atlasIterateForeignScan(ForeignScanState *node)
 
 	ExecClearTuple(slot);
 	atlas_fill_row(fsstate->colmap, fsstate->page, fsstate->next_row++,
-				   &fsstate->chains[fsstate->cur_chain],
+				   &fsstate->cur_keys,
 				   slot->tts_values, slot->tts_isnull);
 	return ExecStoreVirtualTuple(slot);
 }

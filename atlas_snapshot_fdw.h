@@ -47,6 +47,8 @@
 #define OPTION_CA_FILE				"ca_file"
 #define OPTION_MAX_CONCURRENCY		"max_concurrency"
 #define OPTION_MAX_SCAN_MEMORY		"max_scan_memory"
+#define OPTION_MAX_REQUEST_CHAINS	"max_request_chains"
+#define OPTION_PROXY				"proxy"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -60,6 +62,7 @@
 #define ATLAS_MAX_MAX_RETRIES		10
 #define ATLAS_DEFAULT_MAX_RETRY_WAIT_MS 30000
 #define ATLAS_DEFAULT_MAX_CONCURRENCY 8
+#define ATLAS_DEFAULT_MAX_REQUEST_CHAINS 50000
 
 /*
  * Values that a WHERE clause (or the request itself) supplies to a request.
@@ -135,6 +138,8 @@ typedef struct AtlasFdwOptions
 	char	   *ca_file;		/* server: extra CA bundle, or NULL */
 	int			max_concurrency;	/* server: transfers in flight per scan */
 	int			max_scan_memory;	/* server: bytes a scan holds for pages */
+	int			max_request_chains; /* server, overridden by table */
+	char	   *proxy;			/* server: proxy URL, or NULL for none */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -294,6 +299,22 @@ extern char *atlas_request_path(const AtlasResource *res,
 extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
 								   int items_per_page);
 
+/* in keys.c */
+typedef struct AtlasChainSet AtlasChainSet;
+
+extern AtlasChainSet *atlas_chain_set_create(void);
+extern void atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind,
+								bool is_array, Oid valtype, Datum value,
+								bool isnull);
+extern int64 atlas_chain_set_count(AtlasChainSet *set, Relation rel,
+								   int max_chains);
+extern bool atlas_chain_set_next(void *arg, AtlasRequestKeys *keys);
+
+/* in url.c */
+extern bool atlas_is_loopback_host(const char *host);
+extern bool atlas_check_base_url(const char *url);
+extern void atlas_check_proxy_url(const char *url);
+
 /* in connection.c */
 extern AtlasConnEntry *atlas_get_connection(UserMapping *user,
 											const AtlasFdwOptions *opts);
@@ -339,8 +360,15 @@ extern AtlasFetcher *atlas_fetcher_create(AtlasConnEntry *entry,
 										  const AtlasResource *res,
 										  int page_size, bool prefetch,
 										  MemoryContext cxt);
-extern void atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains,
-								int nchains);
+/* Fills keys with the next request chain; false when there is none */
+typedef bool (*AtlasChainSource) (void *arg, AtlasRequestKeys *keys);
+
+extern void atlas_fetcher_start(AtlasFetcher *f, AtlasChainSource source,
+								void *arg);
+extern const AtlasRequestKeys *atlas_fetcher_chain_keys(AtlasFetcher *f,
+														int chain);
+extern bool atlas_fetcher_repeated_page(AtlasFetcher *f, int chain,
+										const char *first_id);
 extern bool atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page);
 extern AtlasFetchResult *atlas_fetcher_next(AtlasFetcher *f, int *chain,
 											int *page);

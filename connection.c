@@ -186,7 +186,7 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 {
 	CURL	   *curl;
 	bool		ok = true;
-	bool		http = strncmp(opts->base_url, "http://", 7) == 0;
+	bool		http;
 
 	if (opts->client_id != NULL && opts->client_secret != NULL)
 		entry->auth = ATLAS_AUTH_OAUTH;
@@ -200,6 +200,11 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 				 errhint("Set the user mapping options %s and %s (service account) or %s and %s (API key).",
 						 OPTION_CLIENT_ID, OPTION_CLIENT_SECRET,
 						 OPTION_PUBLIC_KEY, OPTION_PRIVATE_KEY)));
+
+	/* the URL rules again: the catalog may hold an older value (url.c) */
+	http = atlas_check_base_url(opts->base_url);
+	if (opts->proxy)
+		atlas_check_proxy_url(opts->proxy);
 
 	(void) atlas_multi_handle();
 	if (atlas_single_multi == NULL)
@@ -232,6 +237,17 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
 	if (opts->ca_file)
 		ok &= curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file) == CURLE_OK;
+
+	/*
+	 * A proxy only if the server says so: "" keeps libcurl from reading the
+	 * postmaster's http_proxy, https_proxy and ALL_PROXY, and an empty
+	 * no-proxy list keeps it from reading no_proxy.
+	 */
+	ok &= curl_easy_setopt(curl, CURLOPT_PROXY,
+						   opts->proxy ? opts->proxy : "") == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_NOPROXY, "") == CURLE_OK;
+	if (opts->proxy && opts->ca_file)
+		ok &= curl_easy_setopt(curl, CURLOPT_PROXY_CAINFO, opts->ca_file) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_USERAGENT, ATLAS_USER_AGENT) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;

@@ -4,8 +4,11 @@
  *		  Concurrent, ordered fetching of the pages of a scan
  *
  * A scan reads its request chains (one per combination of key values) page
- * by page.  The fetcher runs up to max_concurrency transfers at once on the
- * libcurl multi interface, each on its own pool handle of the connection
+ * by page.  Chains come from a source (keys.c) one at a time, as the
+ * fetcher needs them: it holds only the chains it has started and the scan
+ * has not finished, never the whole list, which may be long.  The fetcher
+ * runs up to max_concurrency transfers at once on the libcurl multi
+ * interface, each on its own pool handle of the connection
  * entry, and hands each chain's pages to the scan in page order.
  *
  * What it fetches ahead (with max_concurrency above 1), in reading order
@@ -113,14 +116,16 @@ typedef struct FetchRequest
 	AtlasFetchResult result;	/* once REQ_DONE; retries counted before */
 } FetchRequest;
 
-/* What is known about the pages of one chain */
+/* What is known about the pages of one chain (started, not finished) */
 typedef struct ChainState
 {
+	int			chain;			/* its number, in the source's order */
+	AtlasRequestKeys keys;		/* its key values (pointing into the source) */
+	char	   *first_id;		/* first item of the last page read, or NULL */
 	int			issued;			/* highest page requested so far */
 	int			known_pages;	/* pages it is believed to have, 0 unknown */
 	int			end_page;		/* page that ended it (short or failed), or 0 */
 	int			next_read;		/* page the scan reads next */
-	bool		finished;		/* the scan is done with it */
 } ChainState;
 
 struct AtlasFetcher
@@ -137,10 +142,12 @@ struct AtlasFetcher
 	size_t		body_budget;	/* bytes of bodies held, in flight counted
 								 * as max_page_bytes */
 	size_t		tree_budget;	/* bytes of the tree of the page read */
-	AtlasRequestKeys *chains;	/* the scan's chains (not owned) */
-	int			nchains;
-	ChainState *cstate;			/* per chain, in cxt */
-	int			consume_chain;	/* lowest chain the scan has not finished */
+	AtlasChainSource source;	/* produces the scan's chains */
+	void	   *source_arg;
+	bool		source_done;	/* the source has no more chains */
+	int			next_chain;		/* number of the next chain it produces */
+	List	   *active;			/* ChainState *, started and not finished,
+								 * in chain order; in cxt */
 	List	   *requests;		/* FetchRequest *, unordered */
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
 	FetchRequest *needed;		/* the request the scan waits for, or NULL */
@@ -210,34 +217,139 @@ fetcher_reset_callback(void *arg)
 
 /* Whether the chain is read with one request: a GET by id, or no paging */
 static bool
-single_page_chain(AtlasFetcher *f, int chain)
+single_page_chain(AtlasFetcher *f, const ChainState *cs)
 {
-	return (f->chains[chain].present[ATLAS_KEY_ID] && f->res->get_path) ||
+	return (cs->keys.present[ATLAS_KEY_ID] && f->res->get_path) ||
 		f->res->paging == ATLAS_PAGING_NONE;
 }
 
 /*
+ * free_chain
+ *		Forget a chain's state.
+ */
+static void
+free_chain(AtlasFetcher *f, ChainState *cs)
+{
+	f->active = list_delete_ptr(f->active, cs);
+	if (cs->first_id)
+		pfree(cs->first_id);
+	pfree(cs);
+}
+
+/*
  * atlas_fetcher_start
- *		Forget everything (a rescan) and get ready to fetch these chains.
+ *		Forget everything (a rescan) and get ready to fetch the chains that
+ *		source(arg, ...) produces.  The source is asked for a chain only
+ *		when the fetcher starts it; the keys it fills in must stay valid
+ *		until the next atlas_fetcher_start.  It must not throw.
  */
 void
-atlas_fetcher_start(AtlasFetcher *f, AtlasRequestKeys *chains, int nchains)
+atlas_fetcher_start(AtlasFetcher *f, AtlasChainSource source, void *arg)
 {
 	while (f->requests != NIL)
 		discard_request(f, (FetchRequest *) linitial(f->requests));
-	if (f->cstate)
-		pfree(f->cstate);
+	while (f->active != NIL)
+		free_chain(f, (ChainState *) linitial(f->active));
 
-	f->chains = chains;
-	f->nchains = nchains;
-	f->cstate = MemoryContextAllocZero(f->cxt, sizeof(ChainState) * Max(nchains, 1));
-	for (int c = 0; c < nchains; c++)
+	f->source = source;
+	f->source_arg = arg;
+	f->source_done = false;
+	f->next_chain = 0;
+}
+
+/*
+ * chain_state
+ *		The state of a started, unfinished chain, or NULL.  The list holds
+ *		about as many chains as there are transfers in flight.
+ */
+static ChainState *
+chain_state(AtlasFetcher *f, int chain)
+{
+	ListCell   *lc;
+
+	foreach(lc, f->active)
 	{
-		f->cstate[c].next_read = 1;
-		if (single_page_chain(f, c))
-			f->cstate[c].known_pages = 1;
+		ChainState *cs = (ChainState *) lfirst(lc);
+
+		if (cs->chain == chain)
+			return cs;
 	}
-	f->consume_chain = 0;
+	return NULL;
+}
+
+/*
+ * must_chain_state
+ *		chain_state, for a chain that must be there.
+ */
+static ChainState *
+must_chain_state(AtlasFetcher *f, int chain)
+{
+	ChainState *cs = chain_state(f, chain);
+
+	if (cs == NULL)
+		elog(ERROR, "atlas_snapshot_fdw: request chain %d is not active", chain);
+	return cs;
+}
+
+/*
+ * next_chain
+ *		Start the source's next chain, or return NULL if it has no more.
+ *		The source does constant work per chain.
+ */
+static ChainState *
+next_chain(AtlasFetcher *f)
+{
+	ChainState *cs;
+	MemoryContext oldcxt;
+
+	if (f->source_done)
+		return NULL;
+	cs = MemoryContextAllocZero(f->cxt, sizeof(ChainState));
+	if (!f->source(f->source_arg, &cs->keys))
+	{
+		pfree(cs);
+		f->source_done = true;
+		return NULL;
+	}
+	cs->chain = f->next_chain++;
+	cs->next_read = 1;
+	if (single_page_chain(f, cs))
+		cs->known_pages = 1;
+	oldcxt = MemoryContextSwitchTo(f->cxt);
+	f->active = lappend(f->active, cs);
+	MemoryContextSwitchTo(oldcxt);
+	return cs;
+}
+
+/*
+ * atlas_fetcher_chain_keys
+ *		The key values of a started, unfinished chain, or NULL.
+ */
+const AtlasRequestKeys *
+atlas_fetcher_chain_keys(AtlasFetcher *f, int chain)
+{
+	ChainState *cs = chain_state(f, chain);
+
+	return cs ? &cs->keys : NULL;
+}
+
+/*
+ * atlas_fetcher_repeated_page
+ *		Whether the page just read of a chain starts with the same item as
+ *		its previous page (a server that ignores pageNum); remembers
+ *		first_id (NULL: unknown) for the next page.
+ */
+bool
+atlas_fetcher_repeated_page(AtlasFetcher *f, int chain, const char *first_id)
+{
+	ChainState *cs = must_chain_state(f, chain);
+
+	if (first_id && cs->first_id && strcmp(first_id, cs->first_id) == 0)
+		return true;
+	if (cs->first_id)
+		pfree(cs->first_id);
+	cs->first_id = first_id ? MemoryContextStrdup(f->cxt, first_id) : NULL;
+	return false;
 }
 
 /*
@@ -302,7 +414,11 @@ new_request(AtlasFetcher *f, int chain, int page)
 	oldcxt = MemoryContextSwitchTo(f->cxt);
 	f->requests = lappend(f->requests, req);
 	MemoryContextSwitchTo(oldcxt);
-	f->cstate[chain].issued = Max(f->cstate[chain].issued, page);
+	{
+		ChainState *cs = must_chain_state(f, chain);
+
+		cs->issued = Max(cs->issued, page);
+	}
 	return req;
 }
 
@@ -350,8 +466,8 @@ start_request(AtlasFetcher *f, FetchRequest *req)
 	}
 	req->token_gen = entry->token_gen;
 
-	path = atlas_request_path(f->res, &f->chains[req->chain], req->page,
-							  f->page_size);
+	path = atlas_request_path(f->res, &must_chain_state(f, req->chain)->keys,
+							  req->page, f->page_size);
 	url = psprintf("%s%s", entry->base_url, path);
 	snprintf(accept, sizeof(accept),
 			 "Accept: application/vnd.atlas.%s+json", f->res->api_version);
@@ -440,18 +556,20 @@ fits_in_window(AtlasFetcher *f)
  *
  * Only pages known to exist are fetched ahead: the pages of a chain up to
  * what its first page said (or, while pages come back full, the next one),
- * and the first page of a following chain, which every chain has.
+ * and the first page of a following chain, which every chain has (the
+ * source's next chain, started here).
  */
 static bool
 speculative_next(AtlasFetcher *f, int *chain, int *page)
 {
-	for (int c = f->consume_chain; c < f->nchains; c++)
+	ListCell   *lc;
+	ChainState *cs;
+
+	foreach(lc, f->active)
 	{
-		ChainState *cs = &f->cstate[c];
 		int			limit;
 
-		if (cs->finished)
-			continue;
+		cs = (ChainState *) lfirst(lc);
 		if (cs->end_page > 0)
 			limit = cs->end_page;
 		else if (cs->known_pages > 0)
@@ -461,12 +579,16 @@ speculative_next(AtlasFetcher *f, int *chain, int *page)
 
 		if (cs->issued < limit)
 		{
-			*chain = c;
+			*chain = cs->chain;
 			*page = cs->issued + 1;
 			return true;
 		}
 	}
-	return false;
+	if ((cs = next_chain(f)) == NULL)
+		return false;
+	*chain = cs->chain;
+	*page = 1;
+	return true;
 }
 
 /*
@@ -548,8 +670,11 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 			}
 			if (last == NULL)
 				break;
-			f->cstate[last->chain].issued = Min(f->cstate[last->chain].issued,
-												last->page - 1);
+			{
+				ChainState *lcs = must_chain_state(f, last->chain);
+
+				lcs->issued = Min(lcs->issued, last->page - 1);
+			}
 			discard_request(f, last);
 			outstanding--;
 		}
@@ -593,7 +718,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 static void
 parse_page(AtlasFetcher *f, FetchRequest *req)
 {
-	ChainState *cs = &f->cstate[req->chain];
+	ChainState *cs = chain_state(f, req->chain);
 	char		errmsg[256];
 	int64		total = -1;
 	size_t		tree_bytes = 0;
@@ -616,14 +741,16 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 		req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
 		req->result.over_budget = over_budget;
 	}
-	else if (single_page_chain(f, req->chain))
+	else if (cs == NULL || single_page_chain(f, cs))
 		req->nrows = 1;
 	else
 		req->nrows = atlas_json_page_rows(req->result.doc, &total);
 	elog(DEBUG2, "atlas_snapshot_fdw: page %d of request chain %d: %zu bytes, parsed into %zu",
 		 req->page, req->chain + 1, req->raw_len, tree_bytes);
 
-	if (req->nrows >= f->page_size && !single_page_chain(f, req->chain))
+	if (cs == NULL)
+		return;					/* its chain is gone: nothing to learn */
+	if (req->nrows >= f->page_size && !single_page_chain(f, cs))
 	{
 		/* a full page: the chain goes on, for as long as totalCount says */
 		int			known = req->page + 1;
@@ -653,7 +780,7 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 {
 	AtlasConnEntry *entry = f->entry;
 	AtlasSlot  *slot = req->slot;
-	ChainState *cs = &f->cstate[req->chain];
+	ChainState *cs = chain_state(f, req->chain);
 	long		status = 0;
 
 	if (rc == CURLE_OK)
@@ -724,7 +851,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		req->result.body = req->raw;
 		req->result.body_len = req->raw ? req->raw_len : 0;
 		/* the scan stops here and reports the failure */
-		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+		if (cs)
+			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
 	}
 }
 
@@ -765,8 +893,10 @@ discard_chain_after(AtlasFetcher *f, int chain, int after_page)
 static void
 drop_beyond_end(AtlasFetcher *f, int chain)
 {
-	if (f->cstate[chain].end_page > 0)
-		discard_chain_after(f, chain, f->cstate[chain].end_page);
+	ChainState *cs = chain_state(f, chain);
+
+	if (cs && cs->end_page > 0)
+		discard_chain_after(f, chain, cs->end_page);
 }
 
 /*
@@ -839,9 +969,9 @@ readable(AtlasFetcher *f, FetchRequest *needed)
 	foreach(lc, f->requests)
 	{
 		FetchRequest *req = (FetchRequest *) lfirst(lc);
-		ChainState *cs = &f->cstate[req->chain];
+		ChainState *cs = chain_state(f, req->chain);
 
-		if (req->state == REQ_DONE && !cs->finished &&
+		if (req->state == REQ_DONE && cs &&
 			req->page == cs->next_read &&
 			(best == NULL || req->chain < best->chain))
 			best = req;
@@ -926,17 +1056,15 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 bool
 atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page)
 {
-	for (int c = f->consume_chain; c < f->nchains; c++)
-	{
-		if (!f->cstate[c].finished)
-		{
-			f->consume_chain = c;
-			*chain = c;
-			*page = f->cstate[c].next_read;
-			return true;
-		}
-	}
-	return false;
+	ChainState *cs;
+
+	/* finished chains leave the list: its head is the lowest unfinished */
+	cs = f->active != NIL ? (ChainState *) linitial(f->active) : next_chain(f);
+	if (cs == NULL)
+		return false;
+	*chain = cs->chain;
+	*page = cs->next_read;
+	return true;
 }
 
 /*
@@ -953,8 +1081,7 @@ atlas_fetcher_next(AtlasFetcher *f, int *chain, int *page)
 {
 	FetchRequest *req;
 
-	Assert(*chain >= 0 && *chain < f->nchains);
-	Assert(*page == f->cstate[*chain].next_read);
+	Assert(*page == must_chain_state(f, *chain)->next_read);
 	req = find_request(f, *chain, *page);
 	if (req == NULL)
 		req = new_request(f, *chain, *page);
@@ -964,7 +1091,7 @@ atlas_fetcher_next(AtlasFetcher *f, int *chain, int *page)
 		parse_page(f, req);
 		drop_beyond_end(f, req->chain);
 	}
-	f->cstate[req->chain].next_read++;
+	must_chain_state(f, req->chain)->next_read++;
 	*chain = req->chain;
 	*page = req->page;
 	return &req->result;
@@ -985,13 +1112,18 @@ atlas_fetcher_release(AtlasFetcher *f, int chain, int page)
 
 /*
  * atlas_fetcher_chain_done
- *		The scan has finished a chain: drop anything left of it.
+ *		The scan has finished a chain: drop anything left of it, and its
+ *		state.
  */
 void
 atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
 {
-	f->cstate[chain].finished = true;
+	ChainState *cs = must_chain_state(f, chain);
+
+	/* the scan waits for nothing now (drive() sets needed while it runs) */
+	f->needed = NULL;
 	discard_chain_after(f, chain, 0);
+	free_chain(f, cs);
 }
 
 /*

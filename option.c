@@ -55,19 +55,21 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_CA_FILE, ForeignServerRelationId},
 	{OPTION_MAX_CONCURRENCY, ForeignServerRelationId},
 	{OPTION_MAX_SCAN_MEMORY, ForeignServerRelationId},
+	{OPTION_MAX_REQUEST_CHAINS, ForeignServerRelationId},
+	{OPTION_PROXY, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
 	{OPTION_CLIENT_SECRET, UserMappingRelationId},
 	{OPTION_RESOURCE, ForeignTableRelationId},
 	{OPTION_ITEMS_PER_PAGE, ForeignTableRelationId},
+	{OPTION_MAX_REQUEST_CHAINS, ForeignTableRelationId},
 	{OPTION_FIELD, AttributeRelationId},
 	{NULL, InvalidOid}
 };
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_validator);
 
-static void check_base_url(const char *url);
 static int	int_option(DefElem *def, int min, int max);
 static void check_memory_options(int page_bytes, int scan_memory);
 static bool is_user_mapping_option(const char *keyword);
@@ -158,7 +160,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 		}
 
 		if (strcmp(def->defname, OPTION_BASE_URL) == 0 ||
-			strcmp(def->defname, OPTION_CA_FILE) == 0)
+			strcmp(def->defname, OPTION_CA_FILE) == 0 ||
+			strcmp(def->defname, OPTION_PROXY) == 0)
 		{
 			/* where the backend connects, and whom it trusts */
 			if (!superuser())
@@ -168,7 +171,9 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 								def->defname),
 						 errhint("Only superusers can change where and how the server connects.")));
 			if (strcmp(def->defname, OPTION_BASE_URL) == 0)
-				check_base_url(defGetString(def));
+				(void) atlas_check_base_url(defGetString(def));
+			else if (strcmp(def->defname, OPTION_PROXY) == 0)
+				atlas_check_proxy_url(defGetString(def));
 			else if (!is_absolute_path(defGetString(def)))
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
@@ -183,6 +188,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 			(void) int_option(def, 1, ATLAS_MAX_CONCURRENCY);
 		else if (strcmp(def->defname, OPTION_ITEMS_PER_PAGE) == 0)
 			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
+		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
+			(void) int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
 				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
 			(void) int_option(def, 1, INT_MAX);
@@ -321,83 +328,6 @@ int_option(DefElem *def, int min, int max)
 	return result;
 }
 
-/* Whether a URL host is a loopback address, where plain http is allowed */
-static bool
-is_loopback_host(const char *host, size_t len)
-{
-	if (len == strlen("localhost") && strncmp(host, "localhost", len) == 0)
-		return true;
-	if (len == strlen("[::1]") && strncmp(host, "[::1]", len) == 0)
-		return true;
-	if (len > 4 && strncmp(host, "127.", 4) == 0)
-	{
-		for (size_t i = 4; i < len; i++)
-		{
-			if (!isdigit((unsigned char) host[i]) && host[i] != '.')
-				return false;
-		}
-		return true;
-	}
-	return false;
-}
-
-/*
- * check_base_url
- *		Accept "https://host[:port][/path]", or "http://" for loopback hosts.
- *
- * Credentials, query strings and fragments are refused: the first would be
- * a secret outside a user mapping, the others would corrupt request URLs.
- */
-static void
-check_base_url(const char *url)
-{
-	const char *host;
-	size_t		hostlen;
-	bool		https;
-
-	if (strncmp(url, "https://", 8) == 0)
-	{
-		https = true;
-		host = url + 8;
-	}
-	else if (strncmp(url, "http://", 7) == 0)
-	{
-		https = false;
-		host = url + 7;
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"",
-						OPTION_BASE_URL, url),
-				 errdetail("The URL must start with \"https://\".")));
-
-	if (strpbrk(url, "@?# ") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"",
-						OPTION_BASE_URL, url),
-				 errdetail("The URL must not contain credentials, spaces, a query or a fragment.")));
-
-	if (host[0] == '[')
-		hostlen = strcspn(host, "]") + 1;
-	else
-		hostlen = strcspn(host, ":/");
-	if (hostlen == 0 || hostlen > strlen(host))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"",
-						OPTION_BASE_URL, url),
-				 errdetail("The URL has no host name.")));
-
-	if (!https && !is_loopback_host(host, hostlen))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"",
-						OPTION_BASE_URL, url),
-				 errdetail("Plain http is allowed only for loopback hosts; use https.")));
-}
-
 /*
  * atlas_get_options
  *		Merge defaults, server, user mapping and table options.
@@ -423,6 +353,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->max_retry_wait_ms = ATLAS_DEFAULT_MAX_RETRY_WAIT_MS;
 	opts->max_concurrency = ATLAS_DEFAULT_MAX_CONCURRENCY;
 	opts->max_scan_memory = ATLAS_DEFAULT_MAX_SCAN_MEMORY;
+	opts->max_request_chains = ATLAS_DEFAULT_MAX_REQUEST_CHAINS;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -451,10 +382,14 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->max_retry_wait_ms = int_option(def, 0, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CA_FILE) == 0)
 			opts->ca_file = defGetString(def);
+		else if (strcmp(def->defname, OPTION_PROXY) == 0)
+			opts->proxy = defGetString(def);
 		else if (strcmp(def->defname, OPTION_MAX_CONCURRENCY) == 0)
 			opts->max_concurrency = int_option(def, 1, ATLAS_MAX_CONCURRENCY);
 		else if (strcmp(def->defname, OPTION_MAX_SCAN_MEMORY) == 0)
 			opts->max_scan_memory = int_option(def, ATLAS_MIN_MAX_SCAN_MEMORY, INT_MAX);
+		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
+			opts->max_request_chains = int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)

@@ -6,7 +6,7 @@
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
 # self-test, the secrets test, a fault soak (ATLAS_SOAK_SCANS scans, 200 by
-# default), the scheduling recipes' test, the suite
+# default), the scheduling recipes' test, the proxy test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 #
@@ -41,6 +41,9 @@ pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
+
+echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
+bash test/test_proxy.sh
 
 echo "== the regression suite again, every backend under valgrind memcheck"
 bash test/valgrind/run.sh

@@ -8,6 +8,11 @@
  * message.  Counters live in the connection cache (connection.c) and last
  * as long as the backend; they hold no credentials.
  *
+ * Like pg_stat_activity, the function shows a role only its own rows: those
+ * of user mappings for the current user, and of the PUBLIC mapping of a
+ * server on which the current user has no mapping of its own (the one its
+ * queries use).  Superusers and members of pg_read_all_stats see every row.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -19,6 +24,7 @@
 
 #include "access/htup_details.h"
 #include "atlas_snapshot_fdw.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_user_mapping.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -32,33 +38,58 @@
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_stats);
 
 /*
- * mapping_user_name
- *		The role a user mapping is for ("public" for PUBLIC), or NULL if the
- *		mapping is gone.
+ * mapping_user
+ *		The role a user mapping is for (InvalidOid for PUBLIC).  Returns
+ *		false if the mapping is gone.
  */
-static char *
-mapping_user_name(Oid umid)
+static bool
+mapping_user(Oid umid, Oid *userid)
 {
 	HeapTuple	tp = SearchSysCache1(USERMAPPINGOID, ObjectIdGetDatum(umid));
-	Oid			userid;
 
 	if (!HeapTupleIsValid(tp))
-		return NULL;
-	userid = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
+		return false;
+	*userid = ((Form_pg_user_mapping) GETSTRUCT(tp))->umuser;
 	ReleaseSysCache(tp);
-	return OidIsValid(userid) ? GetUserNameFromId(userid, false) : pstrdup("public");
+	return true;
+}
+
+/*
+ * mapping_visible
+ *		Whether the current user may see the statistics of a user mapping
+ *		of role mapuser (InvalidOid: PUBLIC) on server serverid.
+ *
+ * Its own mappings, and a PUBLIC mapping that it uses because it has none
+ * of its own on that server; everything for superusers and members of
+ * pg_read_all_stats.
+ */
+static bool
+mapping_visible(Oid mapuser, Oid serverid, bool see_all)
+{
+	Oid			me = GetUserId();
+
+	if (see_all || mapuser == me)
+		return true;
+	if (OidIsValid(mapuser))
+		return false;
+	return !SearchSysCacheExists2(USERMAPPINGUSERSERVER,
+								  ObjectIdGetDatum(me),
+								  ObjectIdGetDatum(serverid));
 }
 
 /*
  * atlas_snapshot_fdw_stats
  *		SETOF record: server_name, user_name, auth, requests, pages, bytes,
- *		retries, tokens, errors, last_error, last_error_at.
+ *		retries, tokens, errors, last_error, last_error_at: the rows the
+ *		current user may see (see mapping_visible).
  */
 Datum
 atlas_snapshot_fdw_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ListCell   *lc;
+	bool		see_all = superuser() ||
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -67,16 +98,20 @@ atlas_snapshot_fdw_stats(PG_FUNCTION_ARGS)
 		AtlasConnEntry *entry = (AtlasConnEntry *) lfirst(lc);
 		ForeignServer *server = GetForeignServerExtended(entry->serverid,
 														 FSV_MISSING_OK);
-		char	   *user = mapping_user_name(entry->key);
+		Oid			mapuser;
 		Datum		values[STATS_COLS];
 		bool		nulls[STATS_COLS];
 
-		if (server == NULL || user == NULL)
+		if (server == NULL || !mapping_user(entry->key, &mapuser))
 			continue;			/* dropped since */
+		if (!mapping_visible(mapuser, entry->serverid, see_all))
+			continue;
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = CStringGetTextDatum(server->servername);
-		values[1] = CStringGetTextDatum(user);
+		values[1] = CStringGetTextDatum(OidIsValid(mapuser) ?
+										GetUserNameFromId(mapuser, false) :
+										"public");
 		values[2] = CStringGetTextDatum(entry->auth == ATLAS_AUTH_OAUTH ?
 										"service account" : "API key");
 		values[3] = Int64GetDatum(entry->stats.requests);

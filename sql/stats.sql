@@ -32,5 +32,37 @@ SELECT server_name, user_name, auth, requests, pages, bytes > 0 AS has_bytes,
   FROM atlas_snapshot_fdw_stats()
  WHERE server_name LIKE 'stats%' ORDER BY 1;
 
+-- a role sees only the rows of its own user mappings, and of the PUBLIC
+-- mapping it uses where it has none of its own; superusers and members of
+-- pg_read_all_stats see every row
+CREATE ROLE stats_alice;
+CREATE ROLE stats_bob;
+GRANT USAGE ON FOREIGN SERVER stats_key, stats_sa TO stats_alice, stats_bob;
+GRANT SELECT ON stats_key_snaps, stats_sa_snaps TO stats_alice, stats_bob;
+CREATE USER MAPPING FOR stats_alice SERVER stats_key
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE USER MAPPING FOR stats_bob SERVER stats_sa
+	OPTIONS (client_id :'client_id', client_secret :'client_secret');
+SET ROLE stats_alice;
+SELECT count(*) FROM stats_key_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n3';
+RESET ROLE;
+SET ROLE stats_bob;
+SELECT count(*) FROM stats_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n3';
+SELECT server_name, user_name, auth, pages
+  FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%' ORDER BY 1, 2;
+RESET ROLE;
+SET ROLE stats_alice;
+SELECT server_name, user_name, auth, pages
+  FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%' ORDER BY 1, 2;
+RESET ROLE;
+GRANT pg_read_all_stats TO stats_bob;
+SET ROLE stats_bob;
+SELECT server_name, user_name, auth, pages
+  FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%' ORDER BY 1, 2;
+RESET ROLE;
+SELECT server_name, user_name, auth, pages
+  FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%' ORDER BY 1, 2;
+
 DROP SERVER stats_key, stats_sa CASCADE;
 SELECT count(*) FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%';
+DROP ROLE stats_alice, stats_bob;

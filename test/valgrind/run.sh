@@ -60,7 +60,7 @@ for i in $(seq 1 100); do [ -f "$work/data/postmaster.pid" ] || break; sleep 0.3
 # ours name our library or one of our source files (frames show file names
 # where there is debug info)
 ours=$(sed 's/^==[0-9]*== *$//' "$work"/vg.* 2>/dev/null | awk 'BEGIN { RS = "" }
-	/atlas_snapshot_fdw|[( ](connection|deparse|fetch|jsonparse|oauth|option|report|resource|response|stats)\.c:/ &&
+	/atlas_snapshot_fdw|[( ](connection|deparse|fetch|jsonparse|keys|oauth|option|report|resource|response|stats|url)\.c:/ &&
 	/(Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|definitely lost)/')
 others=$(cat "$work"/vg.* 2>/dev/null | grep -c '^==[0-9]*== [A-Z]' || true)
 if [ -n "$ours" ]; then
