@@ -860,6 +860,27 @@ request_error_callback(void *arg)
 }
 
 /*
+ * absent_answer
+ *		Whether a 404 stands for "nothing there" rather than an error: any
+ *		404 of a GET by id, and for resources that declare them, the
+ *		errorCodes that mean the project or cluster has nothing of the kind
+ *		(a cluster without backup has no schedule, a project may have no
+ *		compliance policy).  A 404 for a missing project or cluster is
+ *		still an error.
+ */
+static bool
+absent_answer(const AtlasResource *res, AtlasFetchResult *result, bool by_id)
+{
+	char	   *code;
+	char	   *detail;
+
+	if (by_id)
+		return true;
+	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
+	return atlas_resource_absent_code(res, code);
+}
+
+/*
  * fetch_next_page
  *		Read the next page of some unfinished chain: the lowest one, or,
  *		when pages are fetched ahead, whichever has its next page first
@@ -912,12 +933,10 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 									result->body_oom, &fsstate->opts,
 									result->retries);
 
-		if (by_id && result->status == 404)
-		{
-			/* no snapshot with that id: zero rows, not an error */
-			chain_ends = true;
-		}
-		else
+		/* nothing there (no item with that id, no policy): zero rows */
+		if (result->status == 404 && (by_id || res->absent_codes))
+			chain_ends = absent_answer(res, result, by_id);
+		if (!chain_ends)
 		{
 			if (result->status != 200)
 			{
@@ -935,8 +954,12 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 						 errmsg("could not parse Atlas response as JSON"),
 						 errdetail_internal("%s", result->parse_error)));
 
-			fsstate->page = atlas_page_adopt(&result->doc, by_id,
+			fsstate->page = atlas_page_adopt(&result->doc,
+											 by_id || res->rows_path != NULL,
 											 fsstate->page_cxt);
+			if (res->rows_path && !by_id)
+				atlas_page_select_rows(fsstate->page, res->rows_path,
+									   res->row_marker, fsstate->page_cxt);
 			fsstate->pages++;
 			fsstate->conn->stats.pages++;
 			nrows = atlas_page_nrows(fsstate->page);
@@ -1097,10 +1120,15 @@ atlasImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
 						 quote_identifier(res->name));
 		for (const AtlasField *f = res->fields; f->column; f++)
+		{
+			/* download links grant access to data: declared by choice only */
+			if (atlas_is_credential_column(res, f->column))
+				continue;
 			appendStringInfo(&buf, "%s\n  %s %s%s",
 							 f == res->fields ? "" : ",",
 							 quote_identifier(f->column), f->type,
 							 f->not_null ? " NOT NULL" : "");
+		}
 		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
 						 quote_identifier(server->servername),
 						 quote_literal_cstr(res->name));

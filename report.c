@@ -250,7 +250,8 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 			 errmsg("Atlas API request failed"),
 			 errdetail_internal("%s", fulldetail),
 			 status == 401 ? errhint("Check the credentials in the user mapping and the API access list of the key or service account.") :
-			 status == 403 ? errhint("The API key or service account needs the Project Read Only role on the project.") :
+			 status == 403 ? errhint("The API key or service account needs the %s role on the project.",
+									 res->role ? res->role : "Project Read Only") :
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",
 									 OPTION_MAX_RETRIES, OPTION_MAX_RETRY_WAIT_MS) : 0));
 }

@@ -19,6 +19,11 @@
  * ERROR naming the column, never NULL.  Should an object repeat a key, the
  * last value counts, as in jsonb.
  *
+ * Rows are a list page's "results", or, for resources that name a rows
+ * path, the document itself or arrays nested inside it
+ * (atlas_page_select_rows); a field name "^a" then reads member a of the
+ * element that encloses the row.
+ *
  * The members of a row are matched to columns in one pass through a small
  * hash table of the top-level field names the query reads.
  *
@@ -37,6 +42,7 @@
 #include "fmgr.h"
 #include "jsontape.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -62,6 +68,7 @@ typedef struct AtlasColumn
 	int		   *pathlen;		/* their lengths */
 	int			npath;
 	int			next_same;		/* next column with the same path[0], or -1 */
+	bool		parent;			/* path starts at the enclosing element ("^") */
 	AtlasConversion conv;
 	FmgrInfo	infunc;			/* the type's input function */
 	Oid			ioparam;
@@ -91,6 +98,7 @@ struct AtlasPage
 {
 	AtlasJson  *doc;			/* owned: freed by the context callback */
 	uint32	   *rows;			/* token of each row's object */
+	uint32	   *parents;		/* per row: its enclosing element, or NULL */
 	int			nrows;
 	MemoryContextCallback cb;	/* frees doc when the context resets */
 };
@@ -210,6 +218,13 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		if (field == NULL)
 			field = atlas_default_json_field(res, col->name);
 
+		/* "^a.b": a path below the row's enclosing element */
+		if (col->key < 0 && field[0] == '^')
+		{
+			col->parent = true;
+			field++;
+		}
+
 		/* split "a.b.c" into path segments */
 		copy = pstrdup(field);
 		col->path = palloc(sizeof(char *) * (strlen(copy) + 1));
@@ -219,7 +234,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 			col->pathlen[col->npath] = strlen(seg);
 			col->path[col->npath++] = seg;
 		}
-		if (col->key < 0 && col->npath > 0)
+		if (col->key < 0 && col->npath > 0 && !col->parent)
 			add_field(map, i);
 
 		getTypeInputInfo(attr->atttypid, &infunc, &col->ioparam);
@@ -344,6 +359,112 @@ atlas_page_adopt(AtlasJson **doc, bool single, MemoryContext page_cxt)
 		e = d->tokens[e].next;
 	}
 	return page;
+}
+
+/*
+ * atlas_page_select_rows
+ *		Make the rows of a single-document page those that a resource's
+ *		rows_path names inside the document.
+ *
+ * rows_path "" keeps the document as the one row; row_marker, if set, is
+ * a member without which the document counts as no row at all (an answer
+ * that stands for "nothing configured").  Otherwise rows_path is a dotted
+ * list of members, each naming an array (or an object, taken as one
+ * element) inside every element found by the step before, starting at the
+ * document: "policies.policyItems" gives every policy item of every
+ * policy.  Each row remembers the element that encloses it (the document
+ * for a one-step path), which columns read with a JSON name "^member".
+ * Non-object elements are skipped; a missing member or JSON null gives no
+ * rows.  The row arrays are allocated in page_cxt.
+ *
+ * This is the one place that walks a document for rows: a parser other
+ * than jsontape needs to reimplement only this function (and the "^" path
+ * step of atlas_fill_row).
+ */
+void
+atlas_page_select_rows(AtlasPage *page, const char *rows_path,
+					   const char *row_marker, MemoryContext page_cxt)
+{
+	const AtlasJson *doc = page->doc;
+	uint32	   *cur;			/* elements of the current step */
+	uint32	   *cur_parent;		/* and the element enclosing each */
+	int			ncur = 1;
+	char	   *path;
+
+	Assert(page->nrows == 1 && page->rows[0] == 0);
+	if (*rows_path == '\0')
+	{
+		if (row_marker &&
+			atlas_json_member(doc, 0, row_marker, strlen(row_marker)) == 0)
+			page->nrows = 0;
+		return;
+	}
+
+	cur = MemoryContextAlloc(page_cxt, sizeof(uint32));
+	cur_parent = MemoryContextAlloc(page_cxt, sizeof(uint32));
+	cur[0] = cur_parent[0] = 0;
+	path = MemoryContextStrdup(page_cxt, rows_path);
+	for (char *seg = strtok(path, "."); seg; seg = strtok(NULL, "."))
+	{
+		int			nnext = 0;
+		Size		cap = 0;
+		uint32	   *next;
+		uint32	   *next_parent;
+
+		/* first count, so that the arrays are allocated once */
+		for (int i = 0; i < ncur; i++)
+		{
+			uint32		v = atlas_json_member(doc, cur[i], seg, strlen(seg));
+
+			if (v == 0)
+				continue;
+			if (doc->tokens[v].type == AJ_ARRAY)
+				cap += doc->tokens[v].count;
+			else if (doc->tokens[v].type == AJ_OBJECT)
+				cap++;
+		}
+		/* a page is at most max_page_bytes: the count fits an int */
+		if (cap > (Size) INT_MAX / sizeof(uint32))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows in one Atlas document")));
+		next = MemoryContextAlloc(page_cxt, sizeof(uint32) * Max(cap, 1));
+		next_parent = MemoryContextAlloc(page_cxt, sizeof(uint32) * Max(cap, 1));
+
+		for (int i = 0; i < ncur; i++)
+		{
+			uint32		v = atlas_json_member(doc, cur[i], seg, strlen(seg));
+
+			CHECK_FOR_INTERRUPTS();
+			if (v == 0)
+				continue;
+			if (doc->tokens[v].type == AJ_OBJECT)
+			{
+				next_parent[nnext] = cur[i];
+				next[nnext++] = v;
+			}
+			else if (doc->tokens[v].type == AJ_ARRAY)
+			{
+				uint32		e = v + 1;
+
+				for (uint32 k = 0; k < doc->tokens[v].count; k++)
+				{
+					if (doc->tokens[e].type == AJ_OBJECT)
+					{
+						next_parent[nnext] = cur[i];
+						next[nnext++] = e;
+					}
+					e = doc->tokens[e].next;
+				}
+			}
+		}
+		cur = next;
+		cur_parent = next_parent;
+		ncur = nnext;
+	}
+	page->rows = cur;
+	page->parents = cur_parent;
+	page->nrows = ncur;
 }
 
 int
@@ -796,7 +917,13 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			continue;
 		}
 
-		v = map->found[i];
+		if (!col->parent)
+			v = map->found[i];
+		else if (page->parents && col->npath > 0)
+			v = path_step(doc, page->parents[rowno], col->path[0],
+						  col->pathlen[0]);
+		else
+			v = 0;
 		for (int s = 1; s < col->npath && v; s++)
 			v = path_step(doc, v, col->path[s], col->pathlen[s]);
 		if (v == 0 || doc->tokens[v].type == AJ_NULL)
