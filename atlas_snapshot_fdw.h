@@ -276,6 +276,8 @@ extern bool atlas_resource_absent_code(const AtlasResource *res,
 									   const char *code);
 extern bool atlas_is_credential_column(const AtlasResource *res,
 									   const char *column);
+extern bool atlas_is_credential_field(const AtlasResource *res,
+									  const char *json);
 extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
 extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);

@@ -220,7 +220,11 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
 						res->name),
 				 errdetail_internal("%s", fulldetail),
-				 strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+				 strstr(res->name, "restore_jobs") != NULL
+				 ? (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+					? errhint("Restore jobs of dedicated clusters are read with resource \"restore_jobs\".")
+					: errhint("Restore jobs of Flex clusters are read with resource \"flex_restore_jobs\"."))
+				 : strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
 				 ? errhint("Dedicated clusters are read with resource \"cluster_snapshots\" or \"sharded_cluster_snapshots\".")
 				 : errhint("Flex clusters are read with resource \"flex_snapshots\".")));
 

@@ -648,6 +648,24 @@ atlas_is_credential_column(const AtlasResource *res, const char *column)
 }
 
 /*
+ * atlas_is_credential_field
+ *		Whether a JSON member of the resource's rows holds download links
+ *		(whatever the column reading it is called).
+ */
+bool
+atlas_is_credential_field(const AtlasResource *res, const char *json)
+{
+	if (res->credentials == NULL)
+		return false;
+	for (const char *const *c = res->credentials; *c; c++)
+	{
+		if (strcmp(atlas_default_json_field(res, *c), json) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * append_escaped
  *		Percent-encode everything but RFC 3986 unreserved characters.
  */

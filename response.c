@@ -69,6 +69,7 @@ typedef struct AtlasColumn
 	int			npath;
 	int			next_same;		/* next column with the same path[0], or -1 */
 	bool		parent;			/* path starts at the enclosing element ("^") */
+	bool		secret;			/* holds download links: errors hide values */
 	AtlasConversion conv;
 	FmgrInfo	infunc;			/* the type's input function */
 	Oid			ioparam;
@@ -236,6 +237,8 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		}
 		if (col->key < 0 && col->npath > 0 && !col->parent)
 			add_field(map, i);
+		col->secret = col->key < 0 && col->npath > 0 && !col->parent &&
+			atlas_is_credential_field(res, col->path[0]);
 
 		getTypeInputInfo(attr->atttypid, &infunc, &col->ioparam);
 		fmgr_info(infunc, &col->infunc);
@@ -799,6 +802,45 @@ convert_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
 }
 
 /*
+ * convert_secret_value
+ *		convert_value for a column that holds download links, which grant
+ *		access to data: if the type's input function rejects the value, its
+ *		message (which quotes the value) is replaced by one that does not,
+ *		so the link reaches neither the client nor the server log.
+ */
+static Datum
+convert_secret_value(AtlasColumn *col, const AtlasJson *doc, uint32 v)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = convert_value(col, doc, v);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			sqlerrcode;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		sqlerrcode = edata->sqlerrcode;
+		FreeErrorData(edata);
+		if (sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(sqlerrcode),
+				 errmsg("could not convert a download link to the type of its column"),
+				 errdetail("The value is a download link, which is not shown.")));
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * path_step
  *		One step of a field path below value v: a key of an object, or a
  *		zero-based index into an array ("links.0.rel").  0 if there is no
@@ -930,7 +972,10 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			continue;			/* missing, or JSON null */
 
 		map->current = col->name;
-		values[i] = convert_value(col, doc, v);
+		if (col->secret)
+			values[i] = convert_secret_value(col, doc, v);
+		else
+			values[i] = convert_value(col, doc, v);
 		isnull[i] = false;
 	}
 	map->current = NULL;

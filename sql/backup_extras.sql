@@ -47,18 +47,14 @@ SELECT count(*) FROM atlas.backup_schedules WHERE group_id = :g1 AND cluster_nam
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT * FROM atlas.backup_policy_items WHERE group_id = :g1 AND cluster_name = 'prod-1';
 SELECT * FROM atlas.backup_policy_items
- WHERE group_id = :g1 AND cluster_name IN ('prod-1', 'stage-1', 'nobackup-1')
+ WHERE group_id = :g1 AND cluster_name IN ('prod-1', 'prod-2', 'nobackup-1')
  ORDER BY cluster_name, id;
-SELECT * FROM atlas.backup_policy_items
- WHERE group_id IN (:g1, :g2) AND cluster_name IN ('prod-2', 'stage-1')
- ORDER BY group_id, cluster_name, id;
+SELECT * FROM atlas.backup_policy_items WHERE group_id = :g2 AND cluster_name = 'stage-1';
 -- a declared column may read any member of the enclosing policy
 CREATE FOREIGN TABLE policy_members (group_id text, cluster_name text,
 	policy_id text, id text, policy_items_count int OPTIONS (field '^policyItems'))
 	SERVER bx_srv OPTIONS (resource 'backup_policy_items');
-\set VERBOSITY terse
 SELECT * FROM policy_members WHERE group_id = :g1 AND cluster_name = 'prod-2';
-\set VERBOSITY default
 ALTER FOREIGN TABLE policy_members ALTER COLUMN policy_items_count TYPE jsonb;
 SELECT id, jsonb_array_length(policy_items_count) AS items FROM policy_members
  WHERE group_id = :g1 AND cluster_name = 'prod-2';
@@ -76,11 +72,14 @@ SELECT s.id, s.created_at, s.frequency_type, p.frequency_type AS rule,
  ORDER BY s.created_at;
 
 -- parameterized joins with clusters and projects: one request per cluster
+CREATE FOREIGN TABLE my_clusters (group_id text, name text)
+	SERVER bx_srv OPTIONS (resource 'clusters');
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT c.name, p.frequency_type, p.retention_value
-  FROM atlas.clusters c JOIN atlas.backup_policy_items p
+  FROM my_clusters c JOIN atlas.backup_policy_items p
     ON p.group_id = c.group_id AND p.cluster_name = c.name
  WHERE c.group_id = :g1;
+DROP FOREIGN TABLE my_clusters;
 \! python3 test/mockctl.py reset
 SELECT c.name, p.frequency_type, p.retention_value, p.retention_unit
   FROM atlas.projects pr
@@ -111,7 +110,16 @@ SELECT id, delivery_type, cardinality(delivery_url) AS urls,
        delivery_url[1] LIKE 'https://restore-%' AS is_link,
        private_download_delivery_urls->0->>'endpointId' AS endpoint
   FROM my_restores WHERE group_id = :g1 AND cluster_name = 'prod-1' ORDER BY id;
-DROP FOREIGN TABLE my_restores;
+-- a link in a column of the wrong type: the error does not show it
+ALTER FOREIGN TABLE my_restores ALTER COLUMN delivery_url TYPE int[];
+SELECT id, delivery_url FROM my_restores
+ WHERE group_id = :g1 AND cluster_name = 'prod-1' AND id = '6b1e00000000000000000002';
+CREATE FOREIGN TABLE my_links (group_id text, cluster_name text, id text,
+	link int OPTIONS (field 'privateDownloadDeliveryUrls.0.deliveryUrl'))
+	SERVER bx_srv OPTIONS (resource 'restore_jobs');
+SELECT id, link FROM my_links
+ WHERE group_id = :g1 AND cluster_name = 'prod-1' AND id = '6b1e00000000000000000002';
+DROP FOREIGN TABLE my_restores, my_links;
 
 -- Flex restore jobs
 SELECT id, instance_name, delivery_type, status, project_id, target_project_id,
@@ -187,8 +195,6 @@ SELECT policy_id, id FROM atlas.backup_policy_items WHERE group_id = :g1 AND clu
 SELECT count(*) FROM atlas.backup_schedules WHERE group_id = :g1 AND cluster_name = 'prod-1';
 \set VERBOSITY default
 
--- no download link reached the request log
-\! python3 test/mockctl.py log | grep -c dl-token-7c1e9a
 
 DROP SCHEMA atlas CASCADE;
 DROP SERVER bx_srv CASCADE;
