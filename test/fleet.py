@@ -1400,7 +1400,7 @@ DEMO_SCHEDULE_OVERRIDES = {
 # Demo clusters whose restores were never tested, or whose recent tests failed
 DEMO_UNTESTED = {"payments-ledger-prod", "search-index-prod", "search-logs",
                  "analytics-etl", "tools-prod", "tools-wiki",
-                 "search-prod-ap"}
+                 "search-prod-ap", "tools-hackathon"}
 DEMO_FAILED_RESTORE = {"analytics-events-prod", "payments-fraud-prod"}
 
 
@@ -1463,7 +1463,7 @@ def _demo_backup_extras(f, group_ids, schedule_plan):
                     ids(), snap["id"], gid, target, "automated", iso(t),
                     finished=None if failed else iso(t + rng.randrange(600, 5400)),
                     failed=failed))
-        if completed and rng.random() < 0.3:
+        if completed and name not in DEMO_UNTESTED and rng.random() < 0.3:
             t = DEMO_NOW - rng.randrange(1, 60) * DAY
             snap = completed[rng.randrange(len(completed))]
             jobs.append(restore_job(ids(), snap["id"], gid, None, "download",
@@ -1489,7 +1489,9 @@ def _demo_backup_extras(f, group_ids, schedule_plan):
             f.export_jobs[(gid, name)] = ListSource(exports)
 
     for gid in group_ids:
-        for doc in f.flex[gid][:1]:
+        for doc in f.flex[gid]:
+            if doc["name"] in DEMO_UNTESTED:
+                continue
             snaps = f.flex_snaps[(gid, doc["name"])].items
             t = DEMO_NOW - rng.randrange(2, 40) * DAY
             f.flex_restore_jobs[(gid, doc["name"])] = ListSource([
