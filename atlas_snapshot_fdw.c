@@ -861,23 +861,30 @@ request_error_callback(void *arg)
 
 /*
  * absent_answer
- *		Whether a 404 stands for "nothing there" rather than an error: any
- *		404 of a GET by id, and for resources that declare them, the
- *		errorCodes that mean the project or cluster has nothing of the kind
- *		(a cluster without backup has no schedule, a project may have no
- *		compliance policy).  A 404 for a missing project or cluster is
- *		still an error.
+ *		Whether a 404 stands for "nothing there" rather than an error: the
+ *		errorCodes a resource declares for a missing item of a GET by id
+ *		(SNAPSHOT_NOT_FOUND, RESTORE_JOB_NOT_FOUND, ...), and for its list
+ *		request those that mean the project or cluster has nothing of the
+ *		kind (a cluster without backup has no schedule, a project may have
+ *		no compliance policy).  A missing project or cluster, or a retired
+ *		endpoint (other codes, or no Atlas error document), is still an
+ *		error.
  */
 static bool
 absent_answer(const AtlasResource *res, AtlasFetchResult *result, bool by_id)
 {
 	char	   *code;
 	char	   *detail;
+	bool		absent;
 
-	if (by_id)
-		return true;
 	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
-	return atlas_resource_absent_code(res, code);
+	absent = atlas_code_listed(by_id ? res->id_absent_codes : res->absent_codes,
+							   code);
+	if (code)
+		pfree(code);
+	if (detail)
+		pfree(detail);
+	return absent;
 }
 
 /*
@@ -934,7 +941,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 									result->retries);
 
 		/* nothing there (no item with that id, no policy): zero rows */
-		if (result->status == 404 && (by_id || res->absent_codes))
+		if (result->status == 404)
 			chain_ends = absent_answer(res, result, by_id);
 		if (!chain_ends)
 		{

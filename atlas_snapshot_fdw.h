@@ -129,6 +129,8 @@ typedef struct AtlasResource
 	const char *const *credentials; /* columns holding download links, which
 									 * grant access to data: never imported,
 									 * read only when declared; or NULL */
+	const char *id_absent_codes;	/* space-separated errorCodes of a 404 by
+									 * id that mean "no such item": zero rows */
 } AtlasResource;
 
 /* Options resolved for one scan; lives in the planner's or executor's memory */
@@ -272,8 +274,7 @@ extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
 extern const char *atlas_key_column_name(AtlasKeyKind kind);
 extern const char *atlas_default_json_field(const AtlasResource *res,
 											const char *colname);
-extern bool atlas_resource_absent_code(const AtlasResource *res,
-									   const char *code);
+extern bool atlas_code_listed(const char *codes, const char *code);
 extern bool atlas_is_credential_column(const AtlasResource *res,
 									   const char *column);
 extern bool atlas_is_credential_field(const AtlasResource *res,

@@ -33,8 +33,10 @@
 
 #define KEY(k)	ATLAS_KEY_BIT(ATLAS_KEY_##k)
 #define GROUP_CLUSTER	(KEY(GROUP) | KEY(CLUSTER))
-/* the 1.2 fields of a plain list endpoint: see AtlasResource */
-#define LIST_ROWS	NULL, NULL, NULL, NULL, NULL
+/* the 1.2 fields of the 1.0 resources: see AtlasResource */
+#define LIST_ROWS	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
+/* a 404 by id with these codes is a missing snapshot, not an error */
+#define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
 
 /* Key columns shared by every snapshot table: filled from the request */
 #define SNAPSHOT_KEY_FIELDS \
@@ -407,14 +409,15 @@ static const AtlasResource resources[] = {
 		"backup_schedules",
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
-		backup_schedule_fields, "", NULL, "BACKUP_CONFIG_NOT_FOUND", NULL, NULL
+		backup_schedule_fields, "", NULL, "BACKUP_CONFIG_NOT_FOUND", NULL, NULL,
+		NULL
 	},
 	{
 		"backup_policy_items",
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
 		backup_policy_item_fields, "policies.policyItems", NULL,
-		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL
+		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL
 	},
 	{
 		"restore_jobs",
@@ -422,7 +425,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/restoreJobs/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, restore_job_fields, NULL, NULL, NULL,
-		"Project Backup Manager", restore_job_credentials
+		"Project Backup Manager", restore_job_credentials,
+		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID"
 	},
 	{
 		"flex_restore_jobs",
@@ -430,7 +434,7 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/flexClusters/{cluster}/backup/restoreJobs/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, flex_restore_job_fields, NULL, NULL, NULL, NULL,
-		flex_restore_job_credentials
+		flex_restore_job_credentials, "RESOURCE_NOT_FOUND"
 	},
 	{
 		"export_jobs",
@@ -438,21 +442,22 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/exports/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, export_job_fields, NULL, NULL, NULL,
-		"Project Backup Manager", NULL
+		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND"
 	},
 	{
 		"export_buckets",
 		"/groups/{group}/backup/exportBuckets",
 		"/groups/{group}/backup/exportBuckets/{id}",
 		"2024-05-30", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ID), KEY(GROUP),
-		NULL, export_bucket_fields, NULL, NULL, NULL, NULL, NULL
+		NULL, export_bucket_fields, NULL, NULL, NULL, NULL, NULL,
+		"EXPORT_BUCKET_NOT_FOUND"
 	},
 	{
 		"backup_compliance_policies",
 		"/groups/{group}/backupCompliancePolicy", NULL,
 		"2023-10-01", ATLAS_PAGING_NONE, KEY(GROUP), KEY(GROUP), NULL,
 		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
-		"Project Owner", NULL
+		"Project Owner", NULL, NULL
 	},
 };
 
@@ -604,14 +609,15 @@ atlas_default_json_field(const AtlasResource *res, const char *colname)
 }
 
 /*
- * atlas_resource_absent_code
- *		Whether a 404 with this errorCode means that the resource has
- *		nothing there (zero rows) rather than a missing project or cluster.
+ * atlas_code_listed
+ *		Whether errorCode code is in codes, a space-separated list (NULL:
+ *		empty).  Resources list the codes of a 404 that means "nothing
+ *		there" (zero rows) rather than a missing project or cluster.
  */
 bool
-atlas_resource_absent_code(const AtlasResource *res, const char *code)
+atlas_code_listed(const char *codes, const char *code)
 {
-	const char *p = res->absent_codes;
+	const char *p = codes;
 	size_t		len;
 
 	if (p == NULL || code == NULL)

@@ -103,6 +103,10 @@ SELECT id, delivery_type FROM atlas.restore_jobs
    AND id IN ('6b1e00000000000000000003', 'ffffffffffffffffffffffff')
  ORDER BY id;
 \! python3 test/mockctl.py log --authorized | sort
+-- by id, only a missing job is zero rows: a missing cluster is an error
+SELECT id FROM atlas.restore_jobs
+ WHERE group_id = :g1 AND cluster_name = 'nosuch' AND id = '6b1e00000000000000000003';
+SELECT id FROM atlas.export_buckets WHERE group_id = :g1 AND id = 'ffffffffffffffffffffffff';
 CREATE FOREIGN TABLE my_restores (group_id text, cluster_name text, id text,
 	delivery_type text, delivery_url text[], private_download_delivery_urls jsonb)
 	SERVER bx_srv OPTIONS (resource 'restore_jobs');
