@@ -419,6 +419,7 @@ atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 		{
 			uint32		v = atlas_json_member(doc, cur[i], seg, strlen(seg));
 
+			CHECK_FOR_INTERRUPTS();
 			if (v == 0)
 				continue;
 			if (doc->tokens[v].type == AJ_ARRAY)
@@ -438,7 +439,6 @@ atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 		{
 			uint32		v = atlas_json_member(doc, cur[i], seg, strlen(seg));
 
-			CHECK_FOR_INTERRUPTS();
 			if (v == 0)
 				continue;
 			if (doc->tokens[v].type == AJ_OBJECT)
@@ -452,6 +452,7 @@ atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 
 				for (uint32 k = 0; k < doc->tokens[v].count; k++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					if (doc->tokens[e].type == AJ_OBJECT)
 					{
 						next_parent[nnext] = cur[i];
