@@ -731,33 +731,6 @@ note_scan_error(AtlasFdwScanState *fsstate)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/*
- * snapshot_not_found
- *		Whether a 404 body says that the snapshot itself is missing
- *		(errorCode SNAPSHOT_NOT_FOUND or INVALID_SNAPSHOT_ID).
- *
- * Only then does a request by id mean zero rows: a missing project or
- * cluster, or a retired endpoint (other codes, or no Atlas error document
- * at all), is an error exactly as on a list request.
- */
-static bool
-snapshot_not_found(const char *body)
-{
-	char	   *code;
-	char	   *detail;
-	bool		missing;
-
-	atlas_parse_error_body(body ? body : "", &code, &detail);
-	missing = code != NULL &&
-		(strcmp(code, "SNAPSHOT_NOT_FOUND") == 0 ||
-		 strcmp(code, "INVALID_SNAPSHOT_ID") == 0);
-	if (code)
-		pfree(code);
-	if (detail)
-		pfree(detail);
-	return missing;
-}
-
 /* errcontext callback naming the request being made or parsed */
 static void
 request_error_callback(void *arg)
@@ -770,6 +743,34 @@ request_error_callback(void *arg)
 			   atlas_request_path(fsstate->res,
 								  keys ? keys : &fsstate->cur_keys,
 								  fsstate->page_num, fsstate->page_size));
+}
+
+/*
+ * absent_answer
+ *		Whether a 404 stands for "nothing there" rather than an error: the
+ *		errorCodes a resource declares for a missing item of a GET by id
+ *		(SNAPSHOT_NOT_FOUND, RESTORE_JOB_NOT_FOUND, ...), and for its list
+ *		request those that mean the project or cluster has nothing of the
+ *		kind (a cluster without backup has no schedule, a project may have
+ *		no compliance policy).  A missing project or cluster, or a retired
+ *		endpoint (other codes, or no Atlas error document), is still an
+ *		error.
+ */
+static bool
+absent_answer(const AtlasResource *res, AtlasFetchResult *result, bool by_id)
+{
+	char	   *code;
+	char	   *detail;
+	bool		absent;
+
+	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
+	absent = atlas_code_listed(by_id ? res->id_absent_codes : res->absent_codes,
+							   code);
+	if (code)
+		pfree(code);
+	if (detail)
+		pfree(detail);
+	return absent;
 }
 
 /*
@@ -830,13 +831,10 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 									result->body_oom, &fsstate->opts,
 									result->retries);
 
-		if (by_id && result->status == 404 &&
-			snapshot_not_found(result->body))
-		{
-			/* no snapshot with that id: zero rows, not an error */
-			chain_ends = true;
-		}
-		else
+		/* nothing there (no item with that id, no policy): zero rows */
+		if (result->status == 404)
+			chain_ends = absent_answer(res, result, by_id);
+		if (!chain_ends)
 		{
 			if (result->status != 200)
 			{
@@ -862,8 +860,12 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 						 errmsg("could not parse Atlas response as JSON"),
 						 errdetail_internal("%s", result->parse_error)));
 
-			fsstate->page = atlas_page_adopt(&result->doc, by_id,
+			fsstate->page = atlas_page_adopt(&result->doc,
+											 by_id || res->rows_path != NULL,
 											 fsstate->page_cxt);
+			if (res->rows_path && !by_id)
+				atlas_page_select_rows(fsstate->page, res->rows_path,
+									   res->row_marker, fsstate->page_cxt);
 			fsstate->pages++;
 			fsstate->conn->stats.pages++;
 			nrows = atlas_page_nrows(fsstate->page);
@@ -1024,10 +1026,15 @@ atlasImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
 						 quote_identifier(res->name));
 		for (const AtlasField *f = res->fields; f->column; f++)
+		{
+			/* download links grant access to data: declared by choice only */
+			if (atlas_is_credential_column(res, f->column))
+				continue;
 			appendStringInfo(&buf, "%s\n  %s %s%s",
 							 f == res->fields ? "" : ",",
 							 quote_identifier(f->column), f->type,
 							 f->not_null ? " NOT NULL" : "");
+		}
 		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
 						 quote_identifier(server->servername),
 						 quote_literal_cstr(res->name));

@@ -25,7 +25,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 
-#define ATLAS_FDW_VERSION		"1.1"
+#define ATLAS_FDW_VERSION		"1.2"
 #define ATLAS_USER_AGENT		"atlas_snapshot_fdw/" ATLAS_FDW_VERSION
 #define ATLAS_API_PREFIX		"/api/atlas/v2"
 #define ATLAS_DEFAULT_BASE_URL	"https://cloud.mongodb.com"
@@ -123,6 +123,21 @@ typedef struct AtlasResource
 	uint32		required_keys;	/* keys the list endpoint cannot do without */
 	const char *replacement;	/* for retired resources: the successor */
 	const AtlasField *fields;	/* column table, NULL-terminated */
+	/* added in 1.2; zero for the list endpoints above */
+	const char *rows_path;		/* NULL: the list's "results"; "": the
+								 * document is the row; "a.b": each element
+								 * of array b in each element of array a */
+	const char *row_marker;		/* with rows_path "": a document without
+								 * this member is no row, or NULL */
+	const char *absent_codes;	/* space-separated errorCodes of a 404 that
+								 * means "nothing there": zero rows */
+	const char *role;			/* Atlas role the endpoint needs, NULL for
+								 * Project Read Only */
+	const char *const *credentials; /* columns holding download links, which
+									 * grant access to data: never imported,
+									 * read only when declared; or NULL */
+	const char *id_absent_codes;	/* space-separated errorCodes of a 404 by
+									 * id that mean "no such item": zero rows */
 } AtlasResource;
 
 /* Options resolved for one scan; lives in the planner's or executor's memory */
@@ -280,6 +295,11 @@ extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
 extern const char *atlas_key_column_name(AtlasKeyKind kind);
 extern const char *atlas_default_json_field(const AtlasResource *res,
 											const char *colname);
+extern bool atlas_code_listed(const char *codes, const char *code);
+extern bool atlas_is_credential_column(const AtlasResource *res,
+									   const char *column);
+extern bool atlas_is_credential_field(const AtlasResource *res,
+									  const char *json);
 extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
 extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
@@ -424,6 +444,9 @@ extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 extern int	atlas_json_page_rows(struct json_object *doc, int64 *total);
 extern char *atlas_json_utf8(struct json_object *v, int *len);
 extern AtlasPage *atlas_page_adopt(struct json_object **doc, bool single,
+								   MemoryContext page_cxt);
+extern void atlas_page_select_rows(AtlasPage *page, const char *rows_path,
+								   const char *row_marker,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);

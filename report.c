@@ -275,7 +275,11 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
 						res->name),
 				 errdetail_internal("%s", fulldetail),
-				 strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+				 strstr(res->name, "restore_jobs") != NULL
+				 ? (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
+					? errhint("Restore jobs of dedicated clusters are read with resource \"restore_jobs\".")
+					: errhint("Restore jobs of Flex clusters are read with resource \"flex_restore_jobs\"."))
+				 : strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
 				 ? errhint("Dedicated clusters are read with resource \"cluster_snapshots\" or \"sharded_cluster_snapshots\".")
 				 : errhint("Flex clusters are read with resource \"flex_snapshots\".")));
 
@@ -305,7 +309,8 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 			 errmsg("Atlas API request failed"),
 			 errdetail_internal("%s", fulldetail),
 			 status == 401 ? errhint("Check the credentials in the user mapping and the API access list of the key or service account.") :
-			 status == 403 ? errhint("The API key or service account needs the Project Read Only role on the project.") :
+			 status == 403 ? errhint("The API key or service account needs the %s role on the project.",
+									 res->role ? res->role : "Project Read Only") :
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",
 									 OPTION_MAX_RETRIES, OPTION_MAX_RETRY_WAIT_MS) : 0));
 }

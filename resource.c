@@ -11,6 +11,12 @@
  * columns to fields.  Everything here is static data or palloc'd results in
  * the caller's memory context.
  *
+ * Most resources are list endpoints whose rows are the "results" of each
+ * page.  A resource may instead name where its rows are inside one
+ * document (rows_path): the document itself (a backup schedule), or the
+ * elements of arrays nested in it ("policies.policyItems"), whose columns
+ * may also read the enclosing element (a JSON name "^id").
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -27,6 +33,10 @@
 
 #define KEY(k)	ATLAS_KEY_BIT(ATLAS_KEY_##k)
 #define GROUP_CLUSTER	(KEY(GROUP) | KEY(CLUSTER))
+/* the 1.2 fields of the 1.0 resources: see AtlasResource */
+#define LIST_ROWS	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
+/* a 404 by id with these codes is a missing snapshot, not an error */
+#define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
 
 /* Key columns shared by every snapshot table: filled from the request */
 #define SNAPSHOT_KEY_FIELDS \
@@ -195,6 +205,152 @@ static const AtlasField flex_cluster_fields[] = {
 	{NULL}
 };
 
+/*
+ * Backup extras (1.2).  Integers the schemas declare as int32 are integer
+ * columns.  The columns a resource lists as credentials hold download
+ * links that grant access to the data: IMPORT FOREIGN SCHEMA leaves them
+ * out, and only a column the user declares reads them.
+ */
+
+/* DiskBackupSnapshotSchedule20240805: one document per cluster */
+static const AtlasField backup_schedule_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"cluster_id", "clusterId", "text", false},
+	{"auto_copy_settings_enabled", "autoCopySettingsEnabled", "boolean", false},
+	{"auto_export_enabled", "autoExportEnabled", "boolean", false},
+	{"copy_policy_items_enabled", "copyPolicyItemsEnabled", "boolean", false},
+	{"copy_settings", "copySettings", "jsonb", false},
+	{"export", "export", "jsonb", false},
+	{"extra_retention_settings", "extraRetentionSettings", "jsonb", false},
+	{"next_snapshot", "nextSnapshot", "timestamptz", false},
+	{"policies", "policies", "jsonb", false},
+	{"reference_hour_of_day", "referenceHourOfDay", "integer", false},
+	{"reference_minute_of_hour", "referenceMinuteOfHour", "integer", false},
+	{"restore_window_days", "restoreWindowDays", "integer", false},
+	{"use_org_and_group_names_in_export_prefix", "useOrgAndGroupNamesInExportPrefix", "boolean", false},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
+/* DiskBackupApiPolicyItem, from the schedule's policies[].policyItems[] */
+static const AtlasField backup_policy_item_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"policy_id", "^id", "text", false},
+	{"id", "id", "text", false},
+	{"frequency_type", "frequencyType", "text", false},
+	{"frequency_interval", "frequencyInterval", "integer", false},
+	{"retention_unit", "retentionUnit", "text", false},
+	{"retention_value", "retentionValue", "integer", false},
+	{NULL}
+};
+
+/* DiskBackupSnapshotRestoreJob */
+static const AtlasField restore_job_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"id", "id", "text", false},
+	{"cancelled", "cancelled", "boolean", false},
+	{"delivery_type", "deliveryType", "text", false},
+	{"desired_timestamp", "desiredTimestamp", "jsonb", false},
+	{"expired", "expired", "boolean", false},
+	{"expires_at", "expiresAt", "timestamptz", false},
+	{"failed", "failed", "boolean", false},
+	{"finished_at", "finishedAt", "timestamptz", false},
+	{"oplog_inc", "oplogInc", "integer", false},
+	{"oplog_ts", "oplogTs", "integer", false},
+	{"point_in_time_utc_seconds", "pointInTimeUTCSeconds", "integer", false},
+	{"snapshot_id", "snapshotId", "text", false},
+	{"target_cluster_name", "targetClusterName", "text", false},
+	{"target_group_id", "targetGroupId", "text", false},
+	{"timestamp", "timestamp", "timestamptz", false},
+	{"links", "links", "jsonb", false},
+	{"delivery_url", "deliveryUrl", "text[]", false},
+	{"private_download_delivery_urls", "privateDownloadDeliveryUrls", "jsonb", false},
+	{"components", "components", "jsonb", false},
+	{NULL}
+};
+
+static const char *const restore_job_credentials[] = {
+	"delivery_url", "private_download_delivery_urls", "components", NULL
+};
+
+/* FlexBackupRestoreJob20241113 */
+static const AtlasField flex_restore_job_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"id", "id", "text", false},
+	{"delivery_type", "deliveryType", "text", false},
+	{"expiration_date", "expirationDate", "timestamptz", false},
+	{"instance_name", "instanceName", "text", false},
+	{"project_id", "projectId", "text", false},
+	{"restore_finished_date", "restoreFinishedDate", "timestamptz", false},
+	{"restore_scheduled_date", "restoreScheduledDate", "timestamptz", false},
+	{"snapshot_finished_date", "snapshotFinishedDate", "timestamptz", false},
+	{"snapshot_id", "snapshotId", "text", false},
+	{"status", "status", "text", false},
+	{"target_deployment_item_name", "targetDeploymentItemName", "text", false},
+	{"target_project_id", "targetProjectId", "text", false},
+	{"links", "links", "jsonb", false},
+	{"snapshot_url", "snapshotUrl", "text", false},
+	{NULL}
+};
+
+static const char *const flex_restore_job_credentials[] = {
+	"snapshot_url", NULL
+};
+
+/* DiskBackupExportJob */
+static const AtlasField export_job_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"id", "id", "text", false},
+	{"components", "components", "jsonb", false},
+	{"created_at", "createdAt", "timestamptz", false},
+	{"custom_data", "customData", "jsonb", false},
+	{"export_bucket_id", "exportBucketId", "text", false},
+	{"export_status", "exportStatus", "jsonb", false},
+	{"finished_at", "finishedAt", "timestamptz", false},
+	{"prefix", "prefix", "text", false},
+	{"snapshot_id", "snapshotId", "text", false},
+	{"state", "state", "text", false},
+	{"state_reason", "stateReason", "jsonb", false},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
+/* DiskBackupSnapshotExportBucketResponse (2024-05-30): AWS, AZURE, GCP */
+static const AtlasField export_bucket_fields[] = {
+	{"group_id", NULL, "text", true},
+	{"id", "_id", "text", false},
+	{"bucket_name", "bucketName", "text", false},
+	{"cloud_provider", "cloudProvider", "text", false},
+	{"iam_role_id", "iamRoleId", "text", false},
+	{"region", "region", "text", false},
+	{"require_private_networking", "requirePrivateNetworking", "boolean", false},
+	{"role_id", "roleId", "text", false},
+	{"service_url", "serviceUrl", "text", false},
+	{"tenant_id", "tenantId", "uuid", false},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
+/* DataProtectionSettings20231001: one document per project, if any */
+static const AtlasField compliance_policy_fields[] = {
+	{"group_id", NULL, "text", true},
+	{"project_id", "projectId", "text", false},
+	{"state", "state", "text", false},
+	{"authorized_email", "authorizedEmail", "text", false},
+	{"authorized_user_first_name", "authorizedUserFirstName", "text", false},
+	{"authorized_user_last_name", "authorizedUserLastName", "text", false},
+	{"copy_protection_enabled", "copyProtectionEnabled", "boolean", false},
+	{"deletable", "deletable", "boolean", false},
+	{"encryption_at_rest_enabled", "encryptionAtRestEnabled", "boolean", false},
+	{"on_demand_policy_item", "onDemandPolicyItem", "jsonb", false},
+	{"pit_enabled", "pitEnabled", "boolean", false},
+	{"restore_window_days", "restoreWindowDays", "integer", false},
+	{"scheduled_policy_items", "scheduledPolicyItems", "jsonb", false},
+	{"updated_date", "updatedDate", "timestamptz", false},
+	{"updated_user", "updatedUser", "text", false},
+	{NULL}
+};
+
 static const AtlasResource resources[] = {
 	{
 		"cluster_snapshots",
@@ -202,52 +358,106 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED,
 		GROUP_CLUSTER | KEY(ID) | KEY(POINT_IN_TIME) | KEY(OPLOG_TS) | KEY(OPLOG_INC),
-		GROUP_CLUSTER, NULL, cluster_snapshot_fields
+		GROUP_CLUSTER, NULL, cluster_snapshot_fields, LIST_ROWS
 	},
 	{
 		"sharded_cluster_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedClusters",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedCluster/{id}",
 		"2023-01-01", ATLAS_PAGING_UNDECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, sharded_snapshot_fields
+		GROUP_CLUSTER, NULL, sharded_snapshot_fields, LIST_ROWS
 	},
 	{
 		"serverless_snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields
+		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS
 	},
 	{
 		"flex_snapshots",
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots",
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, flex_snapshot_fields
+		GROUP_CLUSTER, NULL, flex_snapshot_fields, LIST_ROWS
 	},
 	{
 		"tenant_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_NONE, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields
+		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS
 	},
 	{
 		"projects", "/groups", NULL,
-		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields
+		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields, LIST_ROWS
 	},
 	{
 		"clusters", "/groups/{group}/clusters", NULL,
-		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields
+		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS
 	},
 	{
 		"serverless_instances", "/groups/{group}/serverless", NULL,
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), "flex_clusters",
-		serverless_instance_fields
+		serverless_instance_fields, LIST_ROWS
 	},
 	{
 		"flex_clusters", "/groups/{group}/flexClusters", NULL,
-		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields
+		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields, LIST_ROWS
+	},
+	{
+		"backup_schedules",
+		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
+		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
+		backup_schedule_fields, "", NULL, "BACKUP_CONFIG_NOT_FOUND", NULL, NULL,
+		NULL
+	},
+	{
+		"backup_policy_items",
+		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
+		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
+		backup_policy_item_fields, "policies.policyItems", NULL,
+		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL
+	},
+	{
+		"restore_jobs",
+		"/groups/{group}/clusters/{cluster}/backup/restoreJobs",
+		"/groups/{group}/clusters/{cluster}/backup/restoreJobs/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
+		GROUP_CLUSTER, NULL, restore_job_fields, NULL, NULL, NULL,
+		"Project Backup Manager", restore_job_credentials,
+		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID"
+	},
+	{
+		"flex_restore_jobs",
+		"/groups/{group}/flexClusters/{cluster}/backup/restoreJobs",
+		"/groups/{group}/flexClusters/{cluster}/backup/restoreJobs/{id}",
+		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
+		GROUP_CLUSTER, NULL, flex_restore_job_fields, NULL, NULL, NULL, NULL,
+		flex_restore_job_credentials, "RESOURCE_NOT_FOUND"
+	},
+	{
+		"export_jobs",
+		"/groups/{group}/clusters/{cluster}/backup/exports",
+		"/groups/{group}/clusters/{cluster}/backup/exports/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
+		GROUP_CLUSTER, NULL, export_job_fields, NULL, NULL, NULL,
+		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND"
+	},
+	{
+		"export_buckets",
+		"/groups/{group}/backup/exportBuckets",
+		"/groups/{group}/backup/exportBuckets/{id}",
+		"2024-05-30", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ID), KEY(GROUP),
+		NULL, export_bucket_fields, NULL, NULL, NULL, NULL, NULL,
+		"EXPORT_BUCKET_NOT_FOUND"
+	},
+	{
+		"backup_compliance_policies",
+		"/groups/{group}/backupCompliancePolicy", NULL,
+		"2023-10-01", ATLAS_PAGING_NONE, KEY(GROUP), KEY(GROUP), NULL,
+		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
+		"Project Owner", NULL, NULL
 	},
 };
 
@@ -396,6 +606,69 @@ atlas_default_json_field(const AtlasResource *res, const char *colname)
 		}
 	}
 	return buf.data;
+}
+
+/*
+ * atlas_code_listed
+ *		Whether errorCode code is in codes, a space-separated list (NULL:
+ *		empty).  Resources list the codes of a 404 that means "nothing
+ *		there" (zero rows) rather than a missing project or cluster.
+ */
+bool
+atlas_code_listed(const char *codes, const char *code)
+{
+	const char *p = codes;
+	size_t		len;
+
+	if (p == NULL || code == NULL)
+		return false;
+	len = strlen(code);
+	while (*p)
+	{
+		size_t		n = strcspn(p, " ");
+
+		if (n == len && strncmp(p, code, n) == 0)
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * atlas_is_credential_column
+ *		Whether a column of the resource's table holds download links.
+ */
+bool
+atlas_is_credential_column(const AtlasResource *res, const char *column)
+{
+	if (res->credentials == NULL)
+		return false;
+	for (const char *const *c = res->credentials; *c; c++)
+	{
+		if (strcmp(*c, column) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * atlas_is_credential_field
+ *		Whether a JSON member of the resource's rows holds download links
+ *		(whatever the column reading it is called).
+ */
+bool
+atlas_is_credential_field(const AtlasResource *res, const char *json)
+{
+	if (res->credentials == NULL)
+		return false;
+	for (const char *const *c = res->credentials; *c; c++)
+	{
+		if (strcmp(atlas_default_json_field(res, *c), json) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*

@@ -30,6 +30,11 @@
  * json-c cannot give right (not finite, or at its integer clamp limits) is
  * an error when a column reads it, alone or inside a container.
  *
+ * Rows are a list page's "results", or, for resources that name a rows
+ * path, the document itself or arrays nested inside it
+ * (atlas_page_select_rows); a field name "^a" then reads member a of the
+ * element that encloses the row.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -72,6 +77,8 @@ typedef struct AtlasColumn
 	int		   *pathlen;		/* their lengths */
 	int			npath;
 	int			next_same;		/* next column with the same path[0], or -1 */
+	bool		parent;			/* path starts at the enclosing element ("^") */
+	bool		secret;			/* holds download links: errors hide values */
 	AtlasConversion conv;
 	FmgrInfo	infunc;			/* the type's input function */
 	Oid			ioparam;
@@ -103,6 +110,7 @@ struct AtlasPage
 {
 	struct json_object *doc;	/* owned: freed by the context callback */
 	struct json_object **rows;	/* each row's object (in doc) */
+	struct json_object **parents;	/* per row: its enclosing element, or NULL */
 	int			nrows;
 	MemoryContextCallback cb;	/* frees doc when the context resets */
 };
@@ -212,6 +220,13 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		if (field == NULL)
 			field = atlas_default_json_field(res, col->name);
 
+		/* "^a.b": a path below the row's enclosing element */
+		if (col->key < 0 && field[0] == '^')
+		{
+			col->parent = true;
+			field++;
+		}
+
 		/* split "a.b.c" into path segments */
 		copy = pstrdup(field);
 		col->path = palloc(sizeof(char *) * (strlen(copy) + 1));
@@ -221,8 +236,10 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 			col->pathlen[col->npath] = strlen(seg);
 			col->path[col->npath++] = seg;
 		}
-		if (col->key < 0 && col->npath > 0)
+		if (col->key < 0 && col->npath > 0 && !col->parent)
 			add_field(map, i);
+		col->secret = col->key < 0 && col->npath > 0 && !col->parent &&
+			atlas_is_credential_field(res, col->path[0]);
 
 		getTypeInputInfo(attr->atttypid, &infunc, &col->ioparam);
 		fmgr_info(infunc, &col->infunc);
@@ -355,6 +372,115 @@ atlas_page_adopt(struct json_object **doc, bool single, MemoryContext page_cxt)
 	for (int i = 0; i < page->nrows; i++)
 		page->rows[i] = json_object_array_get_idx(results, i);
 	return page;
+}
+
+/*
+ * atlas_page_select_rows
+ *		Make the rows of a single-document page those that a resource's
+ *		rows_path names inside the document.
+ *
+ * rows_path "" keeps the document as the one row; row_marker, if set, is
+ * a member without which the document counts as no row at all (an answer
+ * that stands for "nothing configured").  Otherwise rows_path is a dotted
+ * list of members, each naming an array (or an object, taken as one
+ * element) inside every element found by the step before, starting at the
+ * document: "policies.policyItems" gives every policy item of every
+ * policy.  Each row remembers the element that encloses it (the document
+ * for a one-step path), which columns read with a JSON name "^member".
+ * Non-object elements are skipped; a missing member or JSON null gives no
+ * rows.  The row arrays are allocated in page_cxt.
+ *
+ * This is the one place that walks a document for rows (with the "^"
+ * path step of atlas_fill_row).
+ */
+void
+atlas_page_select_rows(AtlasPage *page, const char *rows_path,
+					   const char *row_marker, MemoryContext page_cxt)
+{
+	struct json_object *doc = page->doc;
+	struct json_object **cur;	/* elements of the current step */
+	struct json_object **cur_parent;	/* and the element enclosing each */
+	int			ncur = 1;
+	char	   *path;
+
+	Assert(page->nrows == 1 && page->rows[0] == doc);
+	if (*rows_path == '\0')
+	{
+		if (row_marker &&
+			!json_object_object_get_ex(doc, row_marker, NULL))
+			page->nrows = 0;
+		return;
+	}
+
+	cur = MemoryContextAlloc(page_cxt, sizeof(struct json_object *));
+	cur_parent = MemoryContextAlloc(page_cxt, sizeof(struct json_object *));
+	cur[0] = cur_parent[0] = doc;
+	path = MemoryContextStrdup(page_cxt, rows_path);
+	for (char *seg = strtok(path, "."); seg; seg = strtok(NULL, "."))
+	{
+		int			nnext = 0;
+		Size		cap = 0;
+		struct json_object **next;
+		struct json_object **next_parent;
+
+		/* first count, so that the arrays are allocated once */
+		for (int i = 0; i < ncur; i++)
+		{
+			struct json_object *v = NULL;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!json_object_object_get_ex(cur[i], seg, &v) || v == NULL)
+				continue;
+			if (json_object_is_type(v, json_type_array))
+				cap += json_object_array_length(v);
+			else if (json_object_is_type(v, json_type_object))
+				cap++;
+		}
+		/* a page is at most max_page_bytes: the count fits an int */
+		if (cap > (Size) INT_MAX / sizeof(struct json_object *))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows in one Atlas document")));
+		next = MemoryContextAlloc(page_cxt,
+								  sizeof(struct json_object *) * Max(cap, 1));
+		next_parent = MemoryContextAlloc(page_cxt,
+										 sizeof(struct json_object *) * Max(cap, 1));
+
+		for (int i = 0; i < ncur; i++)
+		{
+			struct json_object *v = NULL;
+
+			if (!json_object_object_get_ex(cur[i], seg, &v) || v == NULL)
+				continue;
+			if (json_object_is_type(v, json_type_object))
+			{
+				next_parent[nnext] = cur[i];
+				next[nnext++] = v;
+			}
+			else if (json_object_is_type(v, json_type_array))
+			{
+				size_t		n = json_object_array_length(v);
+
+				for (size_t k = 0; k < n; k++)
+				{
+					struct json_object *e = json_object_array_get_idx(v, k);
+
+					CHECK_FOR_INTERRUPTS();
+					if (json_object_is_type(e, json_type_object))
+					{
+						next_parent[nnext] = cur[i];
+						next[nnext++] = e;
+					}
+				}
+			}
+		}
+		cur = next;
+		cur_parent = next_parent;
+		ncur = nnext;
+	}
+	page->rows = cur;
+	page->parents = cur_parent;
+	page->nrows = ncur;
 }
 
 int
@@ -683,6 +809,45 @@ convert_value(AtlasColumn *col, struct json_object *v)
 }
 
 /*
+ * convert_secret_value
+ *		convert_value for a column that holds download links, which grant
+ *		access to data: if the type's input function rejects the value, its
+ *		message (which quotes the value) is replaced by one that does not,
+ *		so the link reaches neither the client nor the server log.
+ */
+static Datum
+convert_secret_value(AtlasColumn *col, struct json_object *v)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = convert_value(col, v);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			sqlerrcode;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		sqlerrcode = edata->sqlerrcode;
+		FreeErrorData(edata);
+		if (sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(sqlerrcode),
+				 errmsg("could not convert a download link to the type of its column"),
+				 errdetail("The value is a download link, which is not shown.")));
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * path_step
  *		One step of a field path below value v: a key of an object, or a
  *		zero-based index into an array ("links.0.rel").  NULL if there is
@@ -783,14 +948,23 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 			continue;
 		}
 
-		v = map->found[i];
+		if (!col->parent)
+			v = map->found[i];
+		else if (page->parents && col->npath > 0)
+			v = path_step(page->parents[rowno], col->path[0],
+						  col->pathlen[0]);
+		else
+			v = NULL;
 		for (int s = 1; s < col->npath && v; s++)
 			v = path_step(v, col->path[s], col->pathlen[s]);
 		if (v == NULL)
 			continue;			/* missing, or JSON null */
 
 		map->current = col->name;
-		values[i] = convert_value(col, v);
+		if (col->secret)
+			values[i] = convert_secret_value(col, v);
+		else
+			values[i] = convert_value(col, v);
 		isnull[i] = false;
 	}
 	map->current = NULL;

@@ -38,6 +38,19 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 \echo
 \i reports/failed_snapshots.sql
 \echo
+\set days 30
+\i reports/retention_below.sql
+\echo
+\if :real_atlas
+\echo 'reports/restore_tests.sql and reports/compliance_status.sql need the Project'
+\echo 'Backup Manager and Project Owner roles: run them with psql where you have those.'
+\else
+\set days 90
+\i reports/restore_tests.sql
+\echo
+\i reports/compliance_status.sql
+\endif
+\echo
 \pset title 'What the FDW did'
 SELECT requests, pages, pg_size_pretty(bytes) AS received, retries, errors
   FROM atlas_snapshot_fdw_stats();

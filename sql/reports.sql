@@ -24,6 +24,11 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER rep_srv INTO atlas;
 \set days 3
 \i reports/failed_snapshots.sql
 \i reports/backup_enabled_no_snapshots.sql
+\set days 7
+\i reports/retention_below.sql
+\set days 30
+\i reports/restore_tests.sql
+\i reports/compliance_status.sql
 
 \set ECHO all
 -- every snapshot table was read through parameterized scans

@@ -117,6 +117,29 @@ m2-legacy in group 1 has 2 BackupTenantSnapshot items
 6a5f000000000000000000d2 (2026-10-31T02:00:00Z, COMPLETED).  m2-legacy is
 not in the clusters inventory.
 
+Backup extras of the test fleet (see _test_backup_extras):
+
+    schedules   prod-1 policy 5f4007f327a3bd7b6f4103c0: hourly/6 2 days,
+                daily/1 7 days (id 5f4007f327a3bd7b6f4103c5, the policy item
+                of the prod-1 and shard-1 snapshots), weekly/6 4 weeks,
+                monthly/40 12 months; restoreWindowDays 7, auto export to
+                bucket 6c0b...01.  prod-2: daily 3 days only.  shard-1: daily
+                2 weeks, weekly 1 month.  stage-1: weekly 8 weeks only (no
+                daily item).  Every other dedicated cluster (nobackup-1,
+                synthetic nN) answers 404 BACKUP_CONFIG_NOT_FOUND.
+    restoreJobs prod-1: 6b1e...01 automated to prod-2, finished
+                2026-11-01T01:20:00Z; 6b1e...02 download, finished, with
+                deliveryUrl and privateDownloadDeliveryUrls embedding
+                DOWNLOAD_SECRET; 6b1e...03 automated, failed.  prod-2:
+                6b1e...04 automated, finished 2026-09-01T02:30:00Z.
+    flex restoreJobs  flex-1: 6b2e...01 RESTORE COMPLETED 2026-11-01,
+                6b2e...02 DOWNLOAD COMPLETED (snapshotUrl with the secret).
+    exports     prod-1: 6b3e...01 Successful, 6b3e...02 Failed (stateReason).
+    exportBuckets  group 1: 6c0b...01 prod-exports AWS, 6c0b...02
+                prodexportsweu AZURE.  Groups 2, 3: none.
+    backupCompliancePolicy  group 1 ACTIVE, group 2 ENABLING, group 3 none
+                (404 RESOURCE_NOT_FOUND, as the spec's generic not-found).
+
 DEMO FLEET (--fleet demo)
 =========================
 
@@ -131,6 +154,15 @@ failures and a few on-demand snapshots.  Three clusters are overdue
 (payments-fraud-prod, search-staging, analytics-etl: last completed
 snapshot 2-5 days before DEMO_NOW) and search-prod-ap has backups enabled
 but no snapshot at all.  Everything comes from random.Random(DEMO_SEED).
+Every backed-up dedicated cluster has a schedule (its policy;
+search-canary, tools-grafana and analytics-staging keep daily snapshots
+fewer than 30 days), most have restore tests into their project's staging
+cluster (not the DEMO_UNTESTED ones; the recent tests of
+DEMO_FAILED_RESTORE failed), critical clusters export monthly to their
+project's bucket, payments-platform has an ACTIVE compliance policy,
+analytics-warehouse an ENABLING one, the others none.  These backup
+extras come from their own random.Random(DEMO_SEED + 19), so the snapshot
+history is the same as without them.
 """
 
 import calendar
@@ -184,10 +216,10 @@ class ListSource:
     look-ups (createdAt for dedicated/serverless snapshots).
     """
 
-    def __init__(self, items, time_field="createdAt"):
+    def __init__(self, items, time_field="createdAt", id_field="id"):
         self.items = list(items)
         self.time_field = time_field
-        self.by_id = {item["id"]: item for item in self.items}
+        self.by_id = {item[id_field]: item for item in self.items}
 
     def __len__(self):
         return len(self.items)
@@ -462,6 +494,159 @@ def flex_snapshot(sid, scheduled, status="COMPLETED", version="8.0.4"):
 
 
 # ---------------------------------------------------------------------------
+# Builders for the backup extras (schedule, restore/export jobs, buckets,
+# compliance policy)
+# ---------------------------------------------------------------------------
+
+def policy_item(pid, freq, interval, unit, value):
+    """A DiskBackupApiPolicyItem."""
+    return {"frequencyInterval": interval, "frequencyType": freq, "id": pid,
+            "retentionUnit": unit, "retentionValue": value}
+
+
+def schedule_doc(cluster_id, name, policy_id, items, next_snapshot,
+                 hour=3, minute=0, restore_days=None, export_bucket=None):
+    """A DiskBackupSnapshotSchedule20240805 (without links)."""
+    doc = {
+        "autoCopySettingsEnabled": False,
+        "autoExportEnabled": export_bucket is not None,
+        "clusterId": cluster_id,
+        "clusterName": name,
+        "copyPolicyItemsEnabled": False,
+        "copySettings": [],
+        "extraRetentionSettings": [],
+        "nextSnapshot": next_snapshot,
+        "policies": [{"id": policy_id, "policyItems": items}],
+        "referenceHourOfDay": hour,
+        "referenceMinuteOfHour": minute,
+        "useOrgAndGroupNamesInExportPrefix": False,
+    }
+    if restore_days is not None:
+        doc["restoreWindowDays"] = restore_days
+    if export_bucket is not None:
+        doc["export"] = {"exportBucketId": export_bucket,
+                         "frequencyType": "monthly"}
+    return doc
+
+
+def restore_job(jid, snapshot_id, gid, target, kind, created, finished=None,
+                failed=False, cancelled=False, secret=None):
+    """A DiskBackupSnapshotRestoreJob: automated (to ``target``) or
+    download (deliveryUrl built from ``secret``)."""
+    doc = {
+        "cancelled": cancelled,
+        "deliveryType": kind,
+        "deliveryUrl": [],
+        "desiredTimestamp": {"date": None, "increment": None},
+        "expired": False,
+        "expiresAt": iso(epoch(created) + 2 * DAY),
+        "failed": failed,
+        "id": jid,
+        "snapshotId": snapshot_id,
+        "timestamp": created,
+    }
+    if finished:
+        doc["finishedAt"] = finished
+    if kind == "download":
+        url = ("https://restore-%s.mock-atlas.invalid/%s/restore-%s.tar.gz"
+               % (jid[-6:], secret, snapshot_id))
+        doc["deliveryUrl"] = [url]
+        doc["privateDownloadDeliveryUrls"] = [
+            {"deliveryUrl": url.replace("https://", "https://pl-0."),
+             "endpointId": "vpce-0a1b2c3d4e5f60718"}]
+    else:
+        doc["targetClusterName"] = target
+        doc["targetGroupId"] = gid
+    return dict(sorted(doc.items()))
+
+
+def flex_restore_job(jid, snapshot_id, gid, name, target, scheduled, status,
+                     kind="RESTORE", secret=None):
+    """A FlexBackupRestoreJob20241113."""
+    doc = {
+        "deliveryType": kind,
+        "expirationDate": iso(epoch(scheduled) + DAY),
+        "id": jid,
+        "instanceName": name,
+        "projectId": gid,
+        "restoreScheduledDate": scheduled,
+        "snapshotFinishedDate": iso(epoch(scheduled) - HOUR),
+        "snapshotId": snapshot_id,
+        "status": status,
+        "targetDeploymentItemName": target,
+        "targetProjectId": gid,
+    }
+    if status == "COMPLETED":
+        doc["restoreFinishedDate"] = iso(epoch(scheduled) + 10 * 60)
+    if kind == "DOWNLOAD":
+        doc["snapshotUrl"] = ("https://flex-%s.mock-atlas.invalid/%s/%s.tgz"
+                              % (jid[-6:], secret, snapshot_id))
+    return doc
+
+
+def export_job(jid, snapshot_id, bucket, org_id, gid, name, created, state,
+               collections=(0, 0), reason=None):
+    """A DiskBackupExportJob."""
+    doc = {
+        "components": [],
+        "createdAt": created,
+        "customData": [],
+        "exportBucketId": bucket,
+        "exportStatus": {"exportedCollections": collections[0],
+                         "totalCollections": collections[1]},
+        "id": jid,
+        "prefix": "exported_snapshots/%s/%s/%s/%s/%d" % (
+            org_id, gid, name, time.strftime("%Y-%m-%dT%H%M",
+                                             time.gmtime(epoch(created))),
+            epoch(created)),
+        "snapshotId": snapshot_id,
+        "state": state,
+    }
+    if state in ("Successful", "Failed", "Cancelled"):
+        doc["finishedAt"] = iso(epoch(created) + 40 * 60)
+    if reason:
+        doc["stateReason"] = {"errorCode": reason[0], "message": reason[1]}
+    return doc
+
+
+def export_bucket(bid, name, provider, role_id, region=None):
+    """A DiskBackupSnapshotExportBucketResponse (2024-05-30)."""
+    doc = {"_id": bid, "bucketName": name, "cloudProvider": provider}
+    if provider == "AWS":
+        doc["iamRoleId"] = role_id
+        doc["requirePrivateNetworking"] = False
+        if region:
+            doc["region"] = region
+    else:
+        doc["roleId"] = role_id
+    if provider == "AZURE":
+        doc["serviceUrl"] = "https://%s.blob.core.windows.net" % name
+        doc["tenantId"] = "4f9b3c2a-6d1e-4a7b-9c8d-0e1f2a3b4c5d"
+    return doc
+
+
+def compliance_doc(gid, state, email, first, last, items, restore_days=0,
+                   updated="2026-06-01T09:00:00Z"):
+    """A DataProtectionSettings20231001."""
+    return {
+        "authorizedEmail": email,
+        "authorizedUserFirstName": first,
+        "authorizedUserLastName": last,
+        "copyProtectionEnabled": False,
+        "deletable": False,
+        "encryptionAtRestEnabled": False,
+        "onDemandPolicyItem": None,
+        "pitEnabled": restore_days > 0,
+        "projectId": gid,
+        "restoreWindowDays": restore_days,
+        "scheduledPolicyItems": items,
+        "state": state,
+        "updatedDate": updated,
+        "updatedUser": email,
+    }
+
+
+# ---------------------------------------------------------------------------
 # The fleet container
 # ---------------------------------------------------------------------------
 
@@ -484,6 +669,13 @@ class Fleet:
         self.serverless_snaps = {}
         self.flex_snaps = {}
         self.tenant_snaps = {}
+        # backup extras: (gid, name) -> document / list; gid -> ...
+        self.schedules = {}
+        self.restore_jobs = {}
+        self.flex_restore_jobs = {}
+        self.export_jobs = {}
+        self.export_buckets = {}
+        self.compliance = {}
 
     # -- inventory --------------------------------------------------------
 
@@ -714,6 +906,8 @@ def build_test_fleet(legacy_tenant=False):
     ], time_field="scheduledTime")
     f.flex_snaps[(G1, "flex-2")] = EMPTY
 
+    _test_backup_extras(f)
+
     if legacy_tenant:
         base = epoch("2026-11-01T02:00:00Z")
         f.tenant_snaps[(G1, "m2-legacy")] = ListSource([
@@ -723,6 +917,89 @@ def build_test_fleet(legacy_tenant=False):
         ], time_field="scheduledTime")
 
     return f.finish()
+
+
+# Restore-job download links embed this marker: tests check that it never
+# reaches a log or an error message
+DOWNLOAD_SECRET = "dl-token-7c1e9a"
+
+
+def _test_backup_extras(f):
+    """Schedules, restore/export jobs, buckets and compliance policies of
+    the test fleet (see the module docstring)."""
+    f.schedules[(G1, "prod-1")] = schedule_doc(
+        _cid(G1, 1), "prod-1", "5f4007f327a3bd7b6f4103c0", [
+            policy_item("5f4007f327a3bd7b6f4103c4", "hourly", 6, "days", 2),
+            policy_item(POLICY_ITEM, "daily", 1, "days", 7),
+            policy_item("5f4007f327a3bd7b6f4103c6", "weekly", 6, "weeks", 4),
+            policy_item("5f4007f327a3bd7b6f4103c7", "monthly", 40, "months", 12),
+        ], "2026-11-01T06:00:00Z", restore_days=7,
+        export_bucket="6c0b00000000000000000001")
+    f.schedules[(G1, "prod-2")] = schedule_doc(
+        _cid(G1, 2), "prod-2", "5f4007f327a3bd7b6f4103d0", [
+            policy_item("5f4007f327a3bd7b6f4103d1", "daily", 1, "days", 3),
+        ], "2026-11-02T03:00:00Z")
+    f.schedules[(G1, "shard-1")] = schedule_doc(
+        _cid(G1, 3), "shard-1", "5f4007f327a3bd7b6f4103e0", [
+            policy_item("5f4007f327a3bd7b6f4103e1", "daily", 1, "weeks", 2),
+            policy_item("5f4007f327a3bd7b6f4103e2", "weekly", 7, "months", 1),
+        ], "2026-11-02T01:30:00Z", hour=1, minute=30)
+    f.schedules[(G2, "stage-1")] = schedule_doc(
+        _cid(G2, 1), "stage-1", "5f4007f327a3bd7b6f4103f0", [
+            policy_item("5f4007f327a3bd7b6f4103f1", "weekly", 1, "weeks", 8),
+        ], "2026-11-02T00:00:00Z", hour=0)
+
+    f.restore_jobs[(G1, "prod-1")] = ListSource([
+        restore_job("6b1e00000000000000000001", "6a1f00000000000000000001", G1,
+                    "prod-2", "automated", "2026-11-01T01:00:00Z",
+                    finished="2026-11-01T01:20:00Z"),
+        restore_job("6b1e00000000000000000002", "6a1f00000000000000000002", G1,
+                    None, "download", "2026-10-31T13:00:00Z",
+                    finished="2026-10-31T13:05:00Z", secret=DOWNLOAD_SECRET),
+        restore_job("6b1e00000000000000000003", "6a1f00000000000000000003", G1,
+                    "prod-2", "automated", "2026-10-31T02:00:00Z",
+                    failed=True),
+    ], time_field="timestamp")
+    f.restore_jobs[(G1, "prod-2")] = ListSource([
+        restore_job("6b1e00000000000000000004", "6a1f00000000000000000001", G1,
+                    "prod-1", "automated", "2026-09-01T02:00:00Z",
+                    finished="2026-09-01T02:30:00Z"),
+    ], time_field="timestamp")
+
+    f.flex_restore_jobs[(G1, "flex-1")] = ListSource([
+        flex_restore_job("6b2e00000000000000000001", "6a3f000000000000000000b1",
+                         G1, "flex-1", "flex-2", "2026-11-01T05:00:00Z",
+                         "COMPLETED"),
+        flex_restore_job("6b2e00000000000000000002", "6a3f000000000000000000b2",
+                         G1, "flex-1", "flex-1", "2026-10-31T05:00:00Z",
+                         "COMPLETED", kind="DOWNLOAD", secret=DOWNLOAD_SECRET),
+    ], time_field="restoreScheduledDate")
+
+    f.export_jobs[(G1, "prod-1")] = ListSource([
+        export_job("6b3e00000000000000000001", "6a1f00000000000000000001",
+                   "6c0b00000000000000000001", ORG_ID, G1, "prod-1",
+                   "2026-11-01T02:00:00Z", "Successful", (12, 12)),
+        export_job("6b3e00000000000000000002", "6a1f00000000000000000003",
+                   "6c0b00000000000000000002", ORG_ID, G1, "prod-1",
+                   "2026-10-31T02:00:00Z", "Failed", (3, 12),
+                   ("EXPORT_ACCESS_DENIED",
+                    "Atlas could not write to the bucket.")),
+    ])
+
+    f.export_buckets[G1] = ListSource([
+        export_bucket("6c0b00000000000000000001", "prod-exports", "AWS",
+                      "6c1a00000000000000000001", "US_EAST_1"),
+        export_bucket("6c0b00000000000000000002", "prodexportsweu", "AZURE",
+                      "6c1a00000000000000000002"),
+    ], id_field="_id")
+
+    f.compliance[G1] = compliance_doc(
+        G1, "ACTIVE", "dpo@example.com", "Dana", "Owens",
+        [policy_item("5f40c0000000000000000001", "daily", 1, "days", 7)],
+        restore_days=2)
+    f.compliance[G2] = compliance_doc(
+        G2, "ENABLING", "dpo@example.com", "Dana", "Owens",
+        [policy_item("5f40c0000000000000000002", "weekly", 1, "weeks", 4)])
 
 
 # ---------------------------------------------------------------------------
@@ -879,11 +1156,16 @@ def _schedule(policy, anchor, start, end):
     return wanted
 
 
-def _demo_snapshots(rng, ids, name, opts, created, version_plan):
-    """Generate (replica-set or sharded) snapshot dicts for one cluster."""
+def _demo_snapshots(rng, ids, name, opts, created, version_plan,
+                    out_policy_ids=None):
+    """Generate (replica-set or sharded) snapshot dicts for one cluster;
+    ``out_policy_ids`` (a dict) receives the policy item id of each
+    frequency."""
     policy = POLICIES[opts["policy"]]
     retention = {freq: days for freq, _, days in policy}
     policy_ids = {freq: ids() for freq, _, _ in policy}
+    if out_policy_ids is not None:
+        out_policy_ids.update(policy_ids)
     anchor = rng.randrange(0, 24 * 60, 5)
     start = max(epoch(created), HISTORY_START)
     end = DEMO_NOW - 5 * 60                      # the last one has just finished
@@ -1017,6 +1299,7 @@ def build_demo_fleet():
     ids = _Ids(rng)
     f = Fleet("demo")
     group_ids = []
+    schedule_plan = []
     for pname, pcreated, clusters in DEMO_PROJECTS:
         gid = _name_id("project", pname)
         group_ids.append(gid)
@@ -1044,10 +1327,14 @@ def build_demo_fleet():
                 shards=opts.get("shards", 1), paused=opts.get("paused", False),
                 encryption=opts.get("enc", "NONE"),
                 tags=[("env", env), ("team", pname.split("-")[0])]))
+            if opts.get("empty"):
+                schedule_plan.append((gid, cid, name, opts, None))
             if not opts.get("backup", True) or opts.get("empty"):
                 continue
+            policy_ids = {}
             items = _demo_snapshots(rng, ids, name, opts, opts["created"],
-                                    version_plan)
+                                    version_plan, policy_ids)
+            schedule_plan.append((gid, cid, name, opts, policy_ids))
             if opts.get("type") == "SHARDED":
                 f.sharded_snaps[(gid, name)] = ListSource(
                     _shardify(rng, ids, name, opts["shards"], items))
@@ -1098,7 +1385,130 @@ def build_demo_fleet():
         f.flex_snaps[(gid, name)] = ListSource(snaps,
                                                time_field="scheduledTime")
 
+    _demo_backup_extras(f, group_ids, schedule_plan)
     return f.finish()
+
+
+# Demo schedules that differ from the policy their snapshots were taken
+# with (changed recently): what retention_below.sql finds at 30 days
+DEMO_SCHEDULE_OVERRIDES = {
+    "search-canary": [("weekly", None, 56)],                  # no daily item
+    "tools-grafana": [("daily", 24, 7), ("weekly", None, 28)],
+    "analytics-staging": [("daily", 24, 14), ("weekly", None, 56),
+                          ("monthly", None, 365)],
+}
+# Demo clusters whose restores were never tested, or whose recent tests failed
+DEMO_UNTESTED = {"payments-ledger-prod", "search-index-prod", "search-logs",
+                 "analytics-etl", "tools-prod", "tools-wiki",
+                 "search-prod-ap", "tools-hackathon"}
+DEMO_FAILED_RESTORE = {"analytics-events-prod", "payments-fraud-prod"}
+
+
+def _retention(freq, days):
+    """(retentionUnit, retentionValue) of a demo policy item."""
+    if freq == "monthly" and days % 365 == 0:
+        return "months", 12 * days // 365
+    if freq == "weekly" and days % 7 == 0:
+        return "weeks", days // 7
+    return "days", days
+
+
+def _demo_backup_extras(f, group_ids, schedule_plan):
+    """Schedules, restore/export jobs, buckets and compliance policies of
+    the demo fleet, from their own RNG (the snapshot history is unchanged).
+    """
+    rng = random.Random(DEMO_SEED + 19)
+    ids = _Ids(rng)
+    staging = {}
+    for gid, cid, name, opts, policy_ids in schedule_plan:
+        policy = DEMO_SCHEDULE_OVERRIDES.get(name, POLICIES[opts["policy"]])
+        items = []
+        for freq, interval, days in policy:
+            unit, value = _retention(freq, days)
+            pid = (policy_ids or {}).get(freq) or ids()
+            items.append(policy_item(pid, freq,
+                                     {"hourly": interval or 1, "daily": 1,
+                                      "weekly": 6, "monthly": 1}[freq],
+                                     unit, value))
+        hour = rng.randrange(0, 24)
+        nxt = (DEMO_NOW // DAY + 1) * DAY + hour * HOUR
+        f.schedules[(gid, name)] = schedule_doc(
+            cid, name, ids(), items, iso(nxt), hour=hour,
+            restore_days=7 if opts.get("pit") else None)
+        if "staging" in name:
+            staging[gid] = name
+
+    buckets = {group_ids[0]: export_bucket(ids(), "payments-backup-exports",
+                                           "AWS", ids(), "US_EAST_1"),
+               group_ids[2]: export_bucket(ids(), "analyticsexports", "AZURE",
+                                           ids())}
+    for gid, bucket in buckets.items():
+        f.export_buckets[gid] = ListSource([bucket], id_field="_id")
+
+    for gid, cid, name, opts, policy_ids in schedule_plan:
+        source = (f.replica_snaps.get((gid, name))
+                  or f.sharded_snaps.get((gid, name)))
+        completed = [s for s in (source.items if source else [])
+                     if s["status"] == "completed"]
+        jobs = []
+        if completed and name not in DEMO_UNTESTED:
+            # restore tests into the project's staging cluster
+            target = staging.get(gid, name)
+            for back in sorted(rng.sample(range(3, 150), 3)):
+                t = DEMO_NOW - back * DAY - rng.randrange(0, DAY)
+                snap = min(completed,
+                           key=lambda s: abs(epoch(s["createdAt"]) - t))
+                failed = name in DEMO_FAILED_RESTORE and back < 100
+                jobs.append(restore_job(
+                    ids(), snap["id"], gid, target, "automated", iso(t),
+                    finished=None if failed else iso(t + rng.randrange(600, 5400)),
+                    failed=failed))
+        if completed and name not in DEMO_UNTESTED and rng.random() < 0.3:
+            t = DEMO_NOW - rng.randrange(1, 60) * DAY
+            snap = completed[rng.randrange(len(completed))]
+            jobs.append(restore_job(ids(), snap["id"], gid, None, "download",
+                                    iso(t), finished=iso(t + 300),
+                                    secret=DOWNLOAD_SECRET))
+        if jobs:
+            jobs.sort(key=lambda j: j["timestamp"], reverse=True)
+            f.restore_jobs[(gid, name)] = ListSource(jobs,
+                                                     time_field="timestamp")
+        if gid in buckets and completed and opts.get("policy") == "critical":
+            exports = []
+            for k in range(3):
+                t = DEMO_NOW - (k * 30 + rng.randrange(1, 5)) * DAY
+                snap = min(completed,
+                           key=lambda s: abs(epoch(s["createdAt"]) - t))
+                ok = k != 1
+                exports.append(export_job(
+                    ids(), snap["id"], buckets[gid]["_id"], ORG_ID, gid, name,
+                    iso(t), "Successful" if ok else "Failed",
+                    (40, 40) if ok else (7, 40),
+                    None if ok else ("EXPORT_ACCESS_DENIED",
+                                     "Atlas could not write to the bucket.")))
+            f.export_jobs[(gid, name)] = ListSource(exports)
+
+    for gid in group_ids:
+        for doc in f.flex[gid]:
+            if doc["name"] in DEMO_UNTESTED:
+                continue
+            snaps = f.flex_snaps[(gid, doc["name"])].items
+            t = DEMO_NOW - rng.randrange(2, 40) * DAY
+            f.flex_restore_jobs[(gid, doc["name"])] = ListSource([
+                flex_restore_job(ids(), snaps[-1]["id"], gid, doc["name"],
+                                 doc["name"], iso(t), "COMPLETED")],
+                time_field="restoreScheduledDate")
+
+    f.compliance[group_ids[0]] = compliance_doc(
+        group_ids[0], "ACTIVE", "backup-owner@example.com", "Rosa",
+        "Lindqvist",
+        [policy_item(ids(), "daily", 1, "days", 30),
+         policy_item(ids(), "monthly", 1, "months", 12)], restore_days=7,
+        updated=iso(DEMO_NOW - 200 * DAY))
+    f.compliance[group_ids[2]] = compliance_doc(
+        group_ids[2], "ENABLING", "data-governance@example.com", "Ade",
+        "Okafor", [policy_item(ids(), "daily", 1, "days", 14)],
+        updated=iso(DEMO_NOW - HOUR))
 
 
 def build_fleet(name, legacy_tenant=False):

@@ -36,6 +36,12 @@ API (all GET, under /api/atlas/v2, Digest or Bearer auth):
     /groups/{g}/serverless/{c}/backup/snapshots[/{id}]         2023-01-01
     /groups/{g}/flexClusters                                   2024-11-13
     /groups/{g}/flexClusters/{n}/backup/snapshots[/{id}]       2024-11-13
+    /groups/{g}/clusters/{c}/backup/schedule                   2024-08-05
+    /groups/{g}/clusters/{c}/backup/restoreJobs[/{id}]         2023-01-01
+    /groups/{g}/flexClusters/{n}/backup/restoreJobs[/{id}]     2024-11-13
+    /groups/{g}/clusters/{c}/backup/exports[/{id}]             2023-01-01
+    /groups/{g}/backup/exportBuckets[/{id}]                    2024-05-30
+    /groups/{g}/backupCompliancePolicy                         2023-10-01
 
     POST /api/oauth/token    Basic client_id:client_secret,
                              grant_type=client_credentials
@@ -146,6 +152,8 @@ INT64_RE = re.compile(r"^-?[0-9]{1,19}$")
 V_2023 = "2023-01-01"
 V_CLUSTERS = "2024-08-05"
 V_FLEX = "2024-11-13"
+V_BUCKETS = "2024-05-30"
+V_COMPLIANCE = "2023-10-01"
 
 CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
@@ -385,6 +393,27 @@ ROUTES = [
      V_FLEX, "op_list_flex_snaps"),
     (("groups", "{g}", "flexClusters", "{c}", "backup", "snapshots", "{id}"),
      V_FLEX, "op_get_flex_snap"),
+    # backup extras
+    (("groups", "{g}", "clusters", "{c}", "backup", "schedule"),
+     V_CLUSTERS, "op_get_schedule"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "restoreJobs"),
+     V_2023, "op_list_restores"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "restoreJobs", "{id}"),
+     V_2023, "op_get_restore"),
+    (("groups", "{g}", "flexClusters", "{c}", "backup", "restoreJobs"),
+     V_FLEX, "op_list_flex_restores"),
+    (("groups", "{g}", "flexClusters", "{c}", "backup", "restoreJobs", "{id}"),
+     V_FLEX, "op_get_flex_restore"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "exports"),
+     V_2023, "op_list_exports"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "exports", "{id}"),
+     V_2023, "op_get_export"),
+    (("groups", "{g}", "backup", "exportBuckets"), V_BUCKETS,
+     "op_list_buckets"),
+    (("groups", "{g}", "backup", "exportBuckets", "{id}"), V_BUCKETS,
+     "op_get_bucket"),
+    (("groups", "{g}", "backupCompliancePolicy"), V_COMPLIANCE,
+     "op_get_compliance"),
 ]
 
 PARAM_RULES = {
@@ -1283,6 +1312,127 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if item is None:
             return self.snapshot_missing(sid, c)
         return self.single(version, q, self.tenant_decorator(g, c)(item))
+
+    # -- backup extras ---------------------------------------------------------------
+
+    def op_get_schedule(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupSchedule (2024-08-05): one document."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        doc = self.state.fleet.schedules.get((g, c))
+        if doc is None:
+            cid = next((x["id"] for x in self.state.fleet.clusters.get(g, ())
+                        if x["name"] == c), c)
+            return error_reply(404, "BACKUP_CONFIG_NOT_FOUND",
+                               "No backup configuration exists for cluster %s "
+                               "in group %s." % (cid, g))
+        return self.single(version, q, self.with_links(
+            doc, "%s/groups/%s/clusters/%s/backup/schedule" % (API, g, c)))
+
+    def restore_decorator(self, g, c):
+        cluster_path = "%s/groups/%s/clusters/%s" % (API, g, c)
+        return lambda item: self.with_links(
+            item, "%s/backup/restoreJobs/%s" % (cluster_path, item["id"]),
+            cluster_path)
+
+    def op_list_restores(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupRestoreJobs."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q,
+                              self.state.fleet.restore_jobs.get((g, c), fleetmod.EMPTY),
+                              self.restore_decorator(g, c))
+
+    def op_get_restore(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupRestoreJob."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.restore_jobs.get((g, c), fleetmod.EMPTY).get(sid)
+        if item is None:
+            return error_reply(404, "RESTORE_JOB_NOT_FOUND",
+                               "No restore job with ID %s exists for cluster %s."
+                               % (sid, c))
+        return self.single(version, q, self.restore_decorator(g, c)(item))
+
+    def op_list_flex_restores(self, version, path, q, g, c, sid):
+        """listGroupFlexClusterBackupRestoreJobs (no links, as recorded)."""
+        self.parse_common(q)
+        err = self.flex_check(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q,
+                              self.state.fleet.flex_restore_jobs.get((g, c), fleetmod.EMPTY),
+                              lambda item: item)
+
+    def op_get_flex_restore(self, version, path, q, g, c, sid):
+        """getGroupFlexClusterBackupRestoreJob."""
+        self.parse_common(q)
+        err = self.flex_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.flex_restore_jobs.get((g, c), fleetmod.EMPTY).get(sid)
+        if item is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        return self.single(version, q, item)
+
+    def op_list_exports(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupExports (no links, as recorded)."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        return self.list_page(version, path, q,
+                              self.state.fleet.export_jobs.get((g, c), fleetmod.EMPTY),
+                              lambda item: item)
+
+    def op_get_export(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupExport."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.export_jobs.get((g, c), fleetmod.EMPTY).get(sid)
+        if item is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        return self.single(version, q, item)
+
+    def op_list_buckets(self, version, path, q, g, c, sid):
+        """listGroupBackupExportBuckets (2024-05-30; items without region)."""
+        self.parse_common(q)
+
+        def strip(item):
+            item = dict(item)
+            item.pop("region", None)
+            return item
+        return self.list_page(version, path, q,
+                              self.state.fleet.export_buckets.get(g, fleetmod.EMPTY),
+                              strip)
+
+    def op_get_bucket(self, version, path, q, g, c, sid):
+        """getGroupBackupExportBucket (2024-05-30)."""
+        self.parse_common(q)
+        item = self.state.fleet.export_buckets.get(g, fleetmod.EMPTY).get(sid)
+        if item is None:
+            return error_reply(404, "EXPORT_BUCKET_NOT_FOUND",
+                               "No export Bucket with ID %s does not exist." % sid)
+        return self.single(version, q, item)
+
+    def op_get_compliance(self, version, path, q, g, c, sid):
+        """getGroupBackupCompliancePolicy (2023-10-01): 404 without one."""
+        self.parse_common(q)
+        doc = self.state.fleet.compliance.get(g)
+        if doc is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        return self.single(version, q, doc)
 
     # -- control endpoints ---------------------------------------------------------
 

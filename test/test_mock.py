@@ -484,6 +484,46 @@ class MockAtlasTest(unittest.TestCase):
         self.assertTrue(rest.startswith("429 GET "))
         self.assertGreaterEqual(int(answered) - int(arrived), 190)
 
+    def test_backup_extras(self):
+        g = "/api/atlas/v2/groups/%s" % G1
+        v_buckets = "application/vnd.atlas.2024-05-30+json"
+        v_policy = "application/vnd.atlas.2023-10-01+json"
+        status, _, body = self.digest_get(g + "/clusters/prod-1/backup/schedule",
+                                          accept=V_CLUSTERS)
+        doc = json.loads(body)
+        self.assertEqual(status, 200)
+        self.assertEqual([i["frequencyType"] for i in doc["policies"][0]["policyItems"]],
+                         ["hourly", "daily", "weekly", "monthly"])
+        cases = [
+            (g + "/clusters/nobackup-1/backup/schedule", V_CLUSTERS, 404,
+             "BACKUP_CONFIG_NOT_FOUND"),
+            (g + "/clusters/prod-1/backup/restoreJobs/" + "f" * 24, V2023, 404,
+             "RESTORE_JOB_NOT_FOUND"),
+            (g + "/flexClusters/prod-1/backup/restoreJobs", V_FLEX, 400,
+             "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API"),
+            (g + "/backup/exportBuckets/" + "f" * 24, v_buckets, 404,
+             "EXPORT_BUCKET_NOT_FOUND"),
+            ("/api/atlas/v2/groups/6b8cd3c1e8f0b0a1d2c3d4e5/backupCompliancePolicy",
+             v_policy, 404, "RESOURCE_NOT_FOUND"),
+            (g + "/backupCompliancePolicy", V2023, 406, "INVALID_VERSION_DATE"),
+        ]
+        for path, accept, want_status, want_code in cases:
+            with self.subTest(path=path):
+                status, _, body = self.digest_get(path, accept=accept)
+                self.assertEqual(status, want_status)
+                self.assertEqual(json.loads(body)["errorCode"], want_code)
+        status, _, body = self.digest_get(
+            g + "/clusters/prod-1/backup/restoreJobs?itemsPerPage=2")
+        doc = json.loads(body)
+        self.assertEqual((doc["totalCount"], len(doc["results"])), (3, 2))
+        status, _, body = self.digest_get(g + "/backup/exportBuckets",
+                                          accept=v_buckets)
+        self.assertEqual([b["_id"] for b in json.loads(body)["results"]],
+                         ["6c0b00000000000000000001", "6c0b00000000000000000002"])
+        status, _, body = self.digest_get(g + "/backupCompliancePolicy",
+                                          accept=v_policy)
+        self.assertEqual(json.loads(body)["state"], "ACTIVE")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -62,6 +62,21 @@ SELECT count(*) FROM sec_key_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' A
 ALTER USER MAPPING FOR CURRENT_USER SERVER sec_sa OPTIONS (SET client_secret :'wrong_secret');
 SELECT count(*) FROM sec_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 SELECT * FROM atlas_snapshot_fdw_stats();
+-- restore jobs: imported tables leave download links out; a declared link
+-- column of the wrong type fails without showing the link
+ALTER USER MAPPING FOR CURRENT_USER SERVER sec_sa OPTIONS (SET client_secret :'client_secret');
+CREATE SCHEMA sec_atlas;
+IMPORT FOREIGN SCHEMA atlas LIMIT TO (restore_jobs, flex_restore_jobs) FROM SERVER sec_sa INTO sec_atlas;
+EXPLAIN (VERBOSE, ANALYZE) SELECT * FROM sec_atlas.restore_jobs WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+SELECT * FROM sec_atlas.restore_jobs WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+SELECT * FROM sec_atlas.flex_restore_jobs WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'flex-1';
+CREATE FOREIGN TABLE sec_links (group_id text, cluster_name text, delivery_url int[], snapshot_url int)
+	SERVER sec_sa OPTIONS (resource 'restore_jobs');
+SELECT * FROM sec_links WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+ALTER FOREIGN TABLE sec_links OPTIONS (SET resource 'flex_restore_jobs');
+SELECT * FROM sec_links WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'flex-1';
+DROP SCHEMA sec_atlas CASCADE;
+DROP FOREIGN TABLE sec_links;
 -- what other roles can see
 CREATE ROLE sec_reader;
 GRANT USAGE ON FOREIGN SERVER sec_key TO sec_reader;
@@ -106,6 +121,7 @@ check "the API private key" "$ATLAS_MOCK_PRIVATE_KEY"
 check "the service account secret" "$ATLAS_MOCK_CLIENT_SECRET"
 check "a wrong secret" "$wrong_secret"
 check "the Basic authorization value" "$basic"
+check "a restore download link" "dl-token-7c1e9a"
 while read -r token; do
 	check "an OAuth access token" "$token"
 done <"$out.tokens"
