@@ -441,13 +441,6 @@ atlas_is_credential_field(const AtlasResource *res, const char *json)
 }
 
 MemoryContext CurrentMemoryContext = NULL;
-sigjmp_buf *PG_exception_stack = NULL;
-volatile sig_atomic_t InterruptPending = false;
-
-void
-ProcessInterrupts(void)
-{
-}
 
 char *
 MemoryContextStrdup(MemoryContext context, const char *string)
@@ -469,12 +462,6 @@ FreeErrorData(ErrorData *edata)
 
 void
 FlushErrorState(void)
-{
-	abort();
-}
-
-void
-pg_re_throw(void)
 {
 	abort();
 }

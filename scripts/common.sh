@@ -36,6 +36,10 @@ install_build_deps() {
 build_and_install() {
 	echo "== building with $BUILD_CFLAGS"
 	make -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="$BUILD_CFLAGS"
+	# scripts of a version this tree does not ship (left by another
+	# checkout's install) would change the upgrade paths the tests see
+	as_root sh -c 'rm -f "$1"/extension/atlas_snapshot_fdw*' sh \
+		"$($PG_CONFIG --sharedir)"
 	as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
