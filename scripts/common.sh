@@ -78,3 +78,16 @@ clear_pg_env() {
 		as_root pg_dropcluster "$PG_MAJOR" regress --stop >/dev/null 2>&1 || true
 	fi
 }
+
+# bookkeeping of the shell tests: check_eq WHAT GOT WANT counts a pass, or
+# prints the difference and counts a failure (in $passed and $failed)
+passed=0
+failed=0
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL: $1: expected '$3', got '$2'" >&2
+		failed=$((failed + 1))
+	fi
+}

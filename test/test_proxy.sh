@@ -29,16 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() {
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $1: expected '$3', got '$2'" >&2
-		failed=$((failed + 1))
-	fi
-}
 proxied() { grep -c "$1" "$work/proxy.log" || true; }
 
 # the proxy
@@ -55,7 +45,7 @@ done
 
 # control: a libcurl client that reads http_proxy goes through the proxy
 http_proxy=$proxy_url curl -s -o /dev/null "$ATLAS_MOCK_URL/api/atlas/v2/groups"
-check "control: curl with http_proxy reaches the proxy" "$(proxied /api/atlas/v2/groups)" 1
+check_eq "control: curl with http_proxy reaches the proxy" "$(proxied /api/atlas/v2/groups)" 1
 
 # a cluster whose postmaster has every proxy variable set
 chown postgres "$work"
@@ -77,7 +67,7 @@ pg() {
 		-v ON_ERROR_STOP=1 -v proxy_url="$proxy_url" "$@"
 }
 pg -c "SELECT 1" >/dev/null || { cat "$work/server.log" >&2; echo "the cluster did not start" >&2; exit 1; }
-check "the postmaster has http_proxy" \
+check_eq "the postmaster has http_proxy" \
 	"$(tr '\0' '\n' <"/proc/$(head -1 "$work/data/postmaster.pid")/environ" | grep -c "^http_proxy=$proxy_url\$")" 1
 
 pg >"$work/setup.out" 2>&1 <<'SQL' || { cat "$work/setup.out" >&2; exit 1; }
@@ -102,23 +92,23 @@ q_key="SELECT count(*) FROM px_key_snaps WHERE group_id = '32b6e34b3d91647abb20e
 q_sa="SELECT count(*) FROM px_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n5'"
 
 # without the option: straight to the mock, whatever the environment says
-check "rows without the option (API key)" "$(pg -c "$q_key" 2>&1)" 7
-check "rows without the option (service account)" "$(pg -c "$q_sa" 2>&1)" 5
-check "requests through the proxy without the option" "$(proxied /api/)" 1
+check_eq "rows without the option (API key)" "$(pg -c "$q_key" 2>&1)" 7
+check_eq "rows without the option (service account)" "$(pg -c "$q_sa" 2>&1)" 5
+check_eq "requests through the proxy without the option" "$(proxied /api/)" 1
 
 # with it: through the proxy, token requests included
 pg <<'SQL'
 ALTER SERVER px_key OPTIONS (ADD proxy :'proxy_url');
 ALTER SERVER px_sa OPTIONS (ADD proxy :'proxy_url');
 SQL
-check "rows with the option (API key)" "$(pg -c "$q_key" 2>&1)" 7
-check "rows with the option (service account)" "$(pg -c "$q_sa" 2>&1)" 5
-check "every snapshot request is a GET of the mock's URL" \
+check_eq "rows with the option (API key)" "$(pg -c "$q_key" 2>&1)" 7
+check_eq "rows with the option (service account)" "$(pg -c "$q_sa" 2>&1)" 5
+check_eq "every snapshot request is a GET of the mock's URL" \
 	"$(proxied '^GET http://127.0.0.1:[0-9]*/api/atlas/v2/groups/32b6e34b3d91647abb20e7b8/clusters/n[345]/backup/snapshots')" \
 	"$(proxied 'clusters/n[345]/backup')"
 [ "$(proxied 'clusters/n[34]/backup')" -ge 2 ] && passed=$((passed + 1)) ||
 	{ echo "FAIL: fewer than 2 snapshot requests through the proxy" >&2; failed=$((failed + 1)); }
-check "token requests through the proxy" "$(proxied '^POST http://127.0.0.1:[0-9]*/api/oauth/token')" 1
+check_eq "token requests through the proxy" "$(proxied '^POST http://127.0.0.1:[0-9]*/api/oauth/token')" 1
 [ "$(proxied 'clusters/n5/backup')" -ge 1 ] && passed=$((passed + 1)) ||
 	{ echo "FAIL: no service-account request through the proxy" >&2; failed=$((failed + 1)); }
 echo "proxy log: $(wc -l <"$work/proxy.log") requests"

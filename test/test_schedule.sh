@@ -22,16 +22,7 @@ clear_pg_env
 pg_virtualenv -v "$PG_MAJOR" -o shared_preload_libraries=pg_cron \
 	-o cron.database_name=postgres bash -s <<'INNER'
 set -uo pipefail
-passed=0
-failed=0
-check() {
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $1: expected '$3', got '$2'" >&2
-		failed=$((failed + 1))
-	fi
-}
+. scripts/common.sh
 psql -X -q -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 \getenv mock_url ATLAS_MOCK_URL
 \getenv public_key ATLAS_MOCK_PUBLIC_KEY
@@ -44,16 +35,16 @@ CREATE SCHEMA atlas;
 IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 \i reports/schedule/materialized_view.sql
 SQL
-check "materialized view and job created" "$?" 0
-check "pg_cron job" "$(psql -X -At -d postgres -c "SELECT schedule || ' ' || command FROM cron.job WHERE jobname = 'atlas-backup-status'")" \
+check_eq "materialized view and job created" "$?" 0
+check_eq "pg_cron job" "$(psql -X -At -d postgres -c "SELECT schedule || ' ' || command FROM cron.job WHERE jobname = 'atlas-backup-status'")" \
 	"*/15 * * * * REFRESH MATERIALIZED VIEW CONCURRENTLY atlas_backup_status"
 psql -X -q -d postgres -c "REFRESH MATERIALIZED VIEW CONCURRENTLY atlas_backup_status" >/dev/null
-check "refresh" "$?" 0
-check "clusters in the view" "$(psql -X -At -d postgres -c "SELECT count(*) || ' ' || count(last_completed) FROM atlas_backup_status")" "7 3"
+check_eq "refresh" "$?" 0
+check_eq "clusters in the view" "$(psql -X -At -d postgres -c "SELECT count(*) || ' ' || count(last_completed) FROM atlas_backup_status")" "7 3"
 out=$(mktemp)
 PGDATABASE=postgres bash reports/schedule/run-report.sh "$out" 24
-check "run-report.sh exit status (clusters are overdue)" "$?" 1
-check "report written" "$(grep -c 'Backup status per cluster' "$out")" 1
+check_eq "run-report.sh exit status (clusters are overdue)" "$?" 1
+check_eq "report written" "$(grep -c 'Backup status per cluster' "$out")" 1
 rm -f "$out"
 echo "schedule: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
