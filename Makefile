@@ -10,6 +10,7 @@ OBJS = \
 	keys.o \
 	oauth.o \
 	option.o \
+	pace.o \
 	report.o \
 	resource.o \
 	response.o \
