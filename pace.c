@@ -82,7 +82,8 @@ atlas_pace_started(AtlasPace *p, int running)
  *		Learn from the answer (HTTP status) to the request numbered seq:
  *		cut on a 429 or 503, grow on a clean answer; remember the bucket's
  *		RateLimit-Remaining (-1: not sent), capped by RateLimit-Limit (-1:
- *		not sent).  Returns true if it cut the limit.
+ *		not sent).  Returns true if it cut the limit (a limit of 1 is
+ *		never cut).
  */
 bool
 atlas_pace_answer(AtlasPace *p, uint64 seq, long status,
@@ -105,11 +106,13 @@ atlas_pace_answer(AtlasPace *p, uint64 seq, long status,
 		p->rate_limited++;
 		if (seq > p->cut_seq)
 		{
+			/* a new round trip: cut (at 1 already, only start it anew) */
+			cut = p->limit > 1;
 			p->limit = Max(1, p->limit / 2);
 			p->cut_seq = p->started;
 			p->clean = 0;
-			p->cuts++;
-			cut = true;
+			if (cut)
+				p->cuts++;
 		}
 	}
 	else if (status >= 200 && status < 500)

@@ -11,6 +11,10 @@ ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw
 SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
+ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
+\dx+ atlas_snapshot_fdw
+SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
 -- a fresh install lands on the default version directly
 DROP EXTENSION atlas_snapshot_fdw;
 CREATE EXTENSION atlas_snapshot_fdw;

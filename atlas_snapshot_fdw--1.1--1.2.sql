@@ -1,0 +1,29 @@
+/* atlas_snapshot_fdw--1.1--1.2.sql */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.2'" to load this file. \quit
+
+-- issue 20: how scans were paced (rate limits, waits, peak in flight)
+DROP FUNCTION atlas_snapshot_fdw_stats();
+CREATE FUNCTION atlas_snapshot_fdw_stats(
+    OUT server_name text,
+    OUT user_name text,
+    OUT auth text,
+    OUT requests bigint,
+    OUT pages bigint,
+    OUT bytes bigint,
+    OUT retries bigint,
+    OUT tokens bigint,
+    OUT errors bigint,
+    OUT last_error text,
+    OUT last_error_at timestamptz,
+    OUT rate_limited bigint,
+    OUT concurrency_cuts bigint,
+    OUT rate_limit_wait_ms double precision,
+    OUT peak_in_flight integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION atlas_snapshot_fdw_stats()
+  IS 'requests, pages, bytes, retries, tokens, errors and rate limits of atlas_snapshot_fdw in this backend, per user mapping';
