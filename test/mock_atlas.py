@@ -462,6 +462,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """One instance per connection; one call of dispatch() per request."""
 
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY the
+    # body waits for the client's delayed ACK (up to 40 ms an answer)
+    disable_nagle_algorithm = True
     server_version = "mock-atlas/1.0"
     sys_version = ""
     state = None            # set by make_server()
