@@ -10,8 +10,9 @@
  *	- a 429 or 503 halves the limit (multiplicative decrease), once per
  *	  round trip: answers to requests started before the cut do not cut
  *	  again, since they say nothing about the new limit;
- *	- every window's worth of clean answers (as many as the limit) raises
- *	  it by one (additive increase), never above max_concurrency;
+ *	- every PACE_GROWTH_WINDOWS windows' worth of clean answers (as many
+ *	  as the limit each) raise it by one (additive increase), never above
+ *	  max_concurrency;
  *	- when answers carry RateLimit-Remaining, a request starts only while
  *	  the requests started since the newest such answer's request are fewer
  *	  than the tokens it said remain: the scan spends the bucket, never
@@ -33,6 +34,15 @@
 #include "postgres.h"
 
 #include "atlas_snapshot_fdw.h"
+
+/*
+ * Clean windows (answers as many as the limit, about a round trip each) per
+ * step of growth.  Atlas's buckets refill over seconds, a round trip takes
+ * tens of milliseconds: growing by one every round trip would be back at a
+ * rate the bucket cannot sustain long before the bucket shows it, and every
+ * transfer in flight when it runs dry is answered 429.
+ */
+#define PACE_GROWTH_WINDOWS 4
 
 /*
  * atlas_pace_init
@@ -117,7 +127,7 @@ atlas_pace_answer(AtlasPace *p, uint64 seq, long status,
 	}
 	else if (status >= 200 && status < 500)
 	{
-		if (++p->clean >= p->limit)
+		if (++p->clean >= p->limit * PACE_GROWTH_WINDOWS)
 		{
 			p->clean = 0;
 			if (p->limit < p->max)
