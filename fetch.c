@@ -34,7 +34,12 @@
  * Requests, pages waiting, and the page being read together stay within
  * max_concurrency + 1 pages: the page the scan cannot do without (the next
  * one of its lowest unfinished chain) displaces the last page fetched ahead
- * if need be.
+ * if need be.  Within that, the transfers actually in flight follow the
+ * scan's adaptive limit (pace.c): schedule() asks pace_allows() before each
+ * start, and complete_request() tells pace.c how each request was answered
+ * (429 and 503 cut the limit, clean answers grow it, RateLimit-Remaining
+ * caps what is sent).  The pacing state lives in its own struct with its
+ * own functions, so that a later event loop can move it whole.
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
