@@ -970,9 +970,26 @@ atlasEndForeignScan(ForeignScanState *node)
 }
 
 /*
+ * explain_pace
+ *		EXPLAIN ANALYZE lines of a scan's adaptive concurrency: answers 429
+ *		or 503, the time it waited after them with nothing in flight, and
+ *		the most transfers it had in flight.  Only with COSTS, like the
+ *		request counts: the numbers vary from run to run.
+ */
+static void
+explain_pace(const AtlasPace *pace, ExplainState *es)
+{
+	ExplainPropertyInteger("Atlas Rate Limited", NULL, pace->rate_limited, es);
+	ExplainPropertyFloat("Atlas Rate Limit Wait", "ms",
+						 (double) pace->wait_us / 1000.0, 3, es);
+	ExplainPropertyInteger("Atlas Peak In Flight", NULL, pace->peak, es);
+}
+
+/*
  * atlasExplainForeignScan
  *		Show the first request under VERBOSE, and under ANALYZE (with
- *		COSTS) how many requests and pages the scan made.
+ *		COSTS) how many requests and pages the scan made, and how it was
+ *		paced (explain_pace).
  */
 static void
 atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
@@ -991,6 +1008,7 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Atlas Requests", NULL,
 							   atlas_fetcher_requests(fsstate->fetcher), es);
 		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
+		explain_pace(atlas_fetcher_pace(fsstate->fetcher), es);
 	}
 }
 

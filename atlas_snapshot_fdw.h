@@ -61,7 +61,7 @@
 #define ATLAS_DEFAULT_MAX_RETRIES	3
 #define ATLAS_MAX_MAX_RETRIES		10
 #define ATLAS_DEFAULT_MAX_RETRY_WAIT_MS 30000
-#define ATLAS_DEFAULT_MAX_CONCURRENCY 8
+#define ATLAS_DEFAULT_MAX_CONCURRENCY 32
 #define ATLAS_DEFAULT_MAX_REQUEST_CHAINS 50000
 
 /*
@@ -205,6 +205,11 @@ typedef struct AtlasStats
 								 * counted */
 	char		last_error[256];	/* message of the last error, or "" */
 	TimestampTz last_error_at;	/* when it happened, 0 if never */
+	int64		rate_limited;	/* answers 429 or 503 */
+	int64		concurrency_cuts;	/* times a scan halved its concurrency */
+	int64		rate_limit_wait_us; /* time scans waited after a rate limit
+									 * with nothing in flight */
+	int			peak_in_flight; /* most transfers one scan had in flight */
 } AtlasStats;
 
 /*
@@ -227,6 +232,8 @@ typedef struct AtlasSlot
 	bool		body_too_large; /* write callback stopped: over max_body */
 	bool		body_oom;		/* write callback stopped: out of memory */
 	long		retry_after_ms; /* Retry-After of the last response, or -1 */
+	long		rl_limit;		/* RateLimit-Limit of the last response, or -1 */
+	long		rl_remaining;	/* RateLimit-Remaining of it, or -1 */
 	size_t		header_bytes;	/* header bytes of the current response */
 	bool		headers_too_large;	/* header callback stopped: over
 									 * ATLAS_MAX_HEADER_BYTES */
@@ -356,6 +363,34 @@ extern void atlas_wait_before_retry(int attempt, long retry_after_ms,
 extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
 extern List *atlas_connection_stats(void);
 
+/* in pace.c */
+
+/* Adaptive concurrency of one scan (see pace.c); no pointers, no cleanup */
+typedef struct AtlasPace
+{
+	int			max;			/* max_concurrency */
+	int			limit;			/* transfers that may be in flight, 1..max */
+	int			clean;			/* clean answers since the limit changed */
+	uint64		started;		/* transfers started: sequence numbers */
+	uint64		cut_seq;		/* started at the last cut: answers to these
+								 * do not cut again */
+	bool		have_remaining; /* the newest answer had RateLimit-Remaining */
+	int64		remaining;		/* its value (capped by RateLimit-Limit) */
+	uint64		remaining_seq;	/* sequence number of that answer's request */
+	int64		rate_limited;	/* answers 429 or 503 */
+	int64		cuts;			/* times the limit was halved */
+	int			peak;			/* most transfers in flight */
+	int64		in_flight_sum;	/* sum of in flight at each start (mean) */
+	int64		wait_us;		/* waited after a rate limit, nothing in
+								 * flight */
+} AtlasPace;
+
+extern void atlas_pace_init(AtlasPace *p, int max_concurrency);
+extern bool atlas_pace_may_start(const AtlasPace *p, int running);
+extern uint64 atlas_pace_started(AtlasPace *p, int running);
+extern bool atlas_pace_answer(AtlasPace *p, uint64 seq, long status,
+							  long remaining, long limit);
+
 /* in fetch.c */
 typedef struct AtlasFetcher AtlasFetcher;
 
@@ -396,6 +431,7 @@ extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
 extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);
 extern void atlas_fetcher_pump(AtlasFetcher *f);
+extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 
 /* in oauth.c */
 extern void atlas_oauth_token(AtlasConnEntry *entry,

@@ -461,9 +461,56 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
+ * header_number
+ *		The non-negative integer value of header line "buffer" (n bytes) if
+ *		it is header "name" (lower case, with its colon), else -1.  Values
+ *		are capped at 1e9.  Never throws, never allocates: it runs in the
+ *		header callback.
+ */
+static long
+header_number(const char *buffer, size_t n, const char *name)
+{
+	size_t		len = strlen(name);
+	size_t		i = len;
+	long		v = 0;
+	bool		digits = false;
+
+	if (n <= len || pg_strncasecmp(buffer, name, len) != 0)
+		return -1;
+	while (i < n && (buffer[i] == ' ' || buffer[i] == '\t'))
+		i++;
+	while (i < n && buffer[i] >= '0' && buffer[i] <= '9')
+	{
+		if (v < 1000000000L)
+			v = v * 10 + (buffer[i] - '0');
+		i++;
+		digits = true;
+	}
+	return digits ? Min(v, 1000000000L) : -1;
+}
+
+/*
+ * read_rate_limit_header
+ *		Remember RateLimit-Limit and RateLimit-Remaining (the bucket's size
+ *		and the tokens left in it), when Atlas sends them.  For the header
+ *		callback: never throws, never allocates.
+ */
+static void
+read_rate_limit_header(AtlasSlot *slot, const char *buffer, size_t n)
+{
+	long		v;
+
+	if ((v = header_number(buffer, n, "ratelimit-limit:")) >= 0)
+		slot->rl_limit = v;
+	else if ((v = header_number(buffer, n, "ratelimit-remaining:")) >= 0)
+		slot->rl_remaining = v;
+}
+
+/*
  * read_header
  *		libcurl header callback: bound the size of a response's headers and
- *		remember its Retry-After (seconds, or an HTTP-date), in ms.
+ *		remember its Retry-After (seconds, or an HTTP-date), in ms, and its
+ *		RateLimit-Limit and RateLimit-Remaining.
  *
  * Never throws, never allocates.  Headers over ATLAS_MAX_HEADER_BYTES for
  * one response (a Digest exchange has two) stop the transfer: the slot
@@ -482,6 +529,8 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 	{
 		slot->header_bytes = 0;
 		slot->retry_after_ms = -1;
+		slot->rl_limit = -1;
+		slot->rl_remaining = -1;
 	}
 	if (n > ATLAS_MAX_HEADER_BYTES - slot->header_bytes)
 	{
@@ -489,6 +538,7 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 		return 0;
 	}
 	slot->header_bytes += n;
+	read_rate_limit_header(slot, buffer, n);
 
 	if (n > sizeof(name) - 1 &&
 		pg_strncasecmp(buffer, name, sizeof(name) - 1) == 0)
@@ -542,6 +592,8 @@ atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 	slot->body_too_large = false;
 	slot->body_oom = false;
 	slot->retry_after_ms = -1;
+	slot->rl_limit = -1;
+	slot->rl_remaining = -1;
 	slot->header_bytes = 0;
 	slot->headers_too_large = false;
 	slot->errbuf[0] = '\0';

@@ -34,7 +34,12 @@
  * Requests, pages waiting, and the page being read together stay within
  * max_concurrency + 1 pages: the page the scan cannot do without (the next
  * one of its lowest unfinished chain) displaces the last page fetched ahead
- * if need be.
+ * if need be.  Within that, the transfers actually in flight follow the
+ * scan's adaptive limit (pace.c): schedule() asks pace_allows() before each
+ * start, and complete_request() tells pace.c how each request was answered
+ * (429 and 503 cut the limit, clean answers grow it, RateLimit-Remaining
+ * caps what is sent).  The pacing state lives in its own struct with its
+ * own functions, so that a later event loop can move it whole.
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
@@ -108,6 +113,7 @@ typedef struct FetchRequest
 	uint64		token_gen;		/* OAuth token generation it was sent with */
 	int			auth_retries;	/* times re-sent after a 401 (at most 1) */
 	long		retry_delay_ms; /* wait before the retry, for the DEBUG log */
+	uint64		pace_seq;		/* its start's sequence number (pace.c) */
 	int			nrows;			/* rows of a parsed page, -1 if unknown */
 	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
 	size_t		raw_len;
@@ -155,6 +161,7 @@ struct AtlasFetcher
 	uint64		fresh_gen;		/* first token generation obtained during
 								 * the scan, 0 if none: a 401 to it is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
+	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
 };
 
 static void fetcher_reset_callback(void *arg);
@@ -182,6 +189,7 @@ atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	f->page_size = page_size;
 	f->prefetch = prefetch;
 	f->window = Max(1, Min(opts->max_concurrency, ATLAS_MAX_CONCURRENCY));
+	atlas_pace_init(&f->pace, f->window);
 	f->body_budget = (size_t) opts->max_scan_memory / 2;
 	f->tree_budget = (size_t) opts->max_scan_memory / 2;
 	f->cxt = fcxt;
@@ -422,6 +430,34 @@ new_request(AtlasFetcher *f, int chain, int page)
 	return req;
 }
 
+/*
+ * count_running
+ *		The fetcher's transfers in flight.
+ */
+static int
+count_running(AtlasFetcher *f)
+{
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		if (((FetchRequest *) lfirst(lc))->state == REQ_RUNNING)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * pace_allows
+ *		Whether the adaptive limit (pace.c) lets one more transfer start.
+ */
+static bool
+pace_allows(AtlasFetcher *f)
+{
+	return atlas_pace_may_start(&f->pace, count_running(f));
+}
+
 /* (chain, page) order: the order in which the scan reads pages */
 static bool
 precedes(const FetchRequest *a, const FetchRequest *b)
@@ -500,6 +536,7 @@ start_request(AtlasFetcher *f, FetchRequest *req)
 	req->slot = slot;
 	req->state = REQ_RUNNING;
 	f->requests_made++;
+	req->pace_seq = atlas_pace_started(&f->pace, count_running(f));
 	return true;
 }
 
@@ -680,6 +717,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 		}
 		if (best != needed && !fits_in_window(f))
 			break;
+		if (!pace_allows(f))
+			break;
 		retry = best->state == REQ_WAITING;
 		if (!start_request(f, best))
 			break;
@@ -696,6 +735,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 		int			page;
 		FetchRequest *req;
 
+		if (!pace_allows(f))
+			break;
 		if (!speculative_next(f, &chain, &page))
 			break;
 		req = new_request(f, chain, page);
@@ -764,6 +805,32 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 }
 
 /*
+ * pace_answer
+ *		Tell the pacing (pace.c) how a request was answered, and count a
+ *		rate limit and a cut in the connection's statistics.  Never throws
+ *		(complete_request): a cut is logged at DEBUG1 only, which allocates
+ *		nothing unless the message is wanted.
+ */
+static void
+pace_answer(AtlasFetcher *f, FetchRequest *req, long status,
+			const AtlasSlot *slot)
+{
+	AtlasStats *stats = &f->entry->stats;
+	int			before = f->pace.limit;
+
+	if (status == 429 || status == 503)
+		stats->rate_limited++;
+	if (atlas_pace_answer(&f->pace, req->pace_seq, status,
+						  slot->rl_remaining, slot->rl_limit))
+	{
+		stats->concurrency_cuts++;
+		elog(DEBUG1, "atlas_snapshot_fdw: HTTP %ld: transfers in flight cut from %d to %d",
+			 status, before, f->pace.limit);
+	}
+	stats->peak_in_flight = Max(stats->peak_in_flight, f->pace.peak);
+}
+
+/*
  * complete_request
  *		Take the outcome of a finished transfer: mark it for a retry, or
  *		keep its result and learn from it where its chain ends.
@@ -787,6 +854,8 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &status);
 	entry->stats.requests++;
 	entry->stats.bytes += slot->body_len;
+	if (rc == CURLE_OK)
+		pace_answer(f, req, status, slot);
 	atlas_slot_detach(slot);
 	req->slot = NULL;
 
@@ -980,6 +1049,30 @@ readable(AtlasFetcher *f, FetchRequest *needed)
 }
 
 /*
+ * rate_limit_wait
+ *		Whether the fetcher waits for a retry with nothing in flight: a scan
+ *		held back by a rate limit (or other transient failure), whose wait
+ *		is counted for EXPLAIN ANALYZE and the statistics.
+ */
+static bool
+rate_limit_wait(AtlasFetcher *f, TimestampTz now)
+{
+	bool		waiting = f->pause_until > now;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->state == REQ_RUNNING)
+			return false;
+		if (req->state == REQ_WAITING)
+			waiting = true;
+	}
+	return waiting;
+}
+
+/*
  * drive
  *		Run transfers until there is a page for the scan to read (see
  *		readable), and return its request.
@@ -1041,7 +1134,20 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		}
 		if (f->pause_until > now)
 			timeout = Min(timeout, TimestampDifferenceMilliseconds(now, f->pause_until));
-		(void) curl_multi_poll(multi, NULL, 0, (int) Max(timeout, 1), NULL);
+		{
+			bool		held_back = rate_limit_wait(f, now);
+
+			(void) curl_multi_poll(multi, NULL, 0, (int) Max(timeout, 1), NULL);
+			if (held_back)
+			{
+				long		secs;
+				int			usecs;
+
+				TimestampDifference(now, GetCurrentTimestamp(), &secs, &usecs);
+				f->pace.wait_us += (int64) secs * 1000000 + usecs;
+				f->entry->stats.rate_limit_wait_us += (int64) secs * 1000000 + usecs;
+			}
+		}
 	}
 	f->needed = NULL;
 	pgstat_report_wait_end();
@@ -1159,4 +1265,15 @@ int64
 atlas_fetcher_requests(AtlasFetcher *f)
 {
 	return f->requests_made;
+}
+
+/*
+ * atlas_fetcher_pace
+ *		The scan's pacing state (rate limits, waits, peak in flight), for
+ *		EXPLAIN ANALYZE.
+ */
+const AtlasPace *
+atlas_fetcher_pace(AtlasFetcher *f)
+{
+	return &f->pace;
 }

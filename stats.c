@@ -33,7 +33,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#define STATS_COLS	11
+#define STATS_COLS	15
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_stats);
 
@@ -80,8 +80,11 @@ mapping_visible(Oid mapuser, Oid serverid, bool see_all)
 /*
  * atlas_snapshot_fdw_stats
  *		SETOF record: server_name, user_name, auth, requests, pages, bytes,
- *		retries, tokens, errors, last_error, last_error_at: the rows the
- *		current user may see (see mapping_visible).
+ *		retries, tokens, errors, last_error, last_error_at, and since 1.2
+ *		rate_limited, concurrency_cuts, rate_limit_wait_ms, peak_in_flight:
+ *		the rows the current user may see (see mapping_visible).  Under a
+ *		1.1 declaration (library updated, ALTER EXTENSION not yet run) only
+ *		its first 11 columns are returned.
  */
 Datum
 atlas_snapshot_fdw_stats(PG_FUNCTION_ARGS)
@@ -124,6 +127,10 @@ atlas_snapshot_fdw_stats(PG_FUNCTION_ARGS)
 		nulls[9] = entry->stats.last_error[0] == '\0';
 		values[10] = TimestampTzGetDatum(entry->stats.last_error_at);
 		nulls[10] = entry->stats.last_error_at == 0;
+		values[11] = Int64GetDatum(entry->stats.rate_limited);
+		values[12] = Int64GetDatum(entry->stats.concurrency_cuts);
+		values[13] = Float8GetDatum((double) entry->stats.rate_limit_wait_us / 1000.0);
+		values[14] = Int32GetDatum(entry->stats.peak_in_flight);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -503,7 +503,7 @@ def print_table(refs, info, mem_rows):
     print("PostgreSQL methods: a fresh psql session per repetition, an untimed warm-up query on a 10-snapshot cluster,")
     print("then the statements, timed with clock_timestamp(); C client: in-process wall time of a fresh process.")
     if info["max_concurrency"]:
-        print("max_concurrency: the installed FDW accepts the server option (default 8 per its README); rows name "
+        print("max_concurrency: the installed FDW accepts the server option (default 32 per its README); rows name "
               "the value used.")
     else:
         print("max_concurrency: NOT supported by the installed FDW (%s); FDW rows use its fixed behaviour."
@@ -526,7 +526,7 @@ def main():
     print("== extension %s, %s, jit=%s, max_concurrency option: %s" % (
         info["extversion"], info["pg"].split(" on ")[0], info["jit"],
         "supported" if mc else "NOT supported (%s)" % info.get("max_concurrency_error")), file=sys.stderr)
-    dflt = "FDW, default max_concurrency (8)" if mc else "FDW"
+    dflt = "FDW, default max_concurrency (32)" if mc else "FDW"
     refs = {}
     if "1" in ONLY:
         scenario1(mc, dflt, refs)

@@ -121,7 +121,7 @@ DECLARE
 	line text;
 BEGIN
 	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) ' || query LOOP
-		IF line ~ 'Atlas|Foreign Scan' THEN
+		IF line ~ 'Atlas|Foreign Scan' AND line !~ 'Peak In Flight' THEN
 			RETURN NEXT regexp_replace(line, '\(cost=.*\)', '');
 		END IF;
 	END LOOP;

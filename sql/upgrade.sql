@@ -11,10 +11,11 @@ ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw
 SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
--- 1.2 changes no SQL object: the same members, a new version
+-- 1.2: new resources (no SQL object), and the stats function's new columns
 ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw
+SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
 -- a fresh install lands on the default version directly
 DROP EXTENSION atlas_snapshot_fdw;
 CREATE EXTENSION atlas_snapshot_fdw;

@@ -15,7 +15,19 @@ Usage:
         [--private-key mock-private-key-3f9a] [--client-id mdb_sa_id_mock]
         [--client-secret mdb_sa_sk_mock-secret] [--latency-ms 0]
         [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
-        [--rate-limit 1000] [--tls-cert FILE --tls-key FILE] [--verbose]
+        [--rate-limit 1000000] [--token-bucket 0] [--refill-per-sec 50]
+        [--no-rate-headers] [--extra-groups 0]
+        [--tls-cert FILE --tls-key FILE] [--verbose]
+
+--token-bucket N answers authorized API requests as a token bucket of N
+tokens refilled at --refill-per-sec tokens a second (Atlas's rate limit):
+a request finding it empty gets 429 RATE_LIMITED with Retry-After in whole
+seconds (until a token is there, at least 1); answers carry RateLimit-Limit
+(N) and RateLimit-Remaining (tokens left) unless --no-rate-headers.
+Without --token-bucket the RateLimit headers count a 60 s window of
+--rate-limit requests, never enforced.  --extra-groups N adds N empty
+projects (ids be00...0001 upwards), in which synthetic nN clusters exist,
+for fleet-scale simulations (bench/adaptive.sh).
 
 --port defaults to $ATLAS_MOCK_PORT, else 18443; --port 0 picks a free
 port.  Once the socket listens, exactly one line is printed to stdout:
@@ -254,6 +266,9 @@ class State:
         self.issued = []                          # every token ever issued
         self.stats = collections.Counter()
         self.window = collections.deque()         # times of API answers
+        self.bucket = float(args.token_bucket)    # tokens (--token-bucket)
+        self.bucket_at = time.monotonic()
+        self.tls = threading.local()              # this request's Remaining
 
     # -- request log -------------------------------------------------------
 
@@ -349,8 +364,33 @@ class State:
 
     # -- rate-limit headers --------------------------------------------------
 
+    def take_token(self):
+        """Token-bucket mode: take a token for one request.  Returns None
+        if one was there, else the whole seconds until one is."""
+        cap = self.args.token_bucket
+        rate = self.args.refill_per_sec
+        with self.lock:
+            now = time.monotonic()
+            self.bucket = min(cap, self.bucket + (now - self.bucket_at) * rate)
+            self.bucket_at = now
+            if self.bucket >= 1:
+                self.bucket -= 1
+                self.tls.remaining = int(self.bucket)
+                self.stats["bucket_ok"] += 1
+                return None
+            self.tls.remaining = 0
+            self.stats["bucket_429"] += 1
+            return max(1, int(-(-(1 - self.bucket) // rate)))
+
     def rate_headers(self):
-        """RateLimit-Limit / RateLimit-Remaining over a 60 s window."""
+        """RateLimit-Limit / RateLimit-Remaining: of the token bucket, or
+        over a 60 s window; none with --no-rate-headers."""
+        if self.args.no_rate_headers:
+            return []
+        if self.args.token_bucket > 0:
+            return [("RateLimit-Limit", str(self.args.token_bucket)),
+                    ("RateLimit-Remaining",
+                     str(getattr(self.tls, "remaining", 0)))]
         limit = self.args.rate_limit
         with self.lock:
             now = time.monotonic()
@@ -451,6 +491,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """One instance per connection; one call of dispatch() per request."""
 
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY the
+    # body waits for the client's delayed ACK (up to 40 ms an answer)
+    disable_nagle_algorithm = True
     server_version = "mock-atlas/1.0"
     sys_version = ""
     state = None            # set by make_server()
@@ -591,6 +634,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         denial = self.authenticate(method, target, path)
         if denial is not None:
             return self.send_reply(denial, target, method)
+
+        if st.args.token_bucket > 0:
+            wait = st.take_token()
+            if wait is not None:
+                return self.send_reply(error_reply(
+                    429, "RATE_LIMITED",
+                    "Rate limit exceeded. Try again in %d seconds." % wait,
+                    [("Retry-After", str(wait))] + st.rate_headers()),
+                    target, method)
 
         fault = st.take_fault(target)
         normal = lambda: self.route(method, path, query)  # noqa: E731
@@ -798,7 +850,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = []
             if retry is not None:
                 headers.append(("Retry-After", str(retry)))
-            if status == 429:
+            if status == 429 and not st.args.no_rate_headers:
                 headers += [("RateLimit-Limit", str(st.args.rate_limit)),
                             ("RateLimit-Remaining", "0")]
             reply = error_reply(status, code, detail, headers)
@@ -1561,6 +1613,9 @@ class Server(http.server.ThreadingHTTPServer):
 def make_server(args):
     """Build the fleet, state and listening server from parsed ``args``."""
     fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant)
+    for i in range(getattr(args, "extra_groups", 0)):
+        fleet.add_group(fleetmod.group_doc("be%022x" % (i + 1), "bench-%d" % (i + 1),
+                                           "2024-01-15T10:00:00Z", 0))
     state = State(args, fleet)
     handler = type("BoundHandler", (Handler,), {"state": state})
     server_cls = Server
@@ -1597,8 +1652,16 @@ def parse_args(argv=None):
                    help="authorized requests per Digest nonce")
     p.add_argument("--legacy-tenant", action="store_true",
                    help="serve the removed tenant snapshot endpoints")
-    p.add_argument("--rate-limit", type=int, default=1000,
+    p.add_argument("--rate-limit", type=int, default=1000000,
                    help="RateLimit-Limit value (per 60 s window, never enforced)")
+    p.add_argument("--token-bucket", type=int, default=0,
+                   help="answer as a token bucket of this many tokens (0: off)")
+    p.add_argument("--refill-per-sec", type=float, default=50,
+                   help="tokens added to the bucket a second")
+    p.add_argument("--no-rate-headers", action="store_true",
+                   help="send no RateLimit-Limit / RateLimit-Remaining")
+    p.add_argument("--extra-groups", type=int, default=0,
+                   help="add this many empty projects (synthetic clusters)")
     p.add_argument("--tls-cert", default=None,
                    help="serve HTTPS with this PEM certificate (chain)")
     p.add_argument("--tls-key", default=None,

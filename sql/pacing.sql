@@ -1,0 +1,71 @@
+--
+-- pacing: adaptive concurrency (issue 20).  A 429 or 503 halves the
+-- transfers a scan keeps in flight, once per round trip; the statistics
+-- count the answers, the cuts and the peak in flight.  No timing here:
+-- bench/adaptive.py measures it.
+--
+SET TIME ZONE 'UTC';
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+CREATE SERVER pace_srv FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'mock_url', max_concurrency '8', max_retries '3', max_retry_wait_ms '50');
+CREATE USER MAPPING FOR CURRENT_USER SERVER pace_srv
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE pace_snaps (group_id text, cluster_name text, id text)
+	SERVER pace_srv OPTIONS (resource 'cluster_snapshots');
+CREATE FUNCTION pace_stats(OUT requests bigint, OUT retries bigint, OUT rate_limited bigint,
+						   OUT concurrency_cuts bigint, OUT peak_in_flight integer,
+						   OUT waited boolean)
+LANGUAGE sql AS $$
+	SELECT requests, retries, rate_limited, concurrency_cuts, peak_in_flight,
+		   rate_limit_wait_ms > 0
+	  FROM atlas_snapshot_fdw_stats() WHERE server_name = 'pace_srv'
+$$;
+\! python3 test/mockctl.py reset
+
+-- clean answers: the scan starts fast, all eight clusters at once
+SELECT count(*) FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
+   AND cluster_name IN ('n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8');
+SELECT * FROM pace_stats();
+
+-- a storm: the eight requests in flight are all answered 429.  One cut
+-- (from 8 to 4): the other seven answers were to requests sent before it.
+-- The scan waits, retries and reads every row.
+\! python3 test/mockctl.py fault '{"match": "clusters/n[1-8]/", "kind": "status", "status": 429, "errorCode": "RATE_LIMITED", "retry_after": 0, "count": 8}'
+SELECT count(*) FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
+   AND cluster_name IN ('n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8');
+SELECT * FROM pace_stats();
+
+-- a persistent 503 on one cluster: every retry is a new round trip, so
+-- every answer cuts again (8, 4, 2, 1, then it stays at 1) until the
+-- retries run out
+\! python3 test/mockctl.py fault '{"match": "clusters/n3/", "kind": "status", "status": 503, "errorCode": "SERVICE_UNAVAILABLE", "retry_after": 0, "count": -1}'
+\set VERBOSITY terse
+SELECT count(*) FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
+   AND cluster_name = 'n3';
+\set VERBOSITY default
+SELECT * FROM pace_stats();
+\! python3 test/mockctl.py reset
+
+-- EXPLAIN ANALYZE shows the pacing with COSTS (numbers masked here: the
+-- peak and the wait vary), and nothing of it under COSTS OFF
+CREATE FUNCTION pace_explain(query text, costs boolean) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE format('EXPLAIN (ANALYZE, COSTS %s, TIMING OFF, SUMMARY OFF) ',
+								   CASE WHEN costs THEN 'ON' ELSE 'OFF' END) || query LOOP
+		IF line ~ 'Atlas' THEN
+			RETURN NEXT regexp_replace(line, '[0-9]+(\.[0-9]+)?', 'N', 'g');
+		END IF;
+	END LOOP;
+END $$;
+SELECT pace_explain($$SELECT * FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
+   AND cluster_name IN ('n1', 'n2')$$, true);
+SELECT pace_explain($$SELECT * FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
+   AND cluster_name IN ('n1', 'n2')$$, false);
+
+DROP FUNCTION pace_explain(text, boolean);
+DROP FUNCTION pace_stats();
+DROP SERVER pace_srv CASCADE;
