@@ -5,6 +5,7 @@ OBJS = \
 	atlas_snapshot_fdw.o \
 	connection.o \
 	deparse.o \
+	enumerate.o \
 	fetch.o \
 	jsonparse.o \
 	keys.o \

@@ -59,6 +59,10 @@
 #define PUMP_EVERY_ROWS			64
 /* Values a parameter array is assumed to hold */
 #define ATLAS_ARRAY_PARAM_SIZE	10.0
+/* Projects an organization-wide scan is assumed to find */
+#define ATLAS_ENUM_GROUPS		100.0
+/* Clusters of a kind a project is assumed to have */
+#define ATLAS_ENUM_CLUSTERS		20.0
 
 /*
  * Planner state of a foreign table, kept in baserel->fdw_private.
@@ -71,6 +75,8 @@ typedef struct AtlasFdwRelationInfo
 	List	   *local_conds;	/* RestrictInfos checked locally */
 	double		nchains;		/* estimated request chains */
 	AttrNumber	key_attnos[ATLAS_NUM_KEYS]; /* key columns, 0 if absent */
+	bool		can_enumerate;	/* missing group/cluster keys are found by
+								 * enumeration (enumerate.c) */
 } AtlasFdwRelationInfo;
 
 /* Argument of ec_member_matches_key */
@@ -91,7 +97,9 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateRequest,		/* String: first request, for EXPLAIN */
 	FdwScanPrivateUsedAttrs,	/* Integer list of attnums the query reads */
 	FdwScanPrivatePageSize,		/* Integer: itemsPerPage to ask for */
-	FdwScanPrivateLimited		/* Integer: 1 if a LIMIT was pushed down */
+	FdwScanPrivateLimited,		/* Integer: 1 if a LIMIT was pushed down */
+	FdwScanPrivateEnumerate		/* String: enumeration for EXPLAIN, or "" if
+								 * the scan has all its keys */
 };
 
 /*
@@ -129,6 +137,8 @@ typedef struct AtlasFdwScanState
 
 	/* EXPLAIN ANALYZE counter (requests are counted by the fetcher) */
 	int64		pages;
+	bool		enumerate;		/* find the group/cluster keys first */
+	int64		enum_requests;	/* inventory requests that made */
 } AtlasFdwScanState;
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_handler);
@@ -152,6 +162,8 @@ static List *atlasImportForeignSchema(ImportForeignSchemaStmt *stmt,
 
 /* Helper functions */
 static double estimate_chains(List *key_quals);
+static bool enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask);
+static double enumerated_chains(uint32 mask);
 static void build_request_chains(AtlasFdwScanState *fsstate,
 								 ExprContext *econtext);
 static bool fetch_next_page(AtlasFdwScanState *fsstate);
@@ -209,6 +221,8 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 			fpinfo->key_attnos[kind] = attr->attnum;
 	}
 	table_close(rel, NoLock);
+	fpinfo->can_enumerate = fpinfo->opts.enumerate &&
+		atlas_can_enumerate(fpinfo->res);
 
 	atlas_classify_conditions(root, baserel, fpinfo->res,
 							  baserel->baserestrictinfo,
@@ -216,6 +230,8 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 							  &fpinfo->local_conds);
 
 	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
+	if (enumerating(fpinfo, atlas_key_mask(fpinfo->key_quals)))
+		fpinfo->nchains *= enumerated_chains(atlas_key_mask(fpinfo->key_quals));
 	rows_per_chain = (atlas_key_mask(fpinfo->key_quals) &
 					  ATLAS_KEY_BIT(ATLAS_KEY_ID)) ? 1.0 : ATLAS_ROWS_PER_LIST;
 
@@ -261,6 +277,60 @@ estimate_chains(List *key_quals)
 	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
 		product *= Max(per_kind[k], 1.0);
 	return product;
+}
+
+/*
+ * enumerating
+ *		Whether a scan with these keys finds its missing group and cluster
+ *		keys by enumeration (rather than being impossible).
+ */
+static bool
+enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask)
+{
+	return fpinfo->can_enumerate &&
+		(mask & fpinfo->res->required_keys) != fpinfo->res->required_keys;
+}
+
+/*
+ * enumerated_chains
+ *		The (group, cluster) pairs an enumeration is assumed to find for each
+ *		combination of the keys given: estimate_chains counted the given
+ *		groups and cluster names already.
+ */
+static double
+enumerated_chains(uint32 mask)
+{
+	double		n = 1.0;
+
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+		n *= ATLAS_ENUM_GROUPS;
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_CLUSTER)) == 0)
+		n *= ATLAS_ENUM_CLUSTERS;
+	return n;
+}
+
+/*
+ * enumeration_requests
+ *		Inventory requests an enumeration makes: /groups if no group is
+ *		given, and one cluster list per project.
+ */
+static double
+enumeration_requests(List *key_quals)
+{
+	uint32		mask = atlas_key_mask(key_quals);
+	double		groups = 1.0;
+	ListCell   *lc;
+
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+		return 1.0 + ATLAS_ENUM_GROUPS;
+	foreach(lc, key_quals)
+	{
+		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
+
+		if (kq->kind == ATLAS_KEY_GROUP && kq->is_array)
+			groups = Max(groups, ATLAS_ARRAY_PARAM_SIZE);
+	}
+	return groups;
 }
 
 /*
@@ -361,7 +431,23 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	scan_cost(fpinfo, fpinfo->nchains,
 			  (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
 			  &rows, &startup_cost, &total_cost);
-	if ((mask & res->required_keys) != res->required_keys)
+	if (enumerating(fpinfo, mask))
+	{
+		/*
+		 * An enumerating scan runs its requests max_concurrency at a time,
+		 * after the inventory requests: its elapsed time, which is what a
+		 * plan's cost stands for here, is that much shorter.  A nested
+		 * loop's parameterized scans cannot overlap (one outer row at a
+		 * time), so this is what makes a hash join of the whole project
+		 * win over them.
+		 */
+		double		enum_requests = enumeration_requests(fpinfo->key_quals);
+		double		window = Max(1, fpinfo->opts.max_concurrency);
+
+		startup_cost += enum_requests * ATLAS_REQUEST_COST / window;
+		total_cost = startup_cost + (total_cost - ATLAS_REQUEST_COST) / window;
+	}
+	else if ((mask & res->required_keys) != res->required_keys)
 		total_cost += disable_cost;
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, rows, 0,
@@ -540,7 +626,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 							  &key_quals, &key_clauses, &local_conds);
 
 	mask = atlas_key_mask(key_quals);
-	if ((mask & res->required_keys) != res->required_keys)
+	if ((mask & res->required_keys) != res->required_keys &&
+		!enumerating(fpinfo, mask))
 		missing_key_error(foreigntableid, res, mask);
 	atlas_check_key_combination(mask);
 
@@ -561,6 +648,10 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 							 used_attrs(baserel, local_conds),
 							 makeInteger(page_size));
 	fdw_private = lappend(fdw_private, makeInteger(limited ? 1 : 0));
+	fdw_private = lappend(fdw_private,
+						  makeString(enumerating(fpinfo, mask) ?
+									 atlas_enumeration_text(res, mask) :
+									 pstrdup("")));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -618,6 +709,8 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
 	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	fsstate->page_size = intVal(list_nth(fsplan->fdw_private, FdwScanPrivatePageSize));
+	fsstate->enumerate = strVal(list_nth(fsplan->fdw_private,
+										 FdwScanPrivateEnumerate))[0] != '\0';
 
 	fsstate->keys_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "atlas_snapshot_fdw request keys",
@@ -631,6 +724,13 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 											intVal(list_nth(fsplan->fdw_private,
 															FdwScanPrivateLimited)) == 0,
 											estate->es_query_cxt);
+}
+
+/* AtlasChainSource with no chain at all */
+static bool
+no_chains(void *arg, AtlasRequestKeys *keys)
+{
+	return false;
 }
 
 /*
@@ -667,6 +767,14 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 							(AtlasKeyKind) lfirst_int(lc_kind),
 							lfirst_int(lc_array) != 0,
 							exprType((Node *) state->expr), value, isnull);
+	}
+	if (fsstate->enumerate)
+	{
+		/* let go of the previous scan's transfers before the inventory's */
+		atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
+		atlas_enumerate_chains(fsstate->chainset, fsstate->conn,
+							   &fsstate->opts, fsstate->res, fsstate->rel,
+							   &fsstate->enum_requests);
 	}
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
@@ -978,6 +1086,11 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
 
+	const char *enumeration = strVal(list_nth(fsplan->fdw_private,
+											  FdwScanPrivateEnumerate));
+
+	if (es->verbose && enumeration[0] != '\0')
+		ExplainPropertyText("Atlas Enumeration", enumeration, es);
 	if (es->verbose)
 		ExplainPropertyText("Atlas Request",
 							psprintf("GET %s",
@@ -987,7 +1100,8 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze && es->costs && fsstate)
 	{
 		ExplainPropertyInteger("Atlas Requests", NULL,
-							   atlas_fetcher_requests(fsstate->fetcher), es);
+							   atlas_fetcher_requests(fsstate->fetcher) +
+							   fsstate->enum_requests, es);
 		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
 	}
 }
