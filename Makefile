@@ -21,7 +21,7 @@ PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql
 
-REGRESS = options select pagination pushdown joins resources oauth http_errors malformed encoding memory cancel keys urls stats reports upgrade trust_net promises tls
+REGRESS = options select pagination pushdown joins enumerate resources oauth http_errors malformed encoding memory cancel keys urls stats reports upgrade trust_net promises tls
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)
