@@ -344,12 +344,20 @@ scan_cost(AtlasFdwRelationInfo *fpinfo, double nchains, bool by_id,
 		  Cost *total_cost)
 {
 	double		fetched = nchains * (by_id ? 1.0 : ATLAS_ROWS_PER_LIST);
-	double		pages = by_id ? nchains :
-		nchains * (floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1);
+	double		chain_pages = by_id ? 1.0 :
+		floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1;
+	double		window = Max(1, fpinfo->opts.max_concurrency);
+
+	/*
+	 * What a plan's cost stands for here is elapsed time: the chains of a
+	 * scan run max_concurrency at a time, the pages of one chain one after
+	 * the other.
+	 */
+	double		round_trips = Max(chain_pages, nchains * chain_pages / window);
 
 	*rows = clamp_row_est(fetched * selectivity);
 	*startup_cost = ATLAS_REQUEST_COST;
-	*total_cost = pages * ATLAS_REQUEST_COST +
+	*total_cost = round_trips * ATLAS_REQUEST_COST +
 		fetched * (cpu_tuple_cost + ATLAS_ROW_COST);
 }
 
@@ -431,24 +439,35 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	scan_cost(fpinfo, fpinfo->nchains,
 			  (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
 			  &rows, &startup_cost, &total_cost);
-	if (enumerating(fpinfo, mask))
+	if (enumerating(fpinfo, mask) && bms_is_empty(baserel->lateral_relids))
 	{
 		/*
-		 * An enumerating scan runs its requests max_concurrency at a time,
-		 * after the inventory requests: its elapsed time, which is what a
-		 * plan's cost stands for here, is that much shorter.  A nested
-		 * loop's parameterized scans cannot overlap (one outer row at a
-		 * time), so this is what makes a hash join of the whole project
-		 * win over them.
+		 * An enumerating scan first reads the inventory (GET /groups, then
+		 * the projects' cluster lists, max_concurrency at a time), then its
+		 * chains as scan_cost says.  A nested loop's parameterized scans
+		 * cannot overlap (one outer row at a time): that is what makes a
+		 * hash join of the whole project win over them.
 		 */
 		double		enum_requests = enumeration_requests(fpinfo->key_quals);
 		double		window = Max(1, fpinfo->opts.max_concurrency);
+		double		enum_trips;
 
-		startup_cost += enum_requests * ATLAS_REQUEST_COST / window;
-		total_cost = startup_cost + (total_cost - ATLAS_REQUEST_COST) / window;
+		if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+			enum_trips = 1.0 + ceil((enum_requests - 1.0) / window);
+		else
+			enum_trips = ceil(enum_requests / window);
+		startup_cost += enum_trips * ATLAS_REQUEST_COST;
+		total_cost += enum_trips * ATLAS_REQUEST_COST;
 	}
 	else if ((mask & res->required_keys) != res->required_keys)
+	{
+		/*
+		 * Impossible, or (under LATERAL, whose references give keys only to
+		 * the parameterized paths) an enumeration of what the outer values
+		 * name: only if nothing else can run.
+		 */
 		total_cost += disable_cost;
+	}
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, rows, 0,
 									 startup_cost, total_cost,

@@ -256,16 +256,17 @@ too_many_chains(Relation rel, int max_chains)
 
 /*
  * found_add
- *		Append one (group, name) pair, in found->cxt.
+ *		Append one (group, name) pair, in found->cxt.  Returns false, and
+ *		adds nothing, if there are max_chains already.
  */
-static void
+static bool
 found_add(Found *found, const char *group, Datum group_datum,
-		  const char *name, Relation rel, int max_chains)
+		  const char *name, int max_chains)
 {
 	MemoryContext oldcxt;
 
 	if (found->n >= max_chains)
-		too_many_chains(rel, max_chains);
+		return false;
 	oldcxt = MemoryContextSwitchTo(found->cxt);
 	if (found->n == found->cap)
 	{
@@ -296,6 +297,7 @@ found_add(Found *found, const char *group, Datum group_datum,
 	found->name_datums[found->n] = text_datum(name);
 	found->n++;
 	MemoryContextSwitchTo(oldcxt);
+	return true;
 }
 
 /*
@@ -377,7 +379,8 @@ cluster_matches(EnumKind kind, struct json_object *item)
 /*
  * read_inventory
  *		Read every page of every chain of a fetcher over an inventory list,
- *		calling visit for each item; errors are reported as a scan's are.
+ *		calling visit for each item, until *stop is set; errors are
+ *		reported as a scan's are.
  *
  * The parsed pages stay owned by the fetcher and are freed as each is
  * released (or by its context's reset callback on ERROR).
@@ -387,7 +390,7 @@ read_inventory(AtlasFetcher *f, const AtlasFdwOptions *opts,
 			   AtlasConnEntry *conn, const AtlasResource *inv, int page_size,
 			   void (*visit) (void *arg, const AtlasRequestKeys *keys,
 							  struct json_object *item),
-			   void *arg)
+			   void *arg, const bool *stop)
 {
 	EnumErrArg ea;
 	ErrorContextCallback errcallback;
@@ -404,7 +407,7 @@ read_inventory(AtlasFetcher *f, const AtlasFdwOptions *opts,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	while (atlas_fetcher_needed(f, &chain, &page))
+	while (!*stop && atlas_fetcher_needed(f, &chain, &page))
 	{
 		AtlasFetchResult *result;
 		const AtlasRequestKeys *keys;
@@ -503,8 +506,8 @@ typedef struct VisitArg
 	EnumKind	kind;
 	AtlasChainSet *set;			/* the scan's keys (for cluster_name) */
 	Found	   *found;			/* projects or clusters found */
-	Relation	rel;
 	int			max_chains;
+	bool		over;			/* more pairs than max_chains: stop */
 } VisitArg;
 
 /* visit callback of GET /groups: collect project ids */
@@ -517,7 +520,7 @@ visit_group(void *arg, const AtlasRequestKeys *keys, struct json_object *item)
 	if (id == NULL)
 		return;
 	atlas_validate_key_value(ATLAS_KEY_GROUP, id);
-	found_add(va->found, id, (Datum) 0, "", va->rel, INT_MAX);
+	(void) found_add(va->found, id, (Datum) 0, "", INT_MAX);
 }
 
 /* visit callback of a cluster list: collect the clusters to scan */
@@ -532,8 +535,10 @@ visit_cluster(void *arg, const AtlasRequestKeys *keys,
 		!atlas_chain_set_allows(va->set, ATLAS_KEY_CLUSTER, name))
 		return;
 	atlas_validate_key_value(ATLAS_KEY_CLUSTER, name);
-	found_add(va->found, keys->text[ATLAS_KEY_GROUP],
-			  keys->datum[ATLAS_KEY_GROUP], name, va->rel, va->max_chains);
+	if (!va->over &&
+		!found_add(va->found, keys->text[ATLAS_KEY_GROUP],
+				   keys->datum[ATLAS_KEY_GROUP], name, va->max_chains))
+		va->over = true;		/* reported once the reading stops */
 }
 
 /*
@@ -574,8 +579,8 @@ atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
 	clusters.cxt = setcxt;
 	va.kind = kind;
 	va.set = set;
-	va.rel = rel;
 	va.max_chains = opts->max_request_chains;
+	va.over = false;
 
 	memset(&gs, 0, sizeof(gs));
 	if (atlas_chain_set_constrained(set, ATLAS_KEY_GROUP))
@@ -589,7 +594,8 @@ atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
 								 enumcxt);
 		atlas_fetcher_start(f, one_chain, &given);
 		va.found = &groups;
-		read_inventory(f, opts, conn, projects, page_size, visit_group, &va);
+		read_inventory(f, opts, conn, projects, page_size, visit_group, &va,
+					   &va.over);
 		*requests += atlas_fetcher_requests(f);
 		gs.n = groups.n;
 		gs.texts = groups.groups;
@@ -601,9 +607,12 @@ atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
 		f = atlas_fetcher_create(conn, opts, inv, page_size, true, enumcxt);
 		atlas_fetcher_start(f, group_chain, &gs);
 		va.found = &clusters;
-		read_inventory(f, opts, conn, inv, page_size, visit_cluster, &va);
+		read_inventory(f, opts, conn, inv, page_size, visit_cluster, &va,
+					   &va.over);
 		*requests += atlas_fetcher_requests(f);
 	}
+	if (va.over)
+		too_many_chains(rel, opts->max_request_chains);
 
 	/* group values found by GET /groups must outlive enumcxt */
 	if (!atlas_chain_set_constrained(set, ATLAS_KEY_GROUP))
