@@ -1,9 +1,11 @@
 """
 Deterministic data ("fleets") served by the mock Atlas server (mock_atlas.py).
 
-Two fleets exist: ``test`` (the default; small, hand-written, relied upon by
-the regression tests) and ``demo`` (a realistic fleet for demo reports,
-generated with a fixed-seed random.Random so it is identical on every run).
+Three fleets exist: ``test`` (the default; small, hand-written, relied upon
+by the regression tests), ``wide`` (the test fleet plus 100 clusters n1 ..
+n100 in the inventory of analytics-project, for bench/joins.sh) and ``demo``
+(a realistic fleet for demo reports, generated with a fixed-seed
+random.Random so it is identical on every run).
 Nothing here depends on the wall clock.
 
 All items are plain dicts *without* their ``links`` field; the server adds
