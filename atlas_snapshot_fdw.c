@@ -14,6 +14,11 @@
  * shorter than requested.  Only the current page is held: it lives in
  * page_cxt, which is reset before the next one is fetched.
  *
+ * A snapshot scan without group_id or cluster_name first finds the
+ * clusters it reads in the inventory (enumerate.c); its costs stand for
+ * elapsed time, so that such a scan joined by hash or merge join wins over
+ * a nested loop of one request chain per outer row when it is faster.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
