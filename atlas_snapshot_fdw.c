@@ -14,6 +14,11 @@
  * shorter than requested.  Only the current page is held: it lives in
  * page_cxt, which is reset before the next one is fetched.
  *
+ * A snapshot scan without group_id or cluster_name first finds the
+ * clusters it reads in the inventory (enumerate.c); its costs stand for
+ * elapsed time, so that such a scan joined by hash or merge join wins over
+ * a nested loop of one request chain per outer row when it is faster.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -59,6 +64,10 @@
 #define PUMP_EVERY_ROWS			64
 /* Values a parameter array is assumed to hold */
 #define ATLAS_ARRAY_PARAM_SIZE	10.0
+/* Projects an organization-wide scan is assumed to find */
+#define ATLAS_ENUM_GROUPS		100.0
+/* Clusters of a kind a project is assumed to have */
+#define ATLAS_ENUM_CLUSTERS		20.0
 
 /*
  * Planner state of a foreign table, kept in baserel->fdw_private.
@@ -71,6 +80,8 @@ typedef struct AtlasFdwRelationInfo
 	List	   *local_conds;	/* RestrictInfos checked locally */
 	double		nchains;		/* estimated request chains */
 	AttrNumber	key_attnos[ATLAS_NUM_KEYS]; /* key columns, 0 if absent */
+	bool		can_enumerate;	/* missing group/cluster keys are found by
+								 * enumeration (enumerate.c) */
 } AtlasFdwRelationInfo;
 
 /* Argument of ec_member_matches_key */
@@ -91,7 +102,9 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateRequest,		/* String: first request, for EXPLAIN */
 	FdwScanPrivateUsedAttrs,	/* Integer list of attnums the query reads */
 	FdwScanPrivatePageSize,		/* Integer: itemsPerPage to ask for */
-	FdwScanPrivateLimited		/* Integer: 1 if a LIMIT was pushed down */
+	FdwScanPrivateLimited,		/* Integer: 1 if a LIMIT was pushed down */
+	FdwScanPrivateEnumerate		/* String: enumeration for EXPLAIN, or "" if
+								 * the scan has all its keys */
 };
 
 /*
@@ -129,6 +142,8 @@ typedef struct AtlasFdwScanState
 
 	/* EXPLAIN ANALYZE counter (requests are counted by the fetcher) */
 	int64		pages;
+	bool		enumerate;		/* find the group/cluster keys first */
+	int64		enum_requests;	/* inventory requests that made */
 } AtlasFdwScanState;
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_handler);
@@ -152,6 +167,8 @@ static List *atlasImportForeignSchema(ImportForeignSchemaStmt *stmt,
 
 /* Helper functions */
 static double estimate_chains(List *key_quals);
+static bool enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask);
+static double enumerated_chains(uint32 mask);
 static void build_request_chains(AtlasFdwScanState *fsstate,
 								 ExprContext *econtext);
 static bool fetch_next_page(AtlasFdwScanState *fsstate);
@@ -209,6 +226,8 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 			fpinfo->key_attnos[kind] = attr->attnum;
 	}
 	table_close(rel, NoLock);
+	fpinfo->can_enumerate = fpinfo->opts.enumerate &&
+		atlas_can_enumerate(fpinfo->res);
 
 	atlas_classify_conditions(root, baserel, fpinfo->res,
 							  baserel->baserestrictinfo,
@@ -216,6 +235,8 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 							  &fpinfo->local_conds);
 
 	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
+	if (enumerating(fpinfo, atlas_key_mask(fpinfo->key_quals)))
+		fpinfo->nchains *= enumerated_chains(atlas_key_mask(fpinfo->key_quals));
 	rows_per_chain = (atlas_key_mask(fpinfo->key_quals) &
 					  ATLAS_KEY_BIT(ATLAS_KEY_ID)) ? 1.0 : ATLAS_ROWS_PER_LIST;
 
@@ -264,6 +285,60 @@ estimate_chains(List *key_quals)
 }
 
 /*
+ * enumerating
+ *		Whether a scan with these keys finds its missing group and cluster
+ *		keys by enumeration (rather than being impossible).
+ */
+static bool
+enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask)
+{
+	return fpinfo->can_enumerate &&
+		(mask & fpinfo->res->required_keys) != fpinfo->res->required_keys;
+}
+
+/*
+ * enumerated_chains
+ *		The (group, cluster) pairs an enumeration is assumed to find for each
+ *		combination of the keys given: estimate_chains counted the given
+ *		groups and cluster names already.
+ */
+static double
+enumerated_chains(uint32 mask)
+{
+	double		n = 1.0;
+
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+		n *= ATLAS_ENUM_GROUPS;
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_CLUSTER)) == 0)
+		n *= ATLAS_ENUM_CLUSTERS;
+	return n;
+}
+
+/*
+ * enumeration_requests
+ *		Inventory requests an enumeration makes: /groups if no group is
+ *		given, and one cluster list per project.
+ */
+static double
+enumeration_requests(List *key_quals)
+{
+	uint32		mask = atlas_key_mask(key_quals);
+	double		groups = 1.0;
+	ListCell   *lc;
+
+	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+		return 1.0 + ATLAS_ENUM_GROUPS;
+	foreach(lc, key_quals)
+	{
+		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
+
+		if (kq->kind == ATLAS_KEY_GROUP && kq->is_array)
+			groups = Max(groups, ATLAS_ARRAY_PARAM_SIZE);
+	}
+	return groups;
+}
+
+/*
  * scan_cost
  *		Estimated rows and costs of a scan that makes nchains request
  *		chains: what matters is the number of round trips.
@@ -274,12 +349,20 @@ scan_cost(AtlasFdwRelationInfo *fpinfo, double nchains, bool by_id,
 		  Cost *total_cost)
 {
 	double		fetched = nchains * (by_id ? 1.0 : ATLAS_ROWS_PER_LIST);
-	double		pages = by_id ? nchains :
-		nchains * (floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1);
+	double		chain_pages = by_id ? 1.0 :
+		floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1;
+	double		window = Max(1, fpinfo->opts.max_concurrency);
+
+	/*
+	 * What a plan's cost stands for here is elapsed time: the chains of a
+	 * scan run max_concurrency at a time, the pages of one chain one after
+	 * the other.
+	 */
+	double		round_trips = Max(chain_pages, nchains * chain_pages / window);
 
 	*rows = clamp_row_est(fetched * selectivity);
 	*startup_cost = ATLAS_REQUEST_COST;
-	*total_cost = pages * ATLAS_REQUEST_COST +
+	*total_cost = round_trips * ATLAS_REQUEST_COST +
 		fetched * (cpu_tuple_cost + ATLAS_ROW_COST);
 }
 
@@ -361,8 +444,35 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	scan_cost(fpinfo, fpinfo->nchains,
 			  (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
 			  &rows, &startup_cost, &total_cost);
-	if ((mask & res->required_keys) != res->required_keys)
+	if (enumerating(fpinfo, mask) && bms_is_empty(baserel->lateral_relids))
+	{
+		/*
+		 * An enumerating scan first reads the inventory (GET /groups, then
+		 * the projects' cluster lists, max_concurrency at a time), then its
+		 * chains as scan_cost says.  A nested loop's parameterized scans
+		 * cannot overlap (one outer row at a time): that is what makes a
+		 * hash join of the whole project win over them.
+		 */
+		double		enum_requests = enumeration_requests(fpinfo->key_quals);
+		double		window = Max(1, fpinfo->opts.max_concurrency);
+		double		enum_trips;
+
+		if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
+			enum_trips = 1.0 + ceil((enum_requests - 1.0) / window);
+		else
+			enum_trips = ceil(enum_requests / window);
+		startup_cost += enum_trips * ATLAS_REQUEST_COST;
+		total_cost += enum_trips * ATLAS_REQUEST_COST;
+	}
+	else if ((mask & res->required_keys) != res->required_keys)
+	{
+		/*
+		 * Impossible, or (under LATERAL, whose references give keys only to
+		 * the parameterized paths) an enumeration of what the outer values
+		 * name: only if nothing else can run.
+		 */
 		total_cost += disable_cost;
+	}
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, rows, 0,
 									 startup_cost, total_cost,
@@ -540,7 +650,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 							  &key_quals, &key_clauses, &local_conds);
 
 	mask = atlas_key_mask(key_quals);
-	if ((mask & res->required_keys) != res->required_keys)
+	if ((mask & res->required_keys) != res->required_keys &&
+		!enumerating(fpinfo, mask))
 		missing_key_error(foreigntableid, res, mask);
 	atlas_check_key_combination(mask);
 
@@ -561,6 +672,10 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 							 used_attrs(baserel, local_conds),
 							 makeInteger(page_size));
 	fdw_private = lappend(fdw_private, makeInteger(limited ? 1 : 0));
+	fdw_private = lappend(fdw_private,
+						  makeString(enumerating(fpinfo, mask) ?
+									 atlas_enumeration_text(res, mask) :
+									 pstrdup("")));
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -618,6 +733,8 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
 	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	fsstate->page_size = intVal(list_nth(fsplan->fdw_private, FdwScanPrivatePageSize));
+	fsstate->enumerate = strVal(list_nth(fsplan->fdw_private,
+										 FdwScanPrivateEnumerate))[0] != '\0';
 
 	fsstate->keys_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "atlas_snapshot_fdw request keys",
@@ -631,6 +748,13 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 											intVal(list_nth(fsplan->fdw_private,
 															FdwScanPrivateLimited)) == 0,
 											estate->es_query_cxt);
+}
+
+/* AtlasChainSource with no chain at all */
+static bool
+no_chains(void *arg, AtlasRequestKeys *keys)
+{
+	return false;
 }
 
 /*
@@ -667,6 +791,14 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 							(AtlasKeyKind) lfirst_int(lc_kind),
 							lfirst_int(lc_array) != 0,
 							exprType((Node *) state->expr), value, isnull);
+	}
+	if (fsstate->enumerate)
+	{
+		/* let go of the previous scan's transfers before the inventory's */
+		atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
+		atlas_enumerate_chains(fsstate->chainset, fsstate->conn,
+							   &fsstate->opts, fsstate->res, fsstate->rel,
+							   &fsstate->enum_requests);
 	}
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
@@ -997,6 +1129,11 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
 
+	const char *enumeration = strVal(list_nth(fsplan->fdw_private,
+											  FdwScanPrivateEnumerate));
+
+	if (es->verbose && enumeration[0] != '\0')
+		ExplainPropertyText("Atlas Enumeration", enumeration, es);
 	if (es->verbose)
 		ExplainPropertyText("Atlas Request",
 							psprintf("GET %s",
@@ -1006,7 +1143,8 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze && es->costs && fsstate)
 	{
 		ExplainPropertyInteger("Atlas Requests", NULL,
-							   atlas_fetcher_requests(fsstate->fetcher), es);
+							   atlas_fetcher_requests(fsstate->fetcher) +
+							   fsstate->enum_requests, es);
 		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
 		explain_pace(atlas_fetcher_pace(fsstate->fetcher), es);
 	}

@@ -49,6 +49,7 @@
 #define OPTION_MAX_SCAN_MEMORY		"max_scan_memory"
 #define OPTION_MAX_REQUEST_CHAINS	"max_request_chains"
 #define OPTION_PROXY				"proxy"
+#define OPTION_ENUMERATE			"enumerate"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -155,6 +156,8 @@ typedef struct AtlasFdwOptions
 	int			max_scan_memory;	/* server: bytes a scan holds for pages */
 	int			max_request_chains; /* server, overridden by table */
 	char	   *proxy;			/* server: proxy URL, or NULL for none */
+	bool		enumerate;		/* server, overridden by table: find missing
+								 * group and cluster keys (enumerate.c) */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -336,6 +339,22 @@ extern void atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind,
 extern int64 atlas_chain_set_count(AtlasChainSet *set, Relation rel,
 								   int max_chains);
 extern bool atlas_chain_set_next(void *arg, AtlasRequestKeys *keys);
+extern bool atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind);
+extern int	atlas_chain_set_values(AtlasChainSet *set, AtlasKeyKind kind,
+								   char ***texts, Datum **datums);
+extern bool atlas_chain_set_allows(AtlasChainSet *set, AtlasKeyKind kind,
+								   const char *text);
+extern void atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
+									  char **groups, Datum *group_datums,
+									  char **clusters, Datum *cluster_datums);
+
+/* in enumerate.c */
+extern bool atlas_can_enumerate(const AtlasResource *res);
+extern char *atlas_enumeration_text(const AtlasResource *res, uint32 mask);
+extern void atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
+								   const AtlasFdwOptions *opts,
+								   const AtlasResource *res, Relation rel,
+								   int64 *requests);
 
 /* in url.c */
 extern bool atlas_is_loopback_host(const char *host);

@@ -59,6 +59,9 @@ struct AtlasChainSet
 	int64		total;			/* chains in all, once counted */
 	int64		produced;		/* chains handed out so far */
 	int			pos[ATLAS_NUM_KEYS];	/* odometer: values of the next chain */
+	char	  **pair_clusters;	/* enumerated: cluster of each group value,
+								 * or NULL (see atlas_chain_set_use_pairs) */
+	Datum	   *pair_cluster_datums;	/* their Datums, same order */
 };
 
 /*
@@ -260,7 +263,75 @@ atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind, bool is_array,
 		out++;
 	}
 	cur->n = out;
-	/* a later qual on this key searches its own sorted values, not these */
+	/* keep sorted in step with texts: atlas_chain_set_allows searches it */
+	cur->sorted = palloc(mul_size(Max(out, 1), sizeof(char *)));
+	memcpy(cur->sorted, cur->texts, sizeof(char *) * out);
+	qsort(cur->sorted, out, sizeof(char *), cmp_text_ptr);
+}
+
+/*
+ * atlas_chain_set_constrained
+ *		Whether some qual restricted this key.
+ */
+bool
+atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind)
+{
+	return set->keys[kind].constrained;
+}
+
+/*
+ * atlas_chain_set_values
+ *		The distinct values of a constrained key, in the order first given:
+ *		*texts and *datums point into the set.  Returns their number.
+ */
+int
+atlas_chain_set_values(AtlasChainSet *set, AtlasKeyKind kind,
+					   char ***texts, Datum **datums)
+{
+	*texts = set->keys[kind].texts;
+	*datums = set->keys[kind].datums;
+	return set->keys[kind].n;
+}
+
+/*
+ * atlas_chain_set_allows
+ *		Whether a value passes the quals on a key (any value does if none
+ *		restricts it).  O(log n).
+ */
+bool
+atlas_chain_set_allows(AtlasChainSet *set, AtlasKeyKind kind,
+					   const char *text)
+{
+	KeyValues  *kv = &set->keys[kind];
+
+	if (!kv->constrained)
+		return true;
+	return kv->n > 0 &&
+		bsearch(&text, kv->sorted, kv->n, sizeof(char *), cmp_text_ptr) != NULL;
+}
+
+/*
+ * atlas_chain_set_use_pairs
+ *		Replace the group and cluster keys by n enumerated (group, cluster)
+ *		pairs (enumerate.c): the chains become the pairs, outermost, times
+ *		the values of the other keys.  The arrays are kept, not copied; they
+ *		must live in the set's memory context.  Call before counting.
+ */
+void
+atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
+						  char **groups, Datum *group_datums,
+						  char **clusters, Datum *cluster_datums)
+{
+	KeyValues  *g = &set->keys[ATLAS_KEY_GROUP];
+
+	memset(g, 0, sizeof(*g));
+	g->constrained = true;
+	g->n = n;
+	g->texts = groups;
+	g->datums = group_datums;
+	memset(&set->keys[ATLAS_KEY_CLUSTER], 0, sizeof(KeyValues));
+	set->pair_clusters = clusters;
+	set->pair_cluster_datums = cluster_datums;
 }
 
 /*
@@ -343,6 +414,13 @@ atlas_chain_set_next(void *arg, AtlasRequestKeys *keys)
 		keys->present[k] = true;
 		keys->text[k] = kv->texts[set->pos[k]];
 		keys->datum[k] = kv->datums[set->pos[k]];
+	}
+	if (set->pair_clusters)
+	{
+		/* enumerated: the group's position names the pair */
+		keys->present[ATLAS_KEY_CLUSTER] = true;
+		keys->text[ATLAS_KEY_CLUSTER] = set->pair_clusters[set->pos[ATLAS_KEY_GROUP]];
+		keys->datum[ATLAS_KEY_CLUSTER] = set->pair_cluster_datums[set->pos[ATLAS_KEY_GROUP]];
 	}
 	set->produced++;
 

@@ -57,6 +57,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_MAX_SCAN_MEMORY, ForeignServerRelationId},
 	{OPTION_MAX_REQUEST_CHAINS, ForeignServerRelationId},
 	{OPTION_PROXY, ForeignServerRelationId},
+	{OPTION_ENUMERATE, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
@@ -64,6 +65,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_RESOURCE, ForeignTableRelationId},
 	{OPTION_ITEMS_PER_PAGE, ForeignTableRelationId},
 	{OPTION_MAX_REQUEST_CHAINS, ForeignTableRelationId},
+	{OPTION_ENUMERATE, ForeignTableRelationId},
 	{OPTION_FIELD, AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -190,6 +192,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 			(void) int_option(def, 1, ATLAS_MAX_ITEMS_PER_PAGE);
 		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
 			(void) int_option(def, 1, INT_MAX);
+		else if (strcmp(def->defname, OPTION_ENUMERATE) == 0)
+			(void) defGetBoolean(def);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
 				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
 			(void) int_option(def, 1, INT_MAX);
@@ -354,6 +358,7 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 	opts->max_concurrency = ATLAS_DEFAULT_MAX_CONCURRENCY;
 	opts->max_scan_memory = ATLAS_DEFAULT_MAX_SCAN_MEMORY;
 	opts->max_request_chains = ATLAS_DEFAULT_MAX_REQUEST_CHAINS;
+	opts->enumerate = true;
 
 	/* later lists override earlier ones: table beats server */
 	options = list_concat(options, server->options);
@@ -390,6 +395,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->max_scan_memory = int_option(def, ATLAS_MIN_MAX_SCAN_MEMORY, INT_MAX);
 		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
 			opts->max_request_chains = int_option(def, 1, INT_MAX);
+		else if (strcmp(def->defname, OPTION_ENUMERATE) == 0)
+			opts->enumerate = defGetBoolean(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)

@@ -3,12 +3,18 @@
 -- Over the foreign tables of schema "atlas" (created by IMPORT FOREIGN
 -- SCHEMA atlas FROM SERVER ... INTO atlas) it makes, for this session only:
 --   atlas_inventory  (temporary table) every dedicated and Flex cluster of
---                    every project, read from Atlas once per report
+--                    every project, read from Atlas once per report (the
+--                    projects' cluster lists concurrently: "= ANY (ARRAY(
+--                    SELECT ...))" makes them one scan of several request
+--                    chains rather than a nested loop of one at a time)
 --   atlas_snapshots  (temporary view) every snapshot of those clusters,
 --                    one shape for all kinds (replica set, sharded, Flex)
--- Snapshot tables need group_id and cluster_name: the joins with the
--- inventory give them, one request chain per cluster (parameterized nested
--- loops).  Nothing outside the session changes.
+-- Each snapshot table is read by one organization-wide scan (no group_id
+-- or cluster_name: the scan finds the clusters with backup enabled itself
+-- and reads their snapshots concurrently), fenced by OFFSET 0 so that the
+-- planner does not turn the join with the inventory into a nested loop of
+-- one request chain per cluster, one after the other.  Nothing outside
+-- the session changes.
 
 DROP TABLE IF EXISTS pg_temp.atlas_inventory CASCADE;
 CREATE TEMP TABLE atlas_inventory AS
@@ -18,11 +24,13 @@ SELECT p.name AS project, c.group_id, c.name AS cluster,
        coalesce(c.backup_enabled, false) AS backup_enabled
   FROM atlas.projects p
   JOIN atlas.clusters c ON c.group_id = p.id
+ WHERE c.group_id = ANY (ARRAY(SELECT id FROM atlas.projects))
 UNION ALL
 SELECT p.name, f.group_id, f.name, 'flex',
        coalesce((f.backup_settings->>'enabled')::boolean, true)
   FROM atlas.projects p
-  JOIN atlas.flex_clusters f ON f.group_id = p.id;
+  JOIN atlas.flex_clusters f ON f.group_id = p.id
+ WHERE f.group_id = ANY (ARRAY(SELECT id FROM atlas.projects));
 ANALYZE atlas_inventory;
 
 CREATE TEMP VIEW atlas_snapshots AS
@@ -31,7 +39,8 @@ SELECT i.project, i.group_id, i.cluster, i.kind, s.id,
        s.status = 'completed' AS completed, s.status = 'failed' AS failed,
        s.snapshot_type, s.storage_size_bytes
   FROM atlas_inventory i
-  JOIN atlas.cluster_snapshots s ON s.group_id = i.group_id AND s.cluster_name = i.cluster
+  JOIN (SELECT * FROM atlas.cluster_snapshots OFFSET 0) s
+    ON s.group_id = i.group_id AND s.cluster_name = i.cluster
  WHERE i.kind = 'replica set' AND i.backup_enabled
 UNION ALL
 SELECT i.project, i.group_id, i.cluster, i.kind, s.id,
@@ -39,7 +48,8 @@ SELECT i.project, i.group_id, i.cluster, i.kind, s.id,
        s.status = 'completed', s.status = 'failed',
        s.snapshot_type, s.storage_size_bytes
   FROM atlas_inventory i
-  JOIN atlas.sharded_cluster_snapshots s ON s.group_id = i.group_id AND s.cluster_name = i.cluster
+  JOIN (SELECT * FROM atlas.sharded_cluster_snapshots OFFSET 0) s
+    ON s.group_id = i.group_id AND s.cluster_name = i.cluster
  WHERE i.kind = 'sharded' AND i.backup_enabled
 UNION ALL
 SELECT i.project, i.group_id, i.cluster, i.kind, s.id,
@@ -47,5 +57,6 @@ SELECT i.project, i.group_id, i.cluster, i.kind, s.id,
        s.status = 'COMPLETED', s.status = 'FAILED',
        'scheduled', NULL::bigint
   FROM atlas_inventory i
-  JOIN atlas.flex_snapshots s ON s.group_id = i.group_id AND s.cluster_name = i.cluster
+  JOIN (SELECT * FROM atlas.flex_snapshots OFFSET 0) s
+    ON s.group_id = i.group_id AND s.cluster_name = i.cluster
  WHERE i.kind = 'flex' AND i.backup_enabled;

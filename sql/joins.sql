@@ -84,7 +84,9 @@ SELECT c.group_id, c.name, safe_count(c.group_id, c.name)
  ORDER BY 1, 2;
 DROP FUNCTION safe_count;
 
--- a join on only one key still needs the other one
+-- a join on only one key: the other one is found by enumeration, the
+-- organization's REPLICASET clusters with backup enabled (prod-1's three
+-- snapshots for each of the 15 rows of group 1)
 SELECT count(*) FROM my_clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id;
 -- ... which a constant can give
 SELECT c.name, count(s.id)

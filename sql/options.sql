@@ -63,7 +63,11 @@ CREATE FOREIGN TABLE opt_snaps (
 ) SERVER opt_srv OPTIONS (resource 'cluster_snapshots', items_per_page '50');
 CREATE FOREIGN TABLE opt_noresource (id text) SERVER opt_srv;
 
--- a scan needs its endpoint's keys, checked before any request is made
+-- enumerate is a boolean, on servers and tables
+CREATE FOREIGN TABLE opt_bad (id text) SERVER opt_srv OPTIONS (enumerate 'maybe');
+ALTER FOREIGN TABLE opt_snaps OPTIONS (ADD enumerate 'false');
+-- with enumeration off, a scan needs its endpoint's keys, checked before
+-- any request is made
 SELECT id FROM opt_snaps;
 SELECT id FROM opt_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8';
 SELECT id FROM opt_snaps WHERE cluster_name = 'prod-1';

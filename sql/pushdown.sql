@@ -27,13 +27,22 @@ SELECT id FROM push_snaps
    AND status = 'completed' AND created_at > '2026-10-31 06:00+00';
 
 -- conditions the API cannot apply exactly stay local, and then the key
--- is missing
+-- is missing (an ERROR with enumeration off; see enumerate.sql)
+ALTER FOREIGN TABLE push_snaps OPTIONS (ADD enumerate 'false');
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM push_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND lower(cluster_name) = 'prod-1';
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM push_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' || random()::text;
+-- with enumeration on (the default) the project's clusters are found
+-- first, and the condition filters their rows
+ALTER FOREIGN TABLE push_snaps OPTIONS (DROP enumerate);
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM push_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND lower(cluster_name) = 'prod-1';
+SELECT id FROM push_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND lower(cluster_name) = 'prod-1' ORDER BY id;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM push_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' COLLATE "C";

@@ -1,9 +1,11 @@
 """
 Deterministic data ("fleets") served by the mock Atlas server (mock_atlas.py).
 
-Two fleets exist: ``test`` (the default; small, hand-written, relied upon by
-the regression tests) and ``demo`` (a realistic fleet for demo reports,
-generated with a fixed-seed random.Random so it is identical on every run).
+Three fleets exist: ``test`` (the default; small, hand-written, relied upon
+by the regression tests), ``wide`` (the test fleet plus 100 clusters n1 ..
+n100 in the inventory of analytics-project, for bench/joins.sh) and ``demo``
+(a realistic fleet for demo reports, generated with a fixed-seed
+random.Random so it is identical on every run).
 Nothing here depends on the wall clock.
 
 All items are plain dicts *without* their ``links`` field; the server adds
@@ -1511,10 +1513,25 @@ def _demo_backup_extras(f, group_ids, schedule_plan):
         updated=iso(DEMO_NOW - HOUR))
 
 
+def build_wide_fleet():
+    """The test fleet, plus 100 dedicated clusters n1 .. n100 (synthetic
+    snapshot lists: nK has K snapshots; REPLICASET, backup enabled) in the
+    inventory of analytics-project (G3): a project of many clusters, for
+    bench/joins.sh (issue 17)."""
+    f = build_test_fleet()
+    f.name = "wide"
+    f.clusters[G3] = [cluster_doc(G3, _cid(G3, i), "n%d" % i,
+                                  created="2024-06-01T00:00:00Z")
+                      for i in range(1, 101)]
+    return f.finish()
+
+
 def build_fleet(name, legacy_tenant=False):
-    """Build the fleet called ``name`` ("test" or "demo")."""
+    """Build the fleet called ``name`` ("test", "wide" or "demo")."""
     if name == "test":
         return build_test_fleet(legacy_tenant)
+    if name == "wide":
+        return build_wide_fleet()
     if name == "demo":
         fleet = build_demo_fleet()
         if legacy_tenant:

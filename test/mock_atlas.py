@@ -1639,7 +1639,7 @@ def parse_args(argv=None):
     p.add_argument("--port", type=int,
                    default=int(env_port) if env_port else 18443,
                    help="0 = any free port (default $ATLAS_MOCK_PORT or 18443)")
-    p.add_argument("--fleet", choices=("test", "demo"), default="test")
+    p.add_argument("--fleet", choices=("test", "wide", "demo"), default="test")
     p.add_argument("--public-key", default="mockpublic")
     p.add_argument("--private-key", default="mock-private-key-3f9a")
     p.add_argument("--client-id", default="mdb_sa_id_mock")

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench/joins.sh: joins with the inventory against a mock with 50 ms added
+# to every request (issue 17).  A project of 100 clusters (the mock's
+# "wide" fleet: n1 .. n100 in project 6b8cd3c1e8f0b0a1d2c3d4e5, nK with K
+# snapshots); each query runs 3 times and the median is printed.  Not a
+# test: it prints timings.  Needs the extension installed and a server to
+# connect to (PGHOST/PGPORT/PGUSER, or pg_virtualenv around it):
+#
+#   flock /tmp/atlas-fdw-test.lock pg_virtualenv -v 15 bash bench/joins.sh
+#
+# LATENCY_MS (50) changes the added latency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-bench-mock.XXXXXX")
+python3 test/mock_atlas.py --fleet wide --host 127.0.0.1 --port 0 \
+	--latency-ms "${LATENCY_MS:-50}" \
+	--public-key "$ATLAS_MOCK_PUBLIC_KEY" --private-key "$ATLAS_MOCK_PRIVATE_KEY" \
+	--client-id "$ATLAS_MOCK_CLIENT_ID" --client-secret "$ATLAS_MOCK_CLIENT_SECRET" \
+	>"$LOG" 2>&1 &
+MOCK=$!
+trap 'kill $MOCK 2>/dev/null || true; rm -f "$LOG"' EXIT
+url=""
+for _ in $(seq 1 100); do
+	url=$(sed -n 's/^mock atlas listening on //p' "$LOG")
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+[ -n "$url" ] || { cat "$LOG" >&2; exit 1; }
+export ATLAS_MOCK_URL=$url
+DB=atlas_bench_joins
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+psql -X -q -d $DB -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+SET client_min_messages = warning;
+CREATE EXTENSION atlas_snapshot_fdw;
+CREATE SERVER b FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER b OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE SCHEMA atlas;
+IMPORT FOREIGN SCHEMA atlas FROM SERVER b INTO atlas;
+-- the same endpoint with enumeration off: the plans of before issue 17
+CREATE FOREIGN TABLE atlas.cs_noenum (group_id text, cluster_name text, id text)
+	SERVER b OPTIONS (resource 'cluster_snapshots', enumerate 'false');
+CREATE TABLE my_clusters (g text, c text);
+INSERT INTO my_clusters SELECT '6b8cd3c1e8f0b0a1d2c3d4e5', 'n' || i FROM generate_series(1, 100) i;
+ANALYZE my_clusters;
+SQL
+
+G="'6b8cd3c1e8f0b0a1d2c3d4e5'"
+IN_LIST=$(seq 1 100 | sed "s/.*/'n&'/" | paste -sd, -)
+# name|query
+QUERIES=(
+"IN list of 100 names|SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = $G AND cluster_name IN ($IN_LIST)"
+"project-wide scan|SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = $G"
+"inventory JOIN|SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G"
+"inventory LEFT JOIN|SELECT count(s.id) FROM atlas.clusters c LEFT JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G"
+"inventory JOIN, enumerate off (nested loop)|SELECT count(*) FROM atlas.clusters c JOIN atlas.cs_noenum s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G"
+"inventory LEFT JOIN, enumerate off (nested loop)|SELECT count(s.id) FROM atlas.clusters c LEFT JOIN atlas.cs_noenum s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G"
+"local my_clusters JOIN (nested loop)|SELECT count(*) FROM my_clusters m JOIN atlas.cluster_snapshots s ON s.group_id = m.g AND s.cluster_name = m.c"
+"local my_clusters, ANY (ARRAY(SELECT ...))|SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = $G AND cluster_name = ANY (ARRAY(SELECT c FROM my_clusters))"
+"organization-wide scan (3 projects, 103 clusters)|SELECT count(*) FROM atlas.cluster_snapshots"
+)
+for entry in "${QUERIES[@]}"; do
+	name=${entry%%|*}
+	query=${entry#*|}
+	times=()
+	for _ in 1 2 3; do
+		t=$(psql -X -q -d $DB -v ON_ERROR_STOP=1 -c '\timing on' -c "$query" 2>&1 |
+			sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+		times+=("$t")
+	done
+	median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+	printf '%-60s %8.0f ms   (runs: %s)\n' "$name" "$median" "${times[*]}"
+done
+psql -X -q -d $DB -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G" \
+	-c "EXPLAIN (COSTS OFF) SELECT count(s.id) FROM atlas.clusters c LEFT JOIN atlas.cluster_snapshots s ON s.group_id = c.group_id AND s.cluster_name = c.name WHERE c.group_id = $G"
+psql -X -q -d postgres -c "DROP DATABASE $DB"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/reports.sh: how long each report of reports/ takes against the mock
+# demo fleet with 50 ms added to every request (issue 17).  Each report runs
+# 3 times in a fresh session and the median is printed, with the requests
+# the session made.  Not a test: it prints timings.  Needs the extension
+# installed and a server to connect to (PGHOST/PGPORT/PGUSER, or
+# pg_virtualenv around it):
+#
+#   flock /tmp/atlas-fdw-test.lock pg_virtualenv -v 15 bash bench/reports.sh
+#
+# LATENCY_MS (50) changes the added latency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-bench-mock.XXXXXX")
+ATLAS_MOCK_DEMO_NOW=2026-11-01T00:00:00Z python3 test/mock_atlas.py --fleet demo \
+	--host 127.0.0.1 --port 0 --latency-ms "${LATENCY_MS:-50}" \
+	--public-key "$ATLAS_MOCK_PUBLIC_KEY" --private-key "$ATLAS_MOCK_PRIVATE_KEY" \
+	--client-id "$ATLAS_MOCK_CLIENT_ID" --client-secret "$ATLAS_MOCK_CLIENT_SECRET" \
+	>"$LOG" 2>&1 &
+MOCK=$!
+trap 'kill $MOCK 2>/dev/null || true; rm -f "$LOG"' EXIT
+url=""
+for _ in $(seq 1 100); do
+	url=$(sed -n 's/^mock atlas listening on //p' "$LOG")
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+[ -n "$url" ] || { cat "$LOG" >&2; exit 1; }
+export ATLAS_MOCK_URL=$url
+DB=atlas_bench_reports
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+psql -X -q -d $DB -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+\getenv mock_url ATLAS_MOCK_URL
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+SET client_min_messages = warning;
+CREATE EXTENSION atlas_snapshot_fdw;
+CREATE SERVER b FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER b OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE SCHEMA atlas;
+IMPORT FOREIGN SCHEMA atlas FROM SERVER b INTO atlas;
+SQL
+
+total=0
+for report in fleet_summary overdue_clusters failed_snapshots backup_enabled_no_snapshots expiring_snapshots storage_by_project_month; do
+	times=()
+	for _ in 1 2 3; do
+		start=$(date +%s%N)
+		out=$(psql -X -q -d $DB -v ON_ERROR_STOP=1 -v now="'2026-11-01 00:00:00+00'" \
+			-f reports/$report.sql -c 'SELECT requests FROM atlas_snapshot_fdw_stats()' -At 2>&1)
+		end=$(date +%s%N)
+		times+=("$(((end - start) / 1000000))")
+	done
+	requests=$(printf '%s\n' "$out" | tail -1)
+	median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+	printf '%-30s %6d ms  %5s requests   (runs: %s)\n' "$report" "$median" "$requests" "${times[*]}"
+done
+psql -X -q -d postgres -c "DROP DATABASE $DB"
