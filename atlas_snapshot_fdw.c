@@ -957,41 +957,14 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 		fsstate->cur_keys = *keys;
 		by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
 		fsstate->fetched++;
-		if (result->rc != CURLE_OK)
-			atlas_report_curl_error(fsstate->conn->base_url, result->rc,
-									result->errbuf, result->body_too_large,
-									result->body_oom, &fsstate->opts,
-									result->retries);
 
 		/* nothing there (no item with that id, no policy): zero rows */
-		if (result->status == 404)
+		if (result->rc == CURLE_OK && result->status == 404)
 			chain_ends = absent_answer(res, result, by_id);
 		if (!chain_ends)
 		{
-			if (result->status != 200)
-			{
-				AtlasResponse resp;
-
-				resp.status = result->status;
-				resp.body = result->body ? result->body : "";
-				resp.body_len = result->body_len;
-				resp.retries = result->retries;
-				atlas_report_http_error(&resp, res);
-			}
-			if (result->parse_error && result->over_budget)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-						 errmsg("parsed Atlas response exceeds half of max_scan_memory (%d bytes)",
-								fsstate->opts.max_scan_memory),
-						 errdetail_internal("%s", result->parse_error),
-						 errhint("Raise the server option %s or lower the option %s.",
-								 OPTION_MAX_SCAN_MEMORY, OPTION_ITEMS_PER_PAGE)));
-			if (result->parse_error)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-						 errmsg("could not parse Atlas response as JSON"),
-						 errdetail_internal("%s", result->parse_error)));
-
+			atlas_report_page_error(result, fsstate->conn->base_url,
+									&fsstate->opts, res);
 			fsstate->page = atlas_page_adopt(&result->doc,
 											 by_id || res->rows_path != NULL,
 											 fsstate->page_cxt);

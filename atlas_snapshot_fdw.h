@@ -464,6 +464,10 @@ extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
 									int retries);
 extern void atlas_report_http_error(const AtlasResponse *resp,
 									const AtlasResource *res);
+extern void atlas_report_page_error(const AtlasFetchResult *result,
+									const char *base_url,
+									const AtlasFdwOptions *opts,
+									const AtlasResource *res);
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 extern void atlas_parse_error_body(const char *body, char **code,
 								   char **detail);

@@ -427,33 +427,7 @@ read_inventory(AtlasFetcher *f, const AtlasFdwOptions *opts,
 		keys = atlas_fetcher_chain_keys(f, chain);
 		if (keys == NULL)
 			elog(ERROR, "atlas_snapshot_fdw: no keys for request chain %d", chain);
-		if (result->rc != CURLE_OK)
-			atlas_report_curl_error(conn->base_url, result->rc, result->errbuf,
-									result->body_too_large, result->body_oom,
-									opts, result->retries);
-		if (result->status != 200)
-		{
-			AtlasResponse resp;
-
-			resp.status = result->status;
-			resp.body = result->body ? result->body : "";
-			resp.body_len = result->body_len;
-			resp.retries = result->retries;
-			atlas_report_http_error(&resp, inv);
-		}
-		if (result->parse_error && result->over_budget)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("parsed Atlas response exceeds half of max_scan_memory (%d bytes)",
-							opts->max_scan_memory),
-					 errdetail_internal("%s", result->parse_error),
-					 errhint("Raise the server option %s or lower the option %s.",
-							 OPTION_MAX_SCAN_MEMORY, OPTION_ITEMS_PER_PAGE)));
-		if (result->parse_error)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-					 errmsg("could not parse Atlas response as JSON"),
-					 errdetail_internal("%s", result->parse_error)));
+		atlas_report_page_error(result, conn->base_url, opts, inv);
 
 		nrows = atlas_json_page_rows(result->doc, &total);
 		if (nrows < 0 ||

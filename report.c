@@ -314,3 +314,46 @@ atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",
 									 OPTION_MAX_RETRIES, OPTION_MAX_RETRY_WAIT_MS) : 0));
 }
+
+/*
+ * atlas_report_page_error
+ *		Raise the ERROR for a page that did not arrive as parsed JSON: a
+ *		transfer that did not complete, an answer other than 200, a parsed
+ *		tree over its half of max_scan_memory, or a body that did not parse.
+ *		Returns (doing nothing) for a 200 page that parsed.
+ *
+ * res names the resource whose endpoint answered, for the HTTP error's
+ * message and hints.
+ */
+void
+atlas_report_page_error(const AtlasFetchResult *result, const char *base_url,
+						const AtlasFdwOptions *opts, const AtlasResource *res)
+{
+	if (result->rc != CURLE_OK)
+		atlas_report_curl_error(base_url, result->rc, result->errbuf,
+								result->body_too_large, result->body_oom,
+								opts, result->retries);
+	if (result->status != 200)
+	{
+		AtlasResponse resp;
+
+		resp.status = result->status;
+		resp.body = result->body ? result->body : "";
+		resp.body_len = result->body_len;
+		resp.retries = result->retries;
+		atlas_report_http_error(&resp, res);
+	}
+	if (result->parse_error && result->over_budget)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("parsed Atlas response exceeds half of max_scan_memory (%d bytes)",
+						opts->max_scan_memory),
+				 errdetail_internal("%s", result->parse_error),
+				 errhint("Raise the server option %s or lower the option %s.",
+						 OPTION_MAX_SCAN_MEMORY, OPTION_ITEMS_PER_PAGE)));
+	if (result->parse_error)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not parse Atlas response as JSON"),
+				 errdetail_internal("%s", result->parse_error)));
+}
