@@ -12,22 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-bench-mock.XXXXXX")
-python3 test/mock_atlas.py --fleet wide --host 127.0.0.1 --port 0 \
-	--latency-ms "${LATENCY_MS:-50}" \
-	--public-key "$ATLAS_MOCK_PUBLIC_KEY" --private-key "$ATLAS_MOCK_PRIVATE_KEY" \
-	--client-id "$ATLAS_MOCK_CLIENT_ID" --client-secret "$ATLAS_MOCK_CLIENT_SECRET" \
-	>"$LOG" 2>&1 &
-MOCK=$!
-trap 'kill $MOCK 2>/dev/null || true; rm -f "$LOG"' EXIT
-url=""
-for _ in $(seq 1 100); do
-	url=$(sed -n 's/^mock atlas listening on //p' "$LOG")
-	[ -n "$url" ] && break
-	sleep 0.1
-done
-[ -n "$url" ] || { cat "$LOG" >&2; exit 1; }
-export ATLAS_MOCK_URL=$url
+start_mock wide --latency-ms "${LATENCY_MS:-50}"
 DB=atlas_bench_joins
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -X -q -d $DB -v ON_ERROR_STOP=1 <<'SQL' >/dev/null

@@ -43,16 +43,18 @@ build_and_install() {
 	as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
-# start the mock Atlas server (fleet: test or demo) on a free loopback port,
+# start the mock Atlas server (fleet: test, demo or wide; further arguments
+# go to test/mock_atlas.py, e.g. --latency-ms 50) on a free loopback port,
 # export ATLAS_MOCK_URL, and stop the server when the calling shell exits
 start_mock() {
 	local fleet=$1 url="" i
+	shift
 	MOCK_LOG=$(mktemp "${TMPDIR:-/tmp}/atlas-mock.XXXXXX")
 	python3 test/mock_atlas.py --fleet "$fleet" --host 127.0.0.1 --port 0 \
 		--public-key "$ATLAS_MOCK_PUBLIC_KEY" \
 		--private-key "$ATLAS_MOCK_PRIVATE_KEY" \
 		--client-id "$ATLAS_MOCK_CLIENT_ID" \
-		--client-secret "$ATLAS_MOCK_CLIENT_SECRET" >"$MOCK_LOG" 2>&1 &
+		--client-secret "$ATLAS_MOCK_CLIENT_SECRET" "$@" >"$MOCK_LOG" 2>&1 &
 	MOCK_PID=$!
 	trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG"' EXIT
 	for i in $(seq 1 100); do
