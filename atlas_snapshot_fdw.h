@@ -509,6 +509,7 @@ extern void atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);
+extern Datum atlas_text_datum(const char *s, int len);
 extern void atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 						   const AtlasRequestKeys *keys,
 						   Datum *values, bool *isnull);

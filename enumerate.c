@@ -235,7 +235,6 @@ enum_error_callback(void *arg)
 			   atlas_request_path(ea->res, keys, ea->page, ea->page_size));
 }
 
-static Datum text_datum(const char *s);
 
 /*
  * too_many_chains
@@ -292,28 +291,12 @@ found_add(Found *found, const char *group, Datum group_datum,
 	}
 	found->groups[found->n] = pstrdup(group);
 	found->group_datums[found->n] = group_datum != (Datum) 0 ? group_datum :
-		text_datum(group);
+		atlas_text_datum(group, strlen(group));
 	found->names[found->n] = pstrdup(name);
-	found->name_datums[found->n] = text_datum(name);
+	found->name_datums[found->n] = atlas_text_datum(name, strlen(name));
 	found->n++;
 	MemoryContextSwitchTo(oldcxt);
 	return true;
-}
-
-/*
- * text_datum
- *		A text Datum of a C string, palloc'd (utils/builtins.h, which has
- *		cstring_to_text, clashes with json-c's json_object).
- */
-static Datum
-text_datum(const char *s)
-{
-	size_t		len = strlen(s);
-	text	   *result = (text *) palloc(add_size(len, VARHDRSZ));
-
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), s, len);
-	return PointerGetDatum(result);
 }
 
 /* A string member of a JSON object, or NULL */

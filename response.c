@@ -661,12 +661,13 @@ array_literal(struct json_object *v)
 }
 
 /*
- * make_text
- *		A text Datum from len bytes (cstring_to_text_with_len, which lives in
- *		utils/builtins.h).
+ * atlas_text_datum
+ *		A text Datum of len bytes at s, palloc'd in the current context
+ *		(cstring_to_text_with_len, whose header utils/builtins.h clashes
+ *		with json-c's json_object).
  */
-static Datum
-make_text(const char *s, int len)
+Datum
+atlas_text_datum(const char *s, int len)
 {
 	text	   *result = (text *) palloc(len + VARHDRSZ);
 
@@ -766,7 +767,7 @@ convert_value(AtlasColumn *col, struct json_object *v)
 				int			len;
 				const char *s = json_string(v, &len);
 
-				return make_text(s, len);
+				return atlas_text_datum(s, len);
 			}
 			break;
 		case CONV_INT8:
