@@ -8,7 +8,7 @@
  * streaming of rows), EXPLAIN and IMPORT FOREIGN SCHEMA.
  *
  * A scan evaluates its key expressions once per (re)scan and expands them
- * into request chains, one per combination of key values (keys.c: made one
+ * into request chains, one per combination of key values (chains.c: made one
  * at a time as the fetcher asks for them, at most max_request_chains).  Each chain is
  * one GET by id, or a list walked page by page until a page comes back
  * shorter than requested.  Only the current page is held: it lives in
@@ -207,7 +207,6 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ForeignServer *server = GetForeignServer(table->serverid);
 	Relation	rel;
-	List	   *key_clauses;
 	double		rows_per_chain;
 
 	baserel->fdw_private = fpinfo;
@@ -231,8 +230,7 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 	atlas_classify_conditions(root, baserel, fpinfo->res,
 							  baserel->baserestrictinfo,
-							  &fpinfo->key_quals, &key_clauses,
-							  &fpinfo->local_conds);
+							  &fpinfo->key_quals, &fpinfo->local_conds);
 
 	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
 	if (enumerating(fpinfo, atlas_key_mask(fpinfo->key_quals)))
@@ -396,14 +394,13 @@ add_param_info(PlannerInfo *root, RelOptInfo *baserel,
 			   const AtlasResource *res, RestrictInfo *rinfo, List *ppi_list)
 {
 	List	   *kq,
-			   *kc,
 			   *lc;
 	Relids		required_outer;
 
 	if (!join_clause_is_movable_to(rinfo, baserel))
 		return ppi_list;
 	atlas_classify_conditions(root, baserel, res, list_make1(rinfo),
-							  &kq, &kc, &lc);
+							  &kq, &lc);
 	if (kq == NIL)
 		return ppi_list;
 
@@ -509,14 +506,13 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		ParamPathInfo *ppi = (ParamPathInfo *) lfirst(lc);
 		List	   *key_quals,
-				   *key_clauses,
 				   *local_conds;
 		uint32		param_mask;
 
 		atlas_classify_conditions(root, baserel, res,
 								  list_concat_copy(baserel->baserestrictinfo,
 												   ppi->ppi_clauses),
-								  &key_quals, &key_clauses, &local_conds);
+								  &key_quals, &local_conds);
 		param_mask = atlas_key_mask(key_quals);
 		if ((param_mask & res->required_keys) != res->required_keys)
 			continue;
@@ -635,7 +631,6 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	AtlasFdwRelationInfo *fpinfo = (AtlasFdwRelationInfo *) baserel->fdw_private;
 	const AtlasResource *res = fpinfo->res;
 	List	   *key_quals;
-	List	   *key_clauses;
 	List	   *local_conds;
 	List	   *fdw_exprs = NIL;
 	List	   *kinds = NIL;
@@ -647,7 +642,7 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	bool		limited;
 
 	atlas_classify_conditions(root, baserel, res, scan_clauses,
-							  &key_quals, &key_clauses, &local_conds);
+							  &key_quals, &local_conds);
 
 	mask = atlas_key_mask(key_quals);
 	if ((mask & res->required_keys) != res->required_keys &&
@@ -763,7 +758,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
  *
  * Each key's values are the intersection of what its quals allow; the
  * chains are their cartesian product, in the order the values were given
- * (groups outermost), made one at a time as the fetcher asks (keys.c).
+ * (groups outermost), made one at a time as the fetcher asks (chains.c).
  * A key with no value means no request at all; more chains than
  * max_request_chains is an ERROR before any request.  Everything is
  * allocated in keys_cxt, reset on each call.
