@@ -4,8 +4,9 @@
  *		  The catalog of Atlas endpoints that foreign tables can read
  *
  * Each resource names its list endpoint, its single-object endpoint, the
- * API version it must be asked for, the request keys it accepts (each
- * key is described in keys.c) and a column table (SQL name, JSON name, SQL type).  The column table is the
+ * API version it must be asked for, the request keys it accepts and
+ * requires (what each key is, and how it fills a path, is in keys.c) and
+ * a column table (SQL name, JSON name, SQL type).  The column table is the
  * one place where irregular JSON names such as "masterKeyUUID" are spelled
  * out; IMPORT FOREIGN SCHEMA creates tables from it and scans use it to map
  * columns to fields.  Everything here is static data or palloc'd results in
