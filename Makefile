@@ -3,6 +3,7 @@ MODULE_big = atlas_snapshot_fdw
 OBJS = \
 	$(WIN32RES) \
 	atlas_snapshot_fdw.o \
+	chains.o \
 	connection.o \
 	deparse.o \
 	enumerate.o \

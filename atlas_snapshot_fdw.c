@@ -8,7 +8,7 @@
  * streaming of rows), EXPLAIN and IMPORT FOREIGN SCHEMA.
  *
  * A scan evaluates its key expressions once per (re)scan and expands them
- * into request chains, one per combination of key values (keys.c: made one
+ * into request chains, one per combination of key values (chains.c: made one
  * at a time as the fetcher asks for them, at most max_request_chains).  Each chain is
  * one GET by id, or a list walked page by page until a page comes back
  * shorter than requested.  Only the current page is held: it lives in
@@ -60,6 +60,8 @@
 #define ATLAS_ROW_COST			0.05
 /* Rows a list returns when we know nothing better */
 #define ATLAS_ROWS_PER_LIST		500.0
+/* Rows a GET by id returns */
+#define ATLAS_ROWS_PER_GET		1.0
 /* Rows between two looks at the transfers in flight (a power of 2) */
 #define PUMP_EVERY_ROWS			64
 /* Values a parameter array is assumed to hold */
@@ -166,6 +168,7 @@ static List *atlasImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
 
 /* Helper functions */
+static double estimate_key_values(AtlasKeyQual *kq);
 static double estimate_chains(List *key_quals);
 static bool enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask);
 static double enumerated_chains(uint32 mask);
@@ -207,7 +210,7 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ForeignServer *server = GetForeignServer(table->serverid);
 	Relation	rel;
-	List	   *key_clauses;
+	uint32		mask;
 	double		rows_per_chain;
 
 	baserel->fdw_private = fpinfo;
@@ -231,14 +234,14 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 	atlas_classify_conditions(root, baserel, fpinfo->res,
 							  baserel->baserestrictinfo,
-							  &fpinfo->key_quals, &key_clauses,
-							  &fpinfo->local_conds);
+							  &fpinfo->key_quals, &fpinfo->local_conds);
+	mask = atlas_key_mask(fpinfo->key_quals);
 
 	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
-	if (enumerating(fpinfo, atlas_key_mask(fpinfo->key_quals)))
-		fpinfo->nchains *= enumerated_chains(atlas_key_mask(fpinfo->key_quals));
-	rows_per_chain = (atlas_key_mask(fpinfo->key_quals) &
-					  ATLAS_KEY_BIT(ATLAS_KEY_ID)) ? 1.0 : ATLAS_ROWS_PER_LIST;
+	if (enumerating(fpinfo, mask))
+		fpinfo->nchains *= enumerated_chains(mask);
+	rows_per_chain = (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) ?
+		ATLAS_ROWS_PER_GET : ATLAS_ROWS_PER_LIST;
 
 	baserel->rows = clamp_row_est(fpinfo->nchains * rows_per_chain *
 								  clauselist_selectivity(root,
@@ -249,38 +252,57 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
+ * estimate_key_values
+ *		How many values one key qual gives its key: one for "key = value",
+ *		the length of a constant array or ARRAY[...] list, and
+ *		ATLAS_ARRAY_PARAM_SIZE for an array known only at execution.
+ */
+static double
+estimate_key_values(AtlasKeyQual *kq)
+{
+	if (!kq->is_array)
+		return 1.0;
+	if (IsA(kq->expr, Const) && !((Const *) kq->expr)->constisnull)
+	{
+		ArrayType  *array = DatumGetArrayTypeP(((Const *) kq->expr)->constvalue);
+
+		return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	}
+	if (IsA(kq->expr, ArrayExpr))
+		return list_length(((ArrayExpr *) kq->expr)->elements);
+	return ATLAS_ARRAY_PARAM_SIZE;
+}
+
+/*
  * estimate_chains
- *		How many request chains the key quals expand to.
+ *		How many request chains the key quals expand to: the product, over
+ *		the keys some qual constrains, of the number of values each key is
+ *		given (at least one, so that an empty list does not make a scan
+ *		look free).  Several quals on one key intersect: the smallest
+ *		count stands for the key.
  */
 static double
 estimate_chains(List *key_quals)
 {
-	double		per_kind[ATLAS_NUM_KEYS];
+	double		values[ATLAS_NUM_KEYS];
+	bool		constrained[ATLAS_NUM_KEYS] = {0};
 	double		product = 1.0;
 	ListCell   *lc;
 
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-		per_kind[k] = 1.0;
 	foreach(lc, key_quals)
 	{
 		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
-		double		n = 1.0;
+		double		n = estimate_key_values(kq);
 
-		if (kq->is_array)
-		{
-			if (IsA(kq->expr, Const) && !((Const *) kq->expr)->constisnull)
-				n = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) kq->expr)->constvalue)),
-								   ARR_DIMS(DatumGetArrayTypeP(((Const *) kq->expr)->constvalue)));
-			else if (IsA(kq->expr, ArrayExpr))
-				n = list_length(((ArrayExpr *) kq->expr)->elements);
-			else
-				n = ATLAS_ARRAY_PARAM_SIZE;
-		}
-		/* several quals on one key intersect: keep the smallest */
-		per_kind[kq->kind] = Min(per_kind[kq->kind] == 1.0 ? n : per_kind[kq->kind], n);
+		values[kq->kind] = constrained[kq->kind] ?
+			Min(values[kq->kind], n) : n;
+		constrained[kq->kind] = true;
 	}
 	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-		product *= Max(per_kind[k], 1.0);
+	{
+		if (constrained[k])
+			product *= Max(values[k], 1.0);
+	}
 	return product;
 }
 
@@ -327,7 +349,7 @@ enumeration_requests(List *key_quals)
 	ListCell   *lc;
 
 	if ((mask & ATLAS_KEY_BIT(ATLAS_KEY_GROUP)) == 0)
-		return 1.0 + ATLAS_ENUM_GROUPS;
+		return 1.0 + ATLAS_ENUM_GROUPS;	/* GET /groups, then each project */
 	foreach(lc, key_quals)
 	{
 		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
@@ -348,7 +370,7 @@ scan_cost(AtlasFdwRelationInfo *fpinfo, double nchains, bool by_id,
 		  double selectivity, double *rows, Cost *startup_cost,
 		  Cost *total_cost)
 {
-	double		fetched = nchains * (by_id ? 1.0 : ATLAS_ROWS_PER_LIST);
+	double		fetched = nchains * (by_id ? ATLAS_ROWS_PER_GET : ATLAS_ROWS_PER_LIST);
 	double		chain_pages = by_id ? 1.0 :
 		floor(ATLAS_ROWS_PER_LIST / fpinfo->opts.items_per_page) + 1;
 	double		window = Max(1, fpinfo->opts.max_concurrency);
@@ -396,14 +418,13 @@ add_param_info(PlannerInfo *root, RelOptInfo *baserel,
 			   const AtlasResource *res, RestrictInfo *rinfo, List *ppi_list)
 {
 	List	   *kq,
-			   *kc,
 			   *lc;
 	Relids		required_outer;
 
 	if (!join_clause_is_movable_to(rinfo, baserel))
 		return ppi_list;
 	atlas_classify_conditions(root, baserel, res, list_make1(rinfo),
-							  &kq, &kc, &lc);
+							  &kq, &lc);
 	if (kq == NIL)
 		return ppi_list;
 
@@ -509,14 +530,13 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		ParamPathInfo *ppi = (ParamPathInfo *) lfirst(lc);
 		List	   *key_quals,
-				   *key_clauses,
 				   *local_conds;
 		uint32		param_mask;
 
 		atlas_classify_conditions(root, baserel, res,
 								  list_concat_copy(baserel->baserestrictinfo,
 												   ppi->ppi_clauses),
-								  &key_quals, &key_clauses, &local_conds);
+								  &key_quals, &local_conds);
 		param_mask = atlas_key_mask(key_quals);
 		if ((param_mask & res->required_keys) != res->required_keys)
 			continue;
@@ -635,7 +655,6 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	AtlasFdwRelationInfo *fpinfo = (AtlasFdwRelationInfo *) baserel->fdw_private;
 	const AtlasResource *res = fpinfo->res;
 	List	   *key_quals;
-	List	   *key_clauses;
 	List	   *local_conds;
 	List	   *fdw_exprs = NIL;
 	List	   *kinds = NIL;
@@ -647,7 +666,7 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	bool		limited;
 
 	atlas_classify_conditions(root, baserel, res, scan_clauses,
-							  &key_quals, &key_clauses, &local_conds);
+							  &key_quals, &local_conds);
 
 	mask = atlas_key_mask(key_quals);
 	if ((mask & res->required_keys) != res->required_keys &&
@@ -763,7 +782,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
  *
  * Each key's values are the intersection of what its quals allow; the
  * chains are their cartesian product, in the order the values were given
- * (groups outermost), made one at a time as the fetcher asks (keys.c).
+ * (groups outermost), made one at a time as the fetcher asks (chains.c).
  * A key with no value means no request at all; more chains than
  * max_request_chains is an ERROR before any request.  Everything is
  * allocated in keys_cxt, reset on each call.

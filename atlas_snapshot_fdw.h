@@ -68,13 +68,14 @@
 /*
  * Values that a WHERE clause (or the request itself) supplies to a request.
  * Columns whose name matches one of these take their value from the request
- * rather than from the JSON document.
+ * rather than from the JSON document.  Each key's descriptor (column, path
+ * placeholder or query parameter, type, pattern) is in keys.c.
  */
 typedef enum AtlasKeyKind
 {
-	ATLAS_KEY_GROUP,			/* group_id: {groupId} path segment */
-	ATLAS_KEY_CLUSTER,			/* cluster_name: {clusterName} path segment */
-	ATLAS_KEY_ID,				/* id: single-snapshot GET */
+	ATLAS_KEY_GROUP,			/* group_id: {group} path segment */
+	ATLAS_KEY_CLUSTER,			/* cluster_name: {cluster} path segment */
+	ATLAS_KEY_ID,				/* id: {id}, the single-object GET */
 	ATLAS_KEY_POINT_IN_TIME,	/* point_in_time: pointInTimeUtcSeconds */
 	ATLAS_KEY_OPLOG_TS,			/* oplog_ts: oplogTs */
 	ATLAS_KEY_OPLOG_INC,		/* oplog_inc: oplogInc */
@@ -300,9 +301,6 @@ extern const AtlasResource *atlas_resource_for_table(Relation rel,
 													 const char *option);
 extern const AtlasResource *atlas_all_resources(int *count);
 extern char *atlas_valid_resource_names(void);
-extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
-								  AtlasKeyKind *kind);
-extern const char *atlas_key_column_name(AtlasKeyKind kind);
 extern const char *atlas_default_json_field(const AtlasResource *res,
 											const char *colname);
 extern bool atlas_code_listed(const char *codes, const char *code);
@@ -310,26 +308,33 @@ extern bool atlas_is_credential_column(const AtlasResource *res,
 									   const char *column);
 extern bool atlas_is_credential_field(const AtlasResource *res,
 									  const char *json);
+
+/* in keys.c */
+extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
+								  AtlasKeyKind *kind);
+extern const char *atlas_key_column_name(AtlasKeyKind kind);
+extern bool atlas_key_takes_list(AtlasKeyKind kind);
+extern bool atlas_key_operator_ok(AtlasKeyKind kind, Oid opno,
+								  Oid inputcollid);
+extern Datum atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype);
+extern char *atlas_key_text(AtlasKeyKind kind, Datum value);
+extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
+extern void atlas_check_key_combination(uint32 mask);
 extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
-extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
+extern char *atlas_request_path(const AtlasResource *res,
+								const AtlasRequestKeys *keys,
+								int page_num, int items_per_page);
 
 /* in deparse.c */
 extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 									  const AtlasResource *res, List *conds,
-									  List **key_quals, List **key_clauses,
-									  List **local_conds);
+									  List **key_quals, List **local_conds);
 extern uint32 atlas_key_mask(List *key_quals);
-extern Datum atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype);
-extern char *atlas_key_text(AtlasKeyKind kind, Datum value);
-extern void atlas_check_key_combination(uint32 mask);
-extern char *atlas_request_path(const AtlasResource *res,
-								const AtlasRequestKeys *keys,
-								int page_num, int items_per_page);
 extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
 								   int items_per_page);
 
-/* in keys.c */
+/* in chains.c */
 typedef struct AtlasChainSet AtlasChainSet;
 
 extern AtlasChainSet *atlas_chain_set_create(void);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * deparse.c
- *		  Turn WHERE clauses into Atlas request keys, and keys into URLs
+ *		  Decide which WHERE clauses give request keys their values
  *
  * A qual is pushed into the request only if Atlas applies exactly the same
  * semantics: "key_column = value" or "key_column = ANY (array)" (IN lists)
@@ -10,6 +10,10 @@
  * foreign table and is not volatile.  It is then evaluated at execution
  * time (Const, Param, stable expression, or an outer Var that the planner
  * turns into a Param for parameterized scans).  Everything else stays local.
+ *
+ * What a key is (its column, type, operators, whether it takes IN lists)
+ * comes from its descriptor in keys.c; this file only matches clauses
+ * against it, and shows the first request of a plan for EXPLAIN.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -20,52 +24,11 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "atlas_snapshot_fdw.h"
-#include "catalog/pg_type.h"
-#include "datatype/timestamp.h"
-#include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/timestamp.h"
-
-/*
- * key_operator_ok
- *		Whether opno is the equality Atlas applies for this key, on the
- *		expected type.
- */
-static bool
-key_operator_ok(AtlasKeyKind kind, Oid opno, Oid inputcollid)
-{
-	RegProcedure opcode = get_opcode(opno);
-
-	switch (kind)
-	{
-		case ATLAS_KEY_GROUP:
-		case ATLAS_KEY_CLUSTER:
-		case ATLAS_KEY_ID:
-			/* texteq, under a collation where equality is bytewise */
-			return opcode == F_TEXTEQ &&
-				(!OidIsValid(inputcollid) ||
-				 get_collation_isdeterministic(inputcollid));
-		case ATLAS_KEY_POINT_IN_TIME:
-			return opcode == F_TIMESTAMPTZ_EQ;
-		case ATLAS_KEY_OPLOG_TS:
-		case ATLAS_KEY_OPLOG_INC:
-			/* the value side may be any integer type */
-			return opcode == F_INT8EQ ||
-				opcode == F_INT84EQ || opcode == F_INT48EQ ||
-				opcode == F_INT82EQ || opcode == F_INT28EQ;
-		default:
-			return false;
-	}
-}
 
 /*
  * key_column
@@ -141,7 +104,7 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
 			if (!key_column(root, baserel, res, left, &kind))
 				return NULL;
 		}
-		if (!key_operator_ok(kind, op->opno, op->inputcollid) ||
+		if (!atlas_key_operator_ok(kind, op->opno, op->inputcollid) ||
 			!value_ok(root, baserel, right))
 			return NULL;
 
@@ -160,11 +123,8 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
 		if (!saop->useOr ||
 			!key_column(root, baserel, res, linitial(saop->args), &kind))
 			return NULL;
-		/* lists of points in time make no sense to the API */
-		if (kind != ATLAS_KEY_GROUP && kind != ATLAS_KEY_CLUSTER &&
-			kind != ATLAS_KEY_ID)
-			return NULL;
-		if (!key_operator_ok(kind, saop->opno, saop->inputcollid) ||
+		if (!atlas_key_takes_list(kind) ||
+			!atlas_key_operator_ok(kind, saop->opno, saop->inputcollid) ||
 			!value_ok(root, baserel, array))
 			return NULL;
 
@@ -182,20 +142,17 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
  * atlas_classify_conditions
  *		Split RestrictInfos into request keys and local conditions.
  *
- * key_quals receives AtlasKeyQual nodes, key_clauses the RestrictInfos they
- * came from (same order), local_conds the rest.  All palloc'd in the
- * current (planner) context.
+ * key_quals receives AtlasKeyQual nodes, local_conds the RestrictInfos
+ * that are not key quals.  All palloc'd in the current (planner) context.
  */
 void
 atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 						  const AtlasResource *res, List *conds,
-						  List **key_quals, List **key_clauses,
-						  List **local_conds)
+						  List **key_quals, List **local_conds)
 {
 	ListCell   *lc;
 
 	*key_quals = NIL;
-	*key_clauses = NIL;
 	*local_conds = NIL;
 
 	foreach(lc, conds)
@@ -206,10 +163,7 @@ atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 		if (!ri->pseudoconstant)
 			kq = key_qual_from_clause(root, baserel, res, ri->clause);
 		if (kq)
-		{
 			*key_quals = lappend(*key_quals, kq);
-			*key_clauses = lappend(*key_clauses, ri);
-		}
 		else
 			*local_conds = lappend(*local_conds, ri);
 	}
@@ -228,148 +182,6 @@ atlas_key_mask(List *key_quals)
 	foreach(lc, key_quals)
 		mask |= ATLAS_KEY_BIT(((AtlasKeyQual *) lfirst(lc))->kind);
 	return mask;
-}
-
-/*
- * atlas_check_key_combination
- *		Reject point-in-time keys that the API refuses together.
- */
-void
-atlas_check_key_combination(uint32 mask)
-{
-	bool		pit = (mask & ATLAS_KEY_BIT(ATLAS_KEY_POINT_IN_TIME)) != 0;
-	bool		ts = (mask & ATLAS_KEY_BIT(ATLAS_KEY_OPLOG_TS)) != 0;
-	bool		inc = (mask & ATLAS_KEY_BIT(ATLAS_KEY_OPLOG_INC)) != 0;
-
-	if (ts != inc)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
-				 errmsg("conditions on \"oplog_ts\" and \"oplog_inc\" must be given together"),
-				 errhint("Add \"%s = ...\" to the WHERE clause.",
-						 ts ? "oplog_inc" : "oplog_ts")));
-	if (pit && ts)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("conditions on \"point_in_time\" and on \"oplog_ts\"/\"oplog_inc\" are mutually exclusive"),
-				 errdetail("Atlas selects a snapshot either by a point in time or by an oplog timestamp.")));
-}
-
-/*
- * atlas_key_datum
- *		A key value in the type of its column, for echoing into the row.
- *
- * valtype is the type of the value expression: the integer keys accept
- * any integer type and are widened to bigint; the others already have
- * their column's type.
- */
-Datum
-atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype)
-{
-	if (kind != ATLAS_KEY_OPLOG_TS && kind != ATLAS_KEY_OPLOG_INC)
-		return value;
-	switch (valtype)
-	{
-		case INT2OID:
-			return Int64GetDatum((int64) DatumGetInt16(value));
-		case INT4OID:
-			return Int64GetDatum((int64) DatumGetInt32(value));
-		default:
-			return value;
-	}
-}
-
-/*
- * atlas_key_text
- *		A key value (as made by atlas_key_datum) as it is sent to Atlas,
- *		palloc'd.
- *
- * Path keys are sent as they are (after pattern validation); a point in
- * time is sent as whole seconds since the Unix epoch, rounded down.
- */
-char *
-atlas_key_text(AtlasKeyKind kind, Datum value)
-{
-	switch (kind)
-	{
-		case ATLAS_KEY_GROUP:
-		case ATLAS_KEY_CLUSTER:
-		case ATLAS_KEY_ID:
-			{
-				char	   *s = TextDatumGetCString(value);
-
-				atlas_validate_key_value(kind, s);
-				return s;
-			}
-		case ATLAS_KEY_POINT_IN_TIME:
-			{
-				TimestampTz ts = DatumGetTimestampTz(value);
-				double		secs;
-
-				if (TIMESTAMP_NOT_FINITE(ts))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("point_in_time must be a finite timestamp")));
-				secs = floor((double) ts / USECS_PER_SEC) +
-					(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-				return psprintf("%.0f", secs);
-			}
-		case ATLAS_KEY_OPLOG_TS:
-		case ATLAS_KEY_OPLOG_INC:
-			return psprintf(INT64_FORMAT, DatumGetInt64(value));
-		default:
-			elog(ERROR, "unexpected key kind %d", (int) kind);
-	}
-	return NULL;				/* keep compiler quiet */
-}
-
-/*
- * atlas_request_path
- *		The path and query string of one request, palloc'd.
- *
- * With an id key the single-object endpoint is used; otherwise the list
- * endpoint with paging and point-in-time parameters.  Key texts that are
- * NULL are shown as {column} placeholders (EXPLAIN of parameterized scans).
- */
-char *
-atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
-				   int page_num, int items_per_page)
-{
-	StringInfoData buf;
-	char	   *const *text = keys->text;
-	char		sep = '?';
-
-	initStringInfo(&buf);
-	if (keys->present[ATLAS_KEY_ID] && res->get_path)
-	{
-		atlas_append_path(&buf, res->get_path, text, true);
-		return buf.data;
-	}
-
-	atlas_append_path(&buf, res->list_path, text, true);
-	if (res->paging != ATLAS_PAGING_NONE)
-	{
-		appendStringInfo(&buf, "?pageNum=%d&itemsPerPage=%d",
-						 page_num, items_per_page);
-		sep = '&';
-	}
-	for (int k = ATLAS_KEY_POINT_IN_TIME; k <= ATLAS_KEY_OPLOG_INC; k++)
-	{
-		static const char *const params[] = {
-			[ATLAS_KEY_POINT_IN_TIME] = "pointInTimeUtcSeconds",
-			[ATLAS_KEY_OPLOG_TS] = "oplogTs",
-			[ATLAS_KEY_OPLOG_INC] = "oplogInc",
-		};
-
-		if (!keys->present[k])
-			continue;
-		appendStringInfo(&buf, "%c%s=", sep, params[k]);
-		if (text[k])
-			appendStringInfoString(&buf, text[k]);
-		else
-			appendStringInfo(&buf, "{%s}", atlas_key_column_name(k));
-		sep = '&';
-	}
-	return buf.data;
 }
 
 /*

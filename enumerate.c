@@ -27,7 +27,7 @@
  * paged, up to max_concurrency at once (the projects' cluster lists are
  * request chains like any other), retried, within max_scan_memory.  The
  * (group, cluster) pairs found are collected, at most max_request_chains of
- * them, and become the scan's request chains (keys.c).
+ * them, and become the scan's request chains (chains.c).
  *
  * Memory: the pairs are palloc'd in the memory context current at the
  * call (the scan's key context); the fetcher and the parsed inventory

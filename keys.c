@@ -1,27 +1,32 @@
 /*-------------------------------------------------------------------------
  *
  * keys.c
- *		  Expand the key values of a scan into request chains, lazily
+ *		  The request keys: one descriptor per key, and the request paths
+ *		  they make
  *
- * A scan's key quals give each key a list of values ("cluster_name IN
- * (...)", "group_id = ANY ($1)"); its request chains are the cartesian
- * product of those lists.  The lists can be large (arrays of hundreds of
- * thousands of values), and so can their product, so:
- *	- each list is deduplicated in O(n log n) (a stable merge sort of the
- *	  value texts, then one pass), keeping the first occurrence of each
- *	  value in the order given, and several quals on one key intersect by
- *	  binary search in the sorted values, not pairwise;
- *	- every loop over the values checks for interrupts, so that a cancel or
- *	  statement_timeout takes effect while keys are expanded;
- *	- the number of chains is computed with overflow-checked arithmetic and
- *	  checked against max_request_chains before any request is made;
- *	- chains are never materialised: an odometer over the per-key lists
- *	  produces them one at a time, as the fetcher asks for them
- *	  (AtlasChainSource), groups outermost and the last key varying fastest.
+ * A request key is a column whose value a WHERE clause gives to the
+ * request instead of filtering rows: group_id and cluster_name fill path
+ * segments, id selects the single-object endpoint, and point_in_time,
+ * oplog_ts and oplog_inc become query parameters.  Everything the
+ * extension knows about a key is in its descriptor (key_descs below):
+ *	- its column name, which is also how it prints in messages and in the
+ *	  placeholders of EXPLAIN ("{cluster_name}");
+ *	- where its value goes: a path placeholder ("{cluster}") or a query
+ *	  parameter ("pointInTimeUtcSeconds");
+ *	- its type, which decides which equality operators may be pushed down
+ *	  (deparse.c asks atlas_key_operator_ok), how a value is widened into
+ *	  the column's type and how it is written into the request;
+ *	- whether IN lists of it are pushed down;
+ *	- the pattern Atlas requires of its values, checked before any request.
  *
- * Memory: everything lives in the memory context current when
- * atlas_chain_set_create is called (the scan's key context, reset on each
- * rescan); nothing here is malloc'd, so an ERROR leaks nothing.
+ * The rest of the key handling uses these descriptors and nothing else:
+ * which keys a resource accepts and requires is in its AtlasResource
+ * (resource.c), which WHERE clauses give a key its values is decided in
+ * deparse.c, and how the values of several keys combine into request
+ * chains in chains.c.
+ *
+ * Memory: results are palloc'd in the current memory context; nothing here
+ * is malloc'd, so an ERROR leaks nothing.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -32,406 +37,432 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "atlas_snapshot_fdw.h"
-#include "common/int.h"
-#include "miscadmin.h"
-#include "utils/array.h"
-#include "utils/datum.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
+#include "utils/timestamp.h"
 
-/* Elements merged between two looks for a pending interrupt */
-#define MERGE_INTERRUPT_EVERY	4096
+/* Hexadecimal digits of an Atlas identifier (a MongoDB ObjectId) */
+#define OBJECT_ID_HEX_DIGITS	24
 
-/* The distinct values one key may take */
-typedef struct KeyValues
+/* The Unix epoch in seconds since the PostgreSQL epoch (2000-01-01) */
+#define UNIX_EPOCH_OFFSET_SECS \
+	((double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
+/*
+ * The type of a key column: which equality operators the planner may push
+ * down for it, and how its values are written into a request.
+ */
+typedef enum KeyType
 {
-	bool		constrained;	/* some qual restricted this key */
-	int			n;				/* number of distinct values */
-	char	  **texts;			/* as sent, in the order first given */
-	Datum	   *datums;			/* in the column's type, same order */
-	char	  **sorted;			/* the texts in strcmp order */
-} KeyValues;
+	KEY_TYPE_TEXT,				/* text: texteq under a deterministic
+								 * collation; sent as given, URL-escaped */
+	KEY_TYPE_TIMESTAMPTZ,		/* timestamptz: sent as whole seconds since
+								 * the Unix epoch, rounded down */
+	KEY_TYPE_BIGINT				/* bigint compared with any integer type:
+								 * widened to bigint, sent in decimal */
+} KeyType;
 
-struct AtlasChainSet
+/* Everything about one request key */
+typedef struct KeyDesc
 {
-	KeyValues	keys[ATLAS_NUM_KEYS];
-	int64		total;			/* chains in all, once counted */
-	int64		produced;		/* chains handed out so far */
-	int			pos[ATLAS_NUM_KEYS];	/* odometer: values of the next chain */
-	char	  **pair_clusters;	/* enumerated: cluster of each group value,
-								 * or NULL (see atlas_chain_set_use_pairs) */
-	Datum	   *pair_cluster_datums;	/* their Datums, same order */
+	const char *column;			/* SQL column name; how the key prints */
+	const char *placeholder;	/* path template placeholder, or NULL */
+	const char *param;			/* query parameter, or NULL */
+	KeyType		type;			/* operators, widening, text form */
+	bool		lists;			/* "= ANY (array)" and IN lists pushed */
+	bool		(*valid) (const char *value);	/* the API's pattern, or NULL */
+	const char *invalid_detail; /* errdetail when a value fails valid */
+} KeyDesc;
+
+static bool is_object_id(const char *s);
+static bool is_cluster_name(const char *s);
+
+#define OBJECT_ID_DETAIL \
+	gettext_noop("Atlas identifiers are 24 lowercase hexadecimal digits.")
+#define CLUSTER_NAME_DETAIL \
+	gettext_noop("Atlas cluster names start with a letter or digit and contain only letters, digits and hyphens.")
+
+/*
+ * The descriptors, indexed by AtlasKeyKind.  Query parameters are written
+ * in this order; lists of points in time make no sense to the API.
+ */
+static const KeyDesc key_descs[ATLAS_NUM_KEYS] = {
+	[ATLAS_KEY_GROUP] = {
+		"group_id", "{group}", NULL, KEY_TYPE_TEXT, true,
+		is_object_id, OBJECT_ID_DETAIL
+	},
+	[ATLAS_KEY_CLUSTER] = {
+		"cluster_name", "{cluster}", NULL, KEY_TYPE_TEXT, true,
+		is_cluster_name, CLUSTER_NAME_DETAIL
+	},
+	[ATLAS_KEY_ID] = {
+		"id", "{id}", NULL, KEY_TYPE_TEXT, true,
+		is_object_id, OBJECT_ID_DETAIL
+	},
+	[ATLAS_KEY_POINT_IN_TIME] = {
+		"point_in_time", NULL, "pointInTimeUtcSeconds", KEY_TYPE_TIMESTAMPTZ,
+		false, NULL, NULL
+	},
+	[ATLAS_KEY_OPLOG_TS] = {
+		"oplog_ts", NULL, "oplogTs", KEY_TYPE_BIGINT, false, NULL, NULL
+	},
+	[ATLAS_KEY_OPLOG_INC] = {
+		"oplog_inc", NULL, "oplogInc", KEY_TYPE_BIGINT, false, NULL, NULL
+	},
 };
 
-/*
- * atlas_chain_set_create
- *		An empty set (no key constrained: one chain), in the current memory
- *		context.
- */
-AtlasChainSet *
-atlas_chain_set_create(void)
+/* The descriptor of a key */
+static inline const KeyDesc *
+key_desc(AtlasKeyKind kind)
 {
-	AtlasChainSet *set = palloc0(sizeof(AtlasChainSet));
-
-	set->total = -1;
-	return set;
+	Assert(kind >= 0 && kind < ATLAS_NUM_KEYS);
+	return &key_descs[kind];
 }
 
-/*
- * merge_sort_texts
- *		Sort idx[0..n) by texts[idx[i]] (strcmp), stably: equal texts keep
- *		their order.  O(n log n), bottom-up, checking for interrupts.
- */
-static void
-merge_sort_texts(char **texts, int *idx, int n)
+/* Whether c is an ASCII letter or digit (whatever the locale says) */
+static inline bool
+is_ascii_alnum(unsigned char c)
 {
-	int		   *tmp = palloc(mul_size(Max(n, 1), sizeof(int)));
-	int		   *src = idx;
-	int		   *dst = tmp;
-	int64		merged = 0;
-
-	for (int64 width = 1; width < n; width *= 2)
-	{
-		for (int64 lo = 0; lo < n; lo += 2 * width)
-		{
-			int64		mid = Min(lo + width, (int64) n);
-			int64		hi = Min(lo + 2 * width, (int64) n);
-			int64		a = lo,
-						b = mid,
-						k = lo;
-
-			while (k < hi)
-			{
-				if (a < mid &&
-					(b >= hi || strcmp(texts[src[a]], texts[src[b]]) <= 0))
-					dst[k++] = src[a++];
-				else
-					dst[k++] = src[b++];
-				if (++merged % MERGE_INTERRUPT_EVERY == 0)
-					CHECK_FOR_INTERRUPTS();
-			}
-		}
-		/* the next pass reads what this one wrote */
-		{
-			int		   *swap = src;
-
-			src = dst;
-			dst = swap;
-		}
-	}
-	if (src != idx)
-		memcpy(idx, src, sizeof(int) * n);
-	pfree(tmp);
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		(c >= 'A' && c <= 'Z');
 }
 
-/*
- * dedup_values
- *		Reduce texts/datums[0..*n) to their distinct texts, keeping the first
- *		occurrence of each, in the order given; return the distinct texts in
- *		sorted order (palloc'd).
- */
-static char **
-dedup_values(char **texts, Datum *datums, int *n)
+/* Whether s matches ^[a-f0-9]{24}$ */
+static bool
+is_object_id(const char *s)
 {
-	int			count = *n;
-	int		   *idx = palloc(mul_size(Max(count, 1), sizeof(int)));
-	bool	   *keep = palloc0(Max(count, 1));
-	char	  **sorted = palloc(mul_size(Max(count, 1), sizeof(char *)));
-	int			nsorted = 0;
-	int			out = 0;
-
-	for (int i = 0; i < count; i++)
-		idx[i] = i;
-	merge_sort_texts(texts, idx, count);
-
-	/* the sort is stable: the first of each run came first in the list */
-	for (int i = 0; i < count; i++)
-	{
-		if (i == 0 || strcmp(texts[idx[i]], texts[idx[i - 1]]) != 0)
-		{
-			keep[idx[i]] = true;
-			sorted[nsorted++] = texts[idx[i]];
-		}
-		if ((i & (MERGE_INTERRUPT_EVERY - 1)) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int i = 0; i < count; i++)
-	{
-		if (!keep[i])
-			continue;
-		texts[out] = texts[i];
-		datums[out] = datums[i];
-		out++;
-	}
-	Assert(out == nsorted);
-	*n = out;
-	pfree(idx);
-	pfree(keep);
-	return sorted;
-}
-
-/*
- * qual_values
- *		The distinct non-null values one key qual allows.
- */
-static void
-qual_values(AtlasKeyKind kind, bool is_array, Oid valtype,
-			Datum value, bool isnull, KeyValues *kv)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	Oid			typid = is_array ? get_element_type(valtype) : valtype;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	int			n = 0;
 
-	memset(kv, 0, sizeof(*kv));
-	kv->constrained = true;
-	if (isnull)
-		return;
-
-	get_typlenbyvalalign(typid, &typlen, &typbyval, &typalign);
-	if (is_array)
-		deconstruct_array(DatumGetArrayTypeP(value), typid, typlen, typbyval,
-						  typalign, &elems, &nulls, &nelems);
-	else
+	for (; *s; s++, n++)
 	{
-		elems = &value;
-		nulls = &isnull;
-		nelems = 1;
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
 	}
-
-	kv->texts = palloc(mul_size(Max(nelems, 1), sizeof(char *)));
-	kv->datums = palloc(mul_size(Max(nelems, 1), sizeof(Datum)));
-	for (int i = 0; i < nelems; i++)
-	{
-		Datum		key;
-
-		CHECK_FOR_INTERRUPTS();
-		if (nulls[i])
-			continue;
-		key = atlas_key_datum(kind, elems[i], typid);
-		kv->texts[n] = atlas_key_text(kind, key);
-		kv->datums[n] = key == elems[i] ? datumCopy(key, typbyval, typlen) : key;
-		n++;
-	}
-	kv->n = n;
-	kv->sorted = dedup_values(kv->texts, kv->datums, &kv->n);
+	return n == OBJECT_ID_HEX_DIGITS;
 }
 
-/* bsearch comparator over an array of char * */
-static int
-cmp_text_ptr(const void *a, const void *b)
+/* Whether s matches ^[a-zA-Z0-9][a-zA-Z0-9-]*$ */
+static bool
+is_cluster_name(const char *s)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/*
- * atlas_chain_set_add
- *		Add the values of one key qual: they become the key's values, or,
- *		for a key an earlier qual constrained, intersect with them (in the
- *		earlier qual's order).
- */
-void
-atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind, bool is_array,
-					Oid valtype, Datum value, bool isnull)
-{
-	KeyValues	kv;
-	KeyValues  *cur = &set->keys[kind];
-	int			out = 0;
-
-	Assert(kind >= 0 && kind < ATLAS_NUM_KEYS);
-	qual_values(kind, is_array, valtype, value, isnull, &kv);
-	if (!cur->constrained)
-	{
-		*cur = kv;
-		return;
-	}
-
-	for (int i = 0; i < cur->n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (kv.n == 0 ||
-			bsearch(&cur->texts[i], kv.sorted, kv.n, sizeof(char *),
-					cmp_text_ptr) == NULL)
-			continue;
-		cur->texts[out] = cur->texts[i];
-		cur->datums[out] = cur->datums[i];
-		out++;
-	}
-	cur->n = out;
-	/* keep sorted in step with texts: atlas_chain_set_allows searches it */
-	cur->sorted = palloc(mul_size(Max(out, 1), sizeof(char *)));
-	memcpy(cur->sorted, cur->texts, sizeof(char *) * out);
-	qsort(cur->sorted, out, sizeof(char *), cmp_text_ptr);
-}
-
-/*
- * atlas_chain_set_constrained
- *		Whether some qual restricted this key.
- */
-bool
-atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind)
-{
-	return set->keys[kind].constrained;
-}
-
-/*
- * atlas_chain_set_values
- *		The distinct values of a constrained key, in the order first given:
- *		*texts and *datums point into the set.  Returns their number.
- */
-int
-atlas_chain_set_values(AtlasChainSet *set, AtlasKeyKind kind,
-					   char ***texts, Datum **datums)
-{
-	*texts = set->keys[kind].texts;
-	*datums = set->keys[kind].datums;
-	return set->keys[kind].n;
-}
-
-/*
- * atlas_chain_set_allows
- *		Whether a value passes the quals on a key (any value does if none
- *		restricts it).  O(log n).
- */
-bool
-atlas_chain_set_allows(AtlasChainSet *set, AtlasKeyKind kind,
-					   const char *text)
-{
-	KeyValues  *kv = &set->keys[kind];
-
-	if (!kv->constrained)
-		return true;
-	return kv->n > 0 &&
-		bsearch(&text, kv->sorted, kv->n, sizeof(char *), cmp_text_ptr) != NULL;
-}
-
-/*
- * atlas_chain_set_use_pairs
- *		Replace the group and cluster keys by n enumerated (group, cluster)
- *		pairs (enumerate.c): the chains become the pairs, outermost, times
- *		the values of the other keys.  The arrays are kept, not copied; they
- *		must live in the set's memory context.  Call before counting.
- */
-void
-atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
-						  char **groups, Datum *group_datums,
-						  char **clusters, Datum *cluster_datums)
-{
-	KeyValues  *g = &set->keys[ATLAS_KEY_GROUP];
-
-	memset(g, 0, sizeof(*g));
-	g->constrained = true;
-	g->n = n;
-	g->texts = groups;
-	g->datums = group_datums;
-	memset(&set->keys[ATLAS_KEY_CLUSTER], 0, sizeof(KeyValues));
-	set->pair_clusters = clusters;
-	set->pair_cluster_datums = cluster_datums;
-}
-
-/*
- * atlas_chain_set_count
- *		Count the chains (the product of the number of values of each
- *		constrained key) and refuse more than max_chains, before any
- *		request is made.  rel names the foreign table in the message.
- */
-int64
-atlas_chain_set_count(AtlasChainSet *set, Relation rel, int max_chains)
-{
-	int64		total = 1;
-	bool		overflow = false;
-
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-	{
-		if (set->keys[k].constrained &&
-			pg_mul_s64_overflow(total, set->keys[k].n, &total))
-			overflow = true;
-	}
-	/* a key with no value at all means no chain, whatever the others */
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-	{
-		if (set->keys[k].constrained && set->keys[k].n == 0)
-		{
-			total = 0;
-			overflow = false;
-		}
-	}
-
-	if (overflow)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("scan of foreign table \"%s\" would make more request chains than option \"%s\" allows (%d)",
-						RelationGetRelationName(rel),
-						OPTION_MAX_REQUEST_CHAINS, max_chains),
-				 errdetail("Each combination of key values is one request chain; there are more than %lld.",
-						   (long long) PG_INT64_MAX),
-				 errhint("Give fewer key values.")));
-	if (total > max_chains)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("scan of foreign table \"%s\" would make %lld request chains, more than option \"%s\" allows (%d)",
-						RelationGetRelationName(rel), (long long) total,
-						OPTION_MAX_REQUEST_CHAINS, max_chains),
-				 errdetail("Each combination of key values is one request chain."),
-				 errhint("Give fewer key values, or raise \"%s\" on the foreign server or table.",
-						 OPTION_MAX_REQUEST_CHAINS)));
-
-	set->total = total;
-	set->produced = 0;
-	memset(set->pos, 0, sizeof(set->pos));
-	return total;
-}
-
-/*
- * atlas_chain_set_next
- *		AtlasChainSource over a counted set: fill keys with the next chain's
- *		values and return true, or return false after the last one.
- *
- * The texts and datums point into the set, which outlives the scan's use
- * of them (until the next rescan resets the key context).  Never throws.
- */
-bool
-atlas_chain_set_next(void *arg, AtlasRequestKeys *keys)
-{
-	AtlasChainSet *set = (AtlasChainSet *) arg;
-
-	Assert(set->total >= 0);
-	if (set->produced >= set->total)
+	if (!is_ascii_alnum((unsigned char) *s))
 		return false;
-
-	memset(keys, 0, sizeof(*keys));
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	for (; *s; s++)
 	{
-		KeyValues  *kv = &set->keys[k];
-
-		if (!kv->constrained)
-			continue;
-		keys->present[k] = true;
-		keys->text[k] = kv->texts[set->pos[k]];
-		keys->datum[k] = kv->datums[set->pos[k]];
-	}
-	if (set->pair_clusters)
-	{
-		/* enumerated: the group's position names the pair */
-		keys->present[ATLAS_KEY_CLUSTER] = true;
-		keys->text[ATLAS_KEY_CLUSTER] = set->pair_clusters[set->pos[ATLAS_KEY_GROUP]];
-		keys->datum[ATLAS_KEY_CLUSTER] = set->pair_cluster_datums[set->pos[ATLAS_KEY_GROUP]];
-	}
-	set->produced++;
-
-	/* advance the odometer: the last key varies fastest */
-	for (int k = ATLAS_NUM_KEYS - 1; k >= 0; k--)
-	{
-		if (!set->keys[k].constrained)
-			continue;
-		if (++set->pos[k] < set->keys[k].n)
-			break;
-		set->pos[k] = 0;
+		if (!is_ascii_alnum((unsigned char) *s) && *s != '-')
+			return false;
 	}
 	return true;
+}
+
+/*
+ * atlas_key_from_column
+ *		Whether a column of this name is a request key of the resource, and
+ *		which.
+ */
+bool
+atlas_key_from_column(const AtlasResource *res, const char *colname,
+					  AtlasKeyKind *kind)
+{
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		if ((res->keys & ATLAS_KEY_BIT(k)) &&
+			strcmp(key_descs[k].column, colname) == 0)
+		{
+			*kind = (AtlasKeyKind) k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * atlas_key_column_name
+ *		The column name of a request key, for messages and EXPLAIN.
+ */
+const char *
+atlas_key_column_name(AtlasKeyKind kind)
+{
+	return key_desc(kind)->column;
+}
+
+/*
+ * atlas_key_takes_list
+ *		Whether "key = ANY (array)" (an IN list) may give a key its values.
+ */
+bool
+atlas_key_takes_list(AtlasKeyKind kind)
+{
+	return key_desc(kind)->lists;
+}
+
+/*
+ * atlas_key_operator_ok
+ *		Whether opno, applied with collation inputcollid, is the equality
+ *		Atlas applies to this key, so that a qual using it may be pushed
+ *		down.
+ */
+bool
+atlas_key_operator_ok(AtlasKeyKind kind, Oid opno, Oid inputcollid)
+{
+	RegProcedure opcode = get_opcode(opno);
+
+	switch (key_desc(kind)->type)
+	{
+		case KEY_TYPE_TEXT:
+			/* texteq, under a collation where equality is bytewise */
+			return opcode == F_TEXTEQ &&
+				(!OidIsValid(inputcollid) ||
+				 get_collation_isdeterministic(inputcollid));
+		case KEY_TYPE_TIMESTAMPTZ:
+			return opcode == F_TIMESTAMPTZ_EQ;
+		case KEY_TYPE_BIGINT:
+			/* the value side may be any integer type */
+			return opcode == F_INT8EQ ||
+				opcode == F_INT84EQ || opcode == F_INT48EQ ||
+				opcode == F_INT82EQ || opcode == F_INT28EQ;
+	}
+	return false;
+}
+
+/*
+ * atlas_key_datum
+ *		A key value in the type of its column, for echoing into the row.
+ *
+ * valtype is the type of the value expression: a bigint key accepts any
+ * integer type, widened here; the other keys already have their column's
+ * type.  A by-value result never points into the argument.
+ */
+Datum
+atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype)
+{
+	if (key_desc(kind)->type != KEY_TYPE_BIGINT)
+		return value;
+	switch (valtype)
+	{
+		case INT2OID:
+			return Int64GetDatum((int64) DatumGetInt16(value));
+		case INT4OID:
+			return Int64GetDatum((int64) DatumGetInt32(value));
+		default:
+			return value;
+	}
+}
+
+/*
+ * atlas_key_text
+ *		A key value (as made by atlas_key_datum) as it is sent to Atlas,
+ *		palloc'd.
+ *
+ * A text key is sent as it is, once it matches the API's pattern (ERROR if
+ * not); a point in time as whole seconds since the Unix epoch, rounded
+ * down (ERROR if infinite); an integer in decimal.
+ */
+char *
+atlas_key_text(AtlasKeyKind kind, Datum value)
+{
+	const KeyDesc *d = key_desc(kind);
+
+	switch (d->type)
+	{
+		case KEY_TYPE_TEXT:
+			{
+				char	   *s = TextDatumGetCString(value);
+
+				atlas_validate_key_value(kind, s);
+				return s;
+			}
+		case KEY_TYPE_TIMESTAMPTZ:
+			{
+				TimestampTz ts = DatumGetTimestampTz(value);
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("%s must be a finite timestamp",
+									d->column)));
+				return psprintf("%.0f", floor((double) ts / USECS_PER_SEC) +
+								UNIX_EPOCH_OFFSET_SECS);
+			}
+		case KEY_TYPE_BIGINT:
+			return psprintf(INT64_FORMAT, DatumGetInt64(value));
+	}
+	elog(ERROR, "unexpected key type %d", (int) d->type);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * atlas_validate_key_value
+ *		Check a key value against the API's pattern before any request.
+ *
+ * Atlas would answer a malformed value with a 400; rejecting it here gives
+ * a message that names the column and the expected form.  Also checks
+ * what the inventory returns (enumerate.c) before it goes into a path.
+ */
+void
+atlas_validate_key_value(AtlasKeyKind kind, const char *value)
+{
+	const KeyDesc *d = key_desc(kind);
+
+	if (d->valid && !d->valid(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for column \"%s\": \"%s\"",
+						d->column, value),
+				 errdetail("%s", _(d->invalid_detail))));
+}
+
+/*
+ * atlas_check_key_combination
+ *		Reject point-in-time keys that the API refuses together; mask is a
+ *		set of ATLAS_KEY_BIT.
+ */
+void
+atlas_check_key_combination(uint32 mask)
+{
+	const char *pit_col = key_descs[ATLAS_KEY_POINT_IN_TIME].column;
+	const char *ts_col = key_descs[ATLAS_KEY_OPLOG_TS].column;
+	const char *inc_col = key_descs[ATLAS_KEY_OPLOG_INC].column;
+	bool		pit = (mask & ATLAS_KEY_BIT(ATLAS_KEY_POINT_IN_TIME)) != 0;
+	bool		ts = (mask & ATLAS_KEY_BIT(ATLAS_KEY_OPLOG_TS)) != 0;
+	bool		inc = (mask & ATLAS_KEY_BIT(ATLAS_KEY_OPLOG_INC)) != 0;
+
+	if (ts != inc)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("conditions on \"%s\" and \"%s\" must be given together",
+						ts_col, inc_col),
+				 errhint("Add \"%s = ...\" to the WHERE clause.",
+						 ts ? inc_col : ts_col)));
+	if (pit && ts)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("conditions on \"%s\" and on \"%s\"/\"%s\" are mutually exclusive",
+						pit_col, ts_col, inc_col),
+				 errdetail("Atlas selects a snapshot either by a point in time or by an oplog timestamp.")));
+}
+
+/*
+ * append_escaped
+ *		Percent-encode everything but RFC 3986 unreserved characters.
+ */
+static void
+append_escaped(StringInfo buf, const char *value)
+{
+	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+	{
+		if (is_ascii_alnum(*p) ||
+			*p == '-' || *p == '.' || *p == '_' || *p == '~')
+			appendStringInfoChar(buf, (char) *p);
+		else
+			appendStringInfo(buf, "%%%02X", *p);
+	}
+}
+
+/*
+ * append_key_value
+ *		Append a key's value, URL-escaped, or (value NULL) its "{column}"
+ *		placeholder.
+ */
+static void
+append_key_value(StringInfo buf, const KeyDesc *d, const char *value)
+{
+	if (value)
+		append_escaped(buf, value);
+	else
+		appendStringInfo(buf, "{%s}", d->column);
+}
+
+/*
+ * atlas_append_path
+ *		Append ATLAS_API_PREFIX and a path template with its keys filled in.
+ *
+ * keyvals is indexed by AtlasKeyKind and may be NULL (no values).  With
+ * placeholders, a missing value is shown as "{column_name}" (EXPLAIN of
+ * parameterized scans, enumeration text); otherwise every key the template
+ * names must have a value (elog ERROR if not).
+ */
+void
+atlas_append_path(StringInfo buf, const char *template,
+				  char *const *keyvals, bool placeholders)
+{
+	const char *p = template;
+
+	appendStringInfoString(buf, ATLAS_API_PREFIX);
+	while (*p)
+	{
+		bool		matched = false;
+
+		if (*p == '{')
+		{
+			for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+			{
+				const KeyDesc *d = &key_descs[k];
+				const char *value = keyvals ? keyvals[k] : NULL;
+				size_t		len;
+
+				if (d->placeholder == NULL ||
+					strncmp(p, d->placeholder,
+							(len = strlen(d->placeholder))) != 0)
+					continue;
+				if (value == NULL && !placeholders)
+					elog(ERROR, "no value for path key \"%s\"", d->column);
+				append_key_value(buf, d, value);
+				p += len;
+				matched = true;
+				break;
+			}
+		}
+		if (!matched)
+			appendStringInfoChar(buf, *p++);
+	}
+}
+
+/*
+ * atlas_request_path
+ *		The path and query string of one request of a chain, palloc'd.
+ *
+ * With an id key the single-object endpoint is used; otherwise the list
+ * endpoint with paging (if the resource pages) and the query parameters
+ * of the keys present.  Key texts that are NULL are shown as {column}
+ * placeholders (EXPLAIN of parameterized scans).
+ */
+char *
+atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
+				   int page_num, int items_per_page)
+{
+	StringInfoData buf;
+	char		sep = '?';
+
+	initStringInfo(&buf);
+	if (keys->present[ATLAS_KEY_ID] && res->get_path)
+	{
+		atlas_append_path(&buf, res->get_path, keys->text, true);
+		return buf.data;
+	}
+
+	atlas_append_path(&buf, res->list_path, keys->text, true);
+	if (res->paging != ATLAS_PAGING_NONE)
+	{
+		appendStringInfo(&buf, "?pageNum=%d&itemsPerPage=%d",
+						 page_num, items_per_page);
+		sep = '&';
+	}
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		const KeyDesc *d = &key_descs[k];
+
+		if (d->param == NULL || !keys->present[k])
+			continue;
+		appendStringInfo(&buf, "%c%s=", sep, d->param);
+		append_key_value(&buf, d, keys->text[k]);
+		sep = '&';
+	}
+	return buf.data;
 }

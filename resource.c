@@ -4,8 +4,9 @@
  *		  The catalog of Atlas endpoints that foreign tables can read
  *
  * Each resource names its list endpoint, its single-object endpoint, the
- * API version it must be asked for, the request keys it accepts and a
- * column table (SQL name, JSON name, SQL type).  The column table is the
+ * API version it must be asked for, the request keys it accepts and
+ * requires (what each key is, and how it fills a path, is in keys.c) and
+ * a column table (SQL name, JSON name, SQL type).  The column table is the
  * one place where irregular JSON names such as "masterKeyUUID" are spelled
  * out; IMPORT FOREIGN SCHEMA creates tables from it and scans use it to map
  * columns to fields.  Everything here is static data or palloc'd results in
@@ -25,8 +26,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <ctype.h>
 
 #include "atlas_snapshot_fdw.h"
 #include "utils/rel.h"
@@ -461,16 +460,6 @@ static const AtlasResource resources[] = {
 	},
 };
 
-/* Column names of the request keys, indexed by AtlasKeyKind */
-static const char *const key_columns[ATLAS_NUM_KEYS] = {
-	"group_id", "cluster_name", "id", "point_in_time", "oplog_ts", "oplog_inc"
-};
-
-/* Path placeholders, indexed by AtlasKeyKind (NULL: not a path segment) */
-static const char *const key_placeholders[ATLAS_NUM_KEYS] = {
-	"{group}", "{cluster}", "{id}", NULL, NULL, NULL
-};
-
 /*
  * atlas_find_resource
  *		Look up a resource by its option value; NULL if there is none.
@@ -541,37 +530,6 @@ atlas_resource_for_table(Relation rel, const char *option)
 				 errhint("Valid resources are: %s.",
 						 atlas_valid_resource_names())));
 	return res;
-}
-
-/*
- * atlas_key_from_column
- *		Whether a column of this name is a request key of the resource.
- */
-bool
-atlas_key_from_column(const AtlasResource *res, const char *colname,
-					  AtlasKeyKind *kind)
-{
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-	{
-		if ((res->keys & ATLAS_KEY_BIT(k)) &&
-			strcmp(key_columns[k], colname) == 0)
-		{
-			*kind = (AtlasKeyKind) k;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * atlas_key_column_name
- *		The column name of a request key, for messages and EXPLAIN.
- */
-const char *
-atlas_key_column_name(AtlasKeyKind kind)
-{
-	Assert(kind >= 0 && kind < ATLAS_NUM_KEYS);
-	return key_columns[kind];
 }
 
 /*
@@ -669,126 +627,4 @@ atlas_is_credential_field(const AtlasResource *res, const char *json)
 			return true;
 	}
 	return false;
-}
-
-/*
- * append_escaped
- *		Percent-encode everything but RFC 3986 unreserved characters.
- */
-static void
-append_escaped(StringInfo buf, const char *value)
-{
-	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-	{
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
-			appendStringInfoChar(buf, (char) *p);
-		else
-			appendStringInfo(buf, "%%%02X", *p);
-	}
-}
-
-/*
- * atlas_append_path
- *		Append ATLAS_API_PREFIX and a path template with its keys filled in.
- *
- * keyvals is indexed by AtlasKeyKind.  With placeholders, a missing value is
- * shown as "{column_name}" (for EXPLAIN of parameterized scans); otherwise
- * every key the template names must be present.
- */
-void
-atlas_append_path(StringInfo buf, const char *template,
-				  char *const *keyvals, bool placeholders)
-{
-	const char *p = template;
-
-	appendStringInfoString(buf, ATLAS_API_PREFIX);
-	while (*p)
-	{
-		bool		matched = false;
-
-		if (*p == '{')
-		{
-			for (int k = 0; k < ATLAS_NUM_KEYS; k++)
-			{
-				const char *ph = key_placeholders[k];
-				size_t		len;
-
-				if (ph == NULL || strncmp(p, ph, (len = strlen(ph))) != 0)
-					continue;
-				if (keyvals && keyvals[k])
-					append_escaped(buf, keyvals[k]);
-				else if (placeholders)
-					appendStringInfo(buf, "{%s}", key_columns[k]);
-				else
-					elog(ERROR, "no value for path key \"%s\"", key_columns[k]);
-				p += len;
-				matched = true;
-				break;
-			}
-		}
-		if (!matched)
-			appendStringInfoChar(buf, *p++);
-	}
-}
-
-/* Whether s matches ^[a-f0-9]{24}$ */
-static bool
-is_object_id(const char *s)
-{
-	int			n = 0;
-
-	for (; *s; s++, n++)
-	{
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	}
-	return n == 24;
-}
-
-/* Whether s matches ^[a-zA-Z0-9][a-zA-Z0-9-]*$ */
-static bool
-is_cluster_name(const char *s)
-{
-	if (!isalnum((unsigned char) *s))
-		return false;
-	for (; *s; s++)
-	{
-		if (!isalnum((unsigned char) *s) && *s != '-')
-			return false;
-	}
-	return true;
-}
-
-/*
- * atlas_validate_key_value
- *		Check a path value against the API's pattern before any request.
- *
- * Atlas would answer a malformed value with a 400; rejecting it here gives
- * a message that names the column and the expected form.
- */
-void
-atlas_validate_key_value(AtlasKeyKind kind, const char *value)
-{
-	switch (kind)
-	{
-		case ATLAS_KEY_GROUP:
-		case ATLAS_KEY_ID:
-			if (!is_object_id(value))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value for column \"%s\": \"%s\"",
-								key_columns[kind], value),
-						 errdetail("Atlas identifiers are 24 lowercase hexadecimal digits.")));
-			break;
-		case ATLAS_KEY_CLUSTER:
-			if (!is_cluster_name(value))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value for column \"%s\": \"%s\"",
-								key_columns[kind], value),
-						 errdetail("Atlas cluster names start with a letter or digit and contain only letters, digits and hyphens.")));
-			break;
-		default:
-			break;
-	}
 }

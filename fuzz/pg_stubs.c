@@ -404,7 +404,10 @@ pfree(void *pointer)
 	/* the arena frees everything after the input */
 }
 
-/* resource.c's part: every column reads a JSON field of its own name */
+/*
+ * keys.c's and resource.c's part: group_id is a request key, every other
+ * column reads a JSON field of its own name
+ */
 bool
 atlas_key_from_column(const AtlasResource *res, const char *colname,
 					  AtlasKeyKind *kind)
