@@ -145,6 +145,8 @@ typedef struct AtlasFdwScanState
 	/* EXPLAIN ANALYZE counter (requests are counted by the fetcher) */
 	int64		pages;
 	bool		enumerate;		/* find the group/cluster keys first */
+	bool		keys_ready;		/* chainset evaluated, not used yet */
+	AtlasEnumeration *enumeration;	/* started, not finished, or NULL */
 	int64		enum_requests;	/* inventory requests that made */
 } AtlasFdwScanState;
 
@@ -172,6 +174,7 @@ static double estimate_key_values(AtlasKeyQual *kq);
 static double estimate_chains(List *key_quals);
 static bool enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask);
 static double enumerated_chains(uint32 mask);
+static void evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext);
 static void build_request_chains(AtlasFdwScanState *fsstate,
 								 ExprContext *econtext);
 static bool fetch_next_page(AtlasFdwScanState *fsstate);
@@ -725,6 +728,7 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignServer *server;
 	UserMapping *user;
 	Oid			userid;
+	bool		prefetch;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -762,11 +766,29 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 											  "atlas_snapshot_fdw page data",
 											  ALLOCSET_DEFAULT_SIZES);
 	/* with a LIMIT pushed down, fetch nothing the scan has not asked for */
+	prefetch = intVal(list_nth(fsplan->fdw_private, FdwScanPrivateLimited)) == 0;
 	fsstate->fetcher = atlas_fetcher_create(fsstate->conn, &fsstate->opts,
 											fsstate->res, fsstate->page_size,
-											intVal(list_nth(fsplan->fdw_private,
-															FdwScanPrivateLimited)) == 0,
-											estate->es_query_cxt);
+											prefetch, estate->es_query_cxt);
+
+	/*
+	 * A scan whose keys no outer row supplies arms its first request now
+	 * (the first inventory request, if it enumerates): it goes out as soon
+	 * as any scan of the backend waits on Atlas (fetch.c), so it overlaps
+	 * whatever the query reads before this scan, typically the other side
+	 * of a join, instead of following it.  One request at most, so that a
+	 * scan the executor never reads (the inner side of a join whose outer
+	 * side is empty) costs one request.
+	 */
+	if (prefetch && bms_is_empty(fsplan->scan.plan.extParam))
+	{
+		evaluate_keys(fsstate, node->ss.ps.ps_ExprContext);
+		if (!fsstate->enumerate)
+		{
+			build_request_chains(fsstate, node->ss.ps.ps_ExprContext);
+			atlas_fetcher_arm(fsstate->fetcher);
+		}
+	}
 }
 
 /* AtlasChainSource with no chain at all */
@@ -777,24 +799,23 @@ no_chains(void *arg, AtlasRequestKeys *keys)
 }
 
 /*
- * build_request_chains
- *		Evaluate the key expressions and get ready to make request chains.
+ * evaluate_keys
+ *		Evaluate the key expressions into a new chain set and, for a scan
+ *		that enumerates, send the enumeration's first inventory request
+ *		(enumerate.c).
  *
- * Each key's values are the intersection of what its quals allow; the
- * chains are their cartesian product, in the order the values were given
- * (groups outermost), made one at a time as the fetcher asks (chains.c).
- * A key with no value means no request at all; more chains than
- * max_request_chains is an ERROR before any request.  Everything is
- * allocated in keys_cxt, reset on each call.
+ * Each key's values are the intersection of what its quals allow.
+ * Everything is allocated in keys_cxt, reset here.
  */
 static void
-build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
+evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 {
 	MemoryContext oldcxt;
 	ListCell   *lc_state,
 			   *lc_kind,
 			   *lc_array;
 
+	fsstate->enumeration = NULL;
 	MemoryContextReset(fsstate->keys_cxt);
 	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
 	fsstate->chainset = atlas_chain_set_create();
@@ -815,9 +836,41 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	{
 		/* let go of the previous scan's transfers before the inventory's */
 		atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
-		atlas_enumerate_chains(fsstate->chainset, fsstate->conn,
-							   &fsstate->opts, fsstate->res, fsstate->rel,
-							   &fsstate->enum_requests);
+		fsstate->enumeration = atlas_enumeration_start(fsstate->chainset,
+													   fsstate->conn,
+													   &fsstate->opts,
+													   fsstate->res);
+	}
+	fsstate->keys_ready = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * build_request_chains
+ *		Get ready to make the request chains of a (re)scan: evaluate the
+ *		keys (unless BeginForeignScan already did), finish an enumeration.
+ *
+ * The chains are the cartesian product of the keys' values, in the order
+ * the values were given (groups outermost), made one at a time as the
+ * fetcher asks (chains.c).  A key with no value means no request at all;
+ * more chains than max_request_chains is an ERROR before any request.
+ */
+static void
+build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
+{
+	MemoryContext oldcxt;
+
+	if (!fsstate->keys_ready)
+		evaluate_keys(fsstate, econtext);
+	fsstate->keys_ready = false;	/* a rescan evaluates them again */
+
+	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
+	if (fsstate->enumeration)
+	{
+		AtlasEnumeration *en = fsstate->enumeration;
+
+		fsstate->enumeration = NULL;
+		atlas_enumeration_finish(en, fsstate->rel, &fsstate->enum_requests);
 	}
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
@@ -1070,6 +1123,10 @@ atlasReScanForeignScan(ForeignScanState *node)
 	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
 
 	if (!fsstate->started)
+		return;
+	/* nothing read yet (the first request may be on its way): keep it */
+	if (node->ss.ps.chgParam == NULL && fsstate->fetched == 0 &&
+		fsstate->page == NULL)
 		return;
 	if (node->ss.ps.chgParam == NULL && fsstate->nchains == 1 &&
 		fsstate->fetched == 1 && fsstate->page != NULL &&

@@ -356,10 +356,14 @@ extern void atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
 /* in enumerate.c */
 extern bool atlas_can_enumerate(const AtlasResource *res);
 extern char *atlas_enumeration_text(const AtlasResource *res, uint32 mask);
-extern void atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
-								   const AtlasFdwOptions *opts,
-								   const AtlasResource *res, Relation rel,
-								   int64 *requests);
+typedef struct AtlasEnumeration AtlasEnumeration;
+
+extern AtlasEnumeration *atlas_enumeration_start(AtlasChainSet *set,
+												 AtlasConnEntry *conn,
+												 const AtlasFdwOptions *opts,
+												 const AtlasResource *res);
+extern void atlas_enumeration_finish(AtlasEnumeration *en, Relation rel,
+									 int64 *requests);
 
 /* in url.c */
 extern bool atlas_is_loopback_host(const char *host);
@@ -455,6 +459,7 @@ extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
 extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);
 extern void atlas_fetcher_pump(AtlasFetcher *f);
+extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 
 /* in oauth.c */

@@ -29,10 +29,21 @@
  * (group, cluster) pairs found are collected, at most max_request_chains of
  * them, and become the scan's request chains (chains.c).
  *
+ * An enumeration runs in two steps so that its first round trip overlaps
+ * whatever runs before the scan reads (issue 17: the other side of a join,
+ * which reads the same cluster list):
+ *	- atlas_enumeration_start, from BeginForeignScan when the key values
+ *	  are known then (no parameter from an outer row), arms the first
+ *	  inventory request, which goes out as soon as the backend waits on
+ *	  Atlas for anything;
+ *	- atlas_enumeration_finish, when the scan first needs its chains, reads
+ *	  the inventory to the end.
+ *
  * Memory: the pairs are palloc'd in the memory context current at the
- * call (the scan's key context); the fetcher and the parsed inventory
- * pages live in a child context deleted before returning, and with the
- * query's memory on ERROR, whose reset callbacks free the malloc'd parts.
+ * start (the scan's key context); the fetcher and the parsed inventory
+ * pages live in a child context deleted when the enumeration finishes, and
+ * with the query's memory on ERROR, whose reset callbacks free the
+ * malloc'd parts.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -499,88 +510,154 @@ visit_cluster(void *arg, const AtlasRequestKeys *keys,
 }
 
 /*
- * atlas_enumerate_chains
- *		Find the (group, cluster) pairs a scan without all of its keys
- *		reads, and make them the chain set's groups and clusters.
- *
- * *requests is increased by the inventory requests made (EXPLAIN
- * ANALYZE).  More pairs than max_request_chains is an ERROR before any
- * snapshot request.
+ * What an enumeration keeps between its start and its finish: the
+ * fetcher of the inventory list being read, and what it found so far.
+ * Lives in its own context (enumcxt), a child of the chain set's.
  */
-void
-atlas_enumerate_chains(AtlasChainSet *set, AtlasConnEntry *conn,
-					   const AtlasFdwOptions *opts, const AtlasResource *res,
-					   Relation rel, int64 *requests)
+struct AtlasEnumeration
 {
-	EnumKind	kind = enum_kind(res);
-	const AtlasResource *inv = inventory_resource(kind);
-	const AtlasResource *projects = atlas_find_resource("projects");
-	MemoryContext setcxt = CurrentMemoryContext;
-	MemoryContext enumcxt;
-	int			page_size = opts->items_per_page;
+	EnumKind	kind;
+	const AtlasResource *inv;	/* the cluster list of the table's kind */
+	const AtlasResource *projects;	/* GET /groups */
+	AtlasChainSet *set;			/* the scan's keys; gets the pairs */
+	AtlasConnEntry *conn;
+	const AtlasFdwOptions *opts;
+	MemoryContext setcxt;		/* the set's context: the pairs go there */
+	MemoryContext enumcxt;		/* everything else */
+	bool		groups_given;	/* group_id was given: no GET /groups */
+	bool		given;			/* one_chain's state */
+	AtlasFetcher *fetcher;		/* GET /groups, or the cluster lists */
+	bool		reading_groups; /* fetcher is GET /groups */
 	GroupSource gs;
 	Found		groups;
 	Found		clusters;
 	VisitArg	va;
-	AtlasFetcher *f;
+};
+
+/*
+ * atlas_enumeration_start
+ *		Get ready to find the (group, cluster) pairs a scan without all of
+ *		its keys reads, and arm its first inventory request (GET /groups,
+ *		or the first page of the first project's cluster list): it goes out
+ *		as soon as the backend waits on Atlas for anything (fetch.c).
+ *
+ * So when another scan of the query reads first (the other side of a
+ * join, reading the same cluster list), the two requests run together,
+ * and by the time this scan reads its keys (atlas_enumeration_finish) the
+ * first inventory page has often arrived.  A request that fails is
+ * reported only when it is read; a scan that never reads leaves nothing
+ * behind (the fetcher's context goes with the query's).  Allocates in the
+ * current memory context (the chain set's).
+ */
+AtlasEnumeration *
+atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
+						const AtlasFdwOptions *opts, const AtlasResource *res)
+{
+	EnumKind	kind = enum_kind(res);
+	const AtlasResource *projects = atlas_find_resource("projects");
+	MemoryContext setcxt = CurrentMemoryContext;
+	AtlasEnumeration *en;
 
 	if (kind == ENUM_NONE || projects == NULL)
 		elog(ERROR, "atlas_snapshot_fdw: resource \"%s\" cannot be enumerated",
 			 res->name);
 
-	enumcxt = AllocSetContextCreate(setcxt, "atlas_snapshot_fdw enumeration",
-									ALLOCSET_DEFAULT_SIZES);
-	memset(&groups, 0, sizeof(groups));
-	memset(&clusters, 0, sizeof(clusters));
-	groups.cxt = enumcxt;
-	clusters.cxt = setcxt;
-	va.kind = kind;
-	va.set = set;
-	va.max_chains = opts->max_request_chains;
-	va.over = false;
+	en = palloc0(sizeof(AtlasEnumeration));
+	en->kind = kind;
+	en->inv = inventory_resource(kind);
+	en->projects = projects;
+	en->set = set;
+	en->conn = conn;
+	en->opts = opts;
+	en->setcxt = setcxt;
+	en->enumcxt = AllocSetContextCreate(setcxt, "atlas_snapshot_fdw enumeration",
+										ALLOCSET_DEFAULT_SIZES);
+	en->groups.cxt = en->enumcxt;
+	en->clusters.cxt = setcxt;
+	en->va.kind = kind;
+	en->va.set = set;
+	en->va.max_chains = opts->max_request_chains;
 
-	memset(&gs, 0, sizeof(gs));
-	if (atlas_chain_set_constrained(set, ATLAS_KEY_GROUP))
-		gs.n = atlas_chain_set_values(set, ATLAS_KEY_GROUP, &gs.texts,
-									  &gs.datums);
+	en->groups_given = atlas_chain_set_constrained(set, ATLAS_KEY_GROUP);
+	if (en->groups_given)
+	{
+		en->gs.n = atlas_chain_set_values(set, ATLAS_KEY_GROUP, &en->gs.texts,
+										  &en->gs.datums);
+		if (en->gs.n > 0)
+		{
+			en->fetcher = atlas_fetcher_create(conn, opts, en->inv,
+											   opts->items_per_page, true,
+											   en->enumcxt);
+			atlas_fetcher_start(en->fetcher, group_chain, &en->gs);
+		}
+	}
 	else
 	{
-		bool		given = false;
-
-		f = atlas_fetcher_create(conn, opts, projects, page_size, true,
-								 enumcxt);
-		atlas_fetcher_start(f, one_chain, &given);
-		va.found = &groups;
-		read_inventory(f, opts, conn, projects, page_size, visit_group, &va,
-					   &va.over);
-		*requests += atlas_fetcher_requests(f);
-		gs.n = groups.n;
-		gs.texts = groups.groups;
-		gs.datums = groups.group_datums;
+		en->fetcher = atlas_fetcher_create(conn, opts, projects,
+										   opts->items_per_page, true,
+										   en->enumcxt);
+		atlas_fetcher_start(en->fetcher, one_chain, &en->given);
+		en->reading_groups = true;
 	}
+	if (en->fetcher)
+		atlas_fetcher_arm(en->fetcher);
+	return en;
+}
 
-	if (gs.n > 0)
+/*
+ * atlas_enumeration_finish
+ *		Read the rest of the inventory and make the pairs found the chain
+ *		set's groups and clusters.
+ *
+ * *requests is increased by the inventory requests made (EXPLAIN
+ * ANALYZE).  More pairs than max_request_chains is an ERROR before any
+ * snapshot request.  The enumeration's context is deleted; the pairs stay
+ * in the chain set's.
+ */
+void
+atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
+{
+	const AtlasFdwOptions *opts = en->opts;
+	int			page_size = opts->items_per_page;
+
+	if (en->reading_groups)
 	{
-		f = atlas_fetcher_create(conn, opts, inv, page_size, true, enumcxt);
-		atlas_fetcher_start(f, group_chain, &gs);
-		va.found = &clusters;
-		read_inventory(f, opts, conn, inv, page_size, visit_cluster, &va,
-					   &va.over);
-		*requests += atlas_fetcher_requests(f);
+		en->va.found = &en->groups;
+		read_inventory(en->fetcher, opts, en->conn, en->projects, page_size,
+					   visit_group, &en->va, &en->va.over);
+		*requests += atlas_fetcher_requests(en->fetcher);
+		en->gs.n = en->groups.n;
+		en->gs.texts = en->groups.groups;
+		en->gs.datums = en->groups.group_datums;
+		en->fetcher = NULL;
+		if (en->gs.n > 0)
+		{
+			en->fetcher = atlas_fetcher_create(en->conn, opts, en->inv,
+											   page_size, true, en->enumcxt);
+			atlas_fetcher_start(en->fetcher, group_chain, &en->gs);
+		}
 	}
-	if (va.over)
+	if (en->fetcher)
+	{
+		en->va.found = &en->clusters;
+		read_inventory(en->fetcher, opts, en->conn, en->inv, page_size,
+					   visit_cluster, &en->va, &en->va.over);
+		*requests += atlas_fetcher_requests(en->fetcher);
+	}
+	if (en->va.over)
 		too_many_chains(rel, opts->max_request_chains);
 
 	/* group values found by GET /groups must outlive enumcxt */
-	if (!atlas_chain_set_constrained(set, ATLAS_KEY_GROUP))
+	if (!en->groups_given)
 	{
-		for (int i = 0; i < clusters.n; i++)
-			clusters.group_datums[i] =
-				datumCopy(clusters.group_datums[i], false, -1);
+		for (int i = 0; i < en->clusters.n; i++)
+			en->clusters.group_datums[i] =
+				datumCopy(en->clusters.group_datums[i], false, -1);
 	}
-	MemoryContextDelete(enumcxt);
+	MemoryContextDelete(en->enumcxt);
 
-	atlas_chain_set_use_pairs(set, clusters.n, clusters.groups,
-							  clusters.group_datums, clusters.names,
-							  clusters.name_datums);
+	atlas_chain_set_use_pairs(en->set, en->clusters.n, en->clusters.groups,
+							  en->clusters.group_datums, en->clusters.names,
+							  en->clusters.name_datums);
+	pfree(en);
 }

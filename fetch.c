@@ -59,6 +59,11 @@
  * learns its length, totalCount, when its first page is read), and the
  * scan then adopts the parsed page.
  *
+ * A scan whose keys are known when the executor starts it arms its first
+ * request (atlas_fetcher_arm): whichever scan of the backend first waits
+ * on Atlas sends the armed requests of all the others before it waits, so
+ * that the sides of a join start together.
+ *
  * Every scan of the backend shares one multi handle, so a scan that waits
  * also completes the transfers of other scans (a cursor's pages fetched
  * ahead, say).  Completing a transfer therefore only records its outcome
@@ -88,6 +93,7 @@
 #include <json-c/json.h>
 
 #include "atlas_snapshot_fdw.h"
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
@@ -162,13 +168,23 @@ struct AtlasFetcher
 								 * the scan, 0 if none: a 401 to it is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
+	bool		armed;			/* on armed_fetchers */
+	dlist_node	armed_node;
 };
+
+/*
+ * Fetchers whose first request goes out as soon as the backend waits on
+ * Atlas (atlas_fetcher_arm).  Each leaves the list when it is sent, when
+ * its own scan reads first, and when its memory goes away.
+ */
+static dlist_head armed_fetchers = DLIST_STATIC_INIT(armed_fetchers);
 
 static void fetcher_reset_callback(void *arg);
 static void release_malloced(FetchRequest *req);
 static void discard_request(AtlasFetcher *f, FetchRequest *req);
 static void drop_beyond_end(AtlasFetcher *f, int chain);
 static void renew_token_if_asked(AtlasFetcher *f);
+static void disarm(AtlasFetcher *f);
 
 /*
  * atlas_fetcher_create
@@ -215,6 +231,7 @@ fetcher_reset_callback(void *arg)
 	AtlasFetcher *f = (AtlasFetcher *) arg;
 	ListCell   *lc;
 
+	disarm(f);
 	foreach(lc, f->requests)
 		release_malloced((FetchRequest *) lfirst(lc));
 	f->requests = NIL;
@@ -254,6 +271,7 @@ free_chain(AtlasFetcher *f, ChainState *cs)
 void
 atlas_fetcher_start(AtlasFetcher *f, AtlasChainSource source, void *arg)
 {
+	disarm(f);
 	while (f->requests != NIL)
 		discard_request(f, (FetchRequest *) linitial(f->requests));
 	while (f->active != NIL)
@@ -1073,6 +1091,83 @@ rate_limit_wait(AtlasFetcher *f, TimestampTz now)
 }
 
 /*
+ * disarm
+ *		Take a fetcher off the list of armed fetchers, if it is on it.
+ *		Never throws (the reset callback uses it).
+ */
+static void
+disarm(AtlasFetcher *f)
+{
+	if (f->armed)
+		dlist_delete(&f->armed_node);
+	f->armed = false;
+}
+
+/*
+ * atlas_fetcher_arm
+ *		Have the first request of the fetcher's first chain sent as soon as
+ *		the backend waits on Atlas for anything (send_armed), rather than
+ *		when the scan first reads.
+ *
+ * BeginForeignScan arms the scans whose keys are known then, so that the
+ * first requests of all the scans of a query go out together when the
+ * first of them waits: the two sides of a join read their cluster lists
+ * at the same time instead of one after the other.  A scan that nothing
+ * waits for (one the planner proved empty) sends nothing.  Call after
+ * atlas_fetcher_start.
+ */
+void
+atlas_fetcher_arm(AtlasFetcher *f)
+{
+	if (!f->armed)
+		dlist_push_tail(&armed_fetchers, &f->armed_node);
+	f->armed = true;
+}
+
+/*
+ * send_first
+ *		Start the request for the first page of a fetcher's first chain, if
+ *		nothing has been asked yet.  It waits for nothing, not for an OAuth
+ *		token either: without a valid one it does nothing (the scan's first
+ *		read gets the token).  With no free pool handle the request stays
+ *		pending until the scan reads.
+ */
+static void
+send_first(AtlasFetcher *f)
+{
+	ChainState *cs;
+
+	if (f->requests != NIL)
+		return;
+	if (f->entry->auth == ATLAS_AUTH_OAUTH &&
+		!(f->entry->token && GetCurrentTimestamp() < f->entry->token_refresh_at))
+		return;
+	cs = f->active != NIL ? (ChainState *) linitial(f->active) : next_chain(f);
+	if (cs == NULL)
+		return;
+	(void) start_request(f, new_request(f, cs->chain, cs->next_read));
+}
+
+/*
+ * send_armed
+ *		Send the first requests of the armed fetchers (the other scans of
+ *		the query) before the backend waits.
+ */
+static void
+send_armed(void)
+{
+	dlist_mutable_iter iter;
+
+	dlist_foreach_modify(iter, &armed_fetchers)
+	{
+		AtlasFetcher *f = dlist_container(AtlasFetcher, armed_node, iter.cur);
+
+		disarm(f);
+		send_first(f);
+	}
+}
+
+/*
  * drive
  *		Run transfers until there is a page for the scan to read (see
  *		readable), and return its request.
@@ -1087,6 +1182,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 	FetchRequest *ready;
 
 	f->needed = needed;
+	disarm(f);
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
 	for (;;)
 	{
@@ -1096,6 +1192,9 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		ListCell   *lc;
 
 		schedule(f, needed);
+		/* after schedule(), which may have obtained an OAuth token */
+		if (!dlist_is_empty(&armed_fetchers))
+			send_armed();
 		if ((ready = readable(f, needed)) != NULL)
 		{
 			/* send what may go ahead while the scan reads this page */

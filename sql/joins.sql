@@ -143,6 +143,23 @@ END $$;
 SELECT explain_analyze($$SELECT * FROM atlas.cluster_snapshots
 	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1000', 'n3')$$);
 
+-- the two sides of an inventory join read their cluster lists together:
+-- each scan arms its first request at executor start, and it goes out as
+-- soon as the first scan waits, so with both lists held back 300 ms the
+-- second request reaches Atlas before the first is answered (issue 17)
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "groups/32b6e34b3d91647abb20e7b8/clusters[?]", "kind": "stall", "seconds": 0.3, "count": 2}'
+SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s
+    ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.group_id = '32b6e34b3d91647abb20e7b8';
+\! python3 test/mockctl.py log --times --authorized --grep 'clusters[?]' | awk '{ arrived[NR] = $1; answered[NR] = $2 } END { print NR " cluster list requests, " (arrived[2] < answered[1] ? "overlapping" : "one after the other") }'
+-- a scan the planner proves empty sends nothing (its armed request too)
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s
+    ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.group_id = '32b6e34b3d91647abb20e7b8' AND c.group_id = '5e2211c17a3e5a48f5497de3';
+\! python3 test/mockctl.py log --authorized | wc -l
+
 DROP SCHEMA atlas CASCADE;
 DROP TABLE my_clusters;
 DROP FUNCTION atlas_counters;
