@@ -13,13 +13,7 @@ clear_pg_env
 start_mock test
 pg_virtualenv -v "$PG_MAJOR" bash -s <<'INNER'
 psql -X -q -v ON_ERROR_STOP=0 <<'SQL' 2>&1 | grep -E "^(Time|ERROR|--|[ 0-9]+$)"
-\getenv mock_url ATLAS_MOCK_URL
-\getenv public_key ATLAS_MOCK_PUBLIC_KEY
-\getenv private_key ATLAS_MOCK_PRIVATE_KEY
-SET client_min_messages = warning;
-CREATE EXTENSION atlas_snapshot_fdw;
-CREATE SERVER b FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER b OPTIONS (public_key :'public_key', private_key :'private_key');
+\i bench/setup.sql
 CREATE FOREIGN TABLE s (group_id text, cluster_name text, id text) SERVER b OPTIONS (resource 'cluster_snapshots');
 CREATE TABLE a200k AS SELECT array_agg('a' || i) AS v FROM generate_series(1, 200000) i;
 CREATE TABLE b200k AS SELECT array_agg('b' || i) AS v FROM generate_series(1, 200000) i;

@@ -16,13 +16,7 @@ ATLAS_MOCK_DEMO_NOW=2026-11-01T00:00:00Z start_mock demo --latency-ms "${LATENCY
 DB=atlas_bench_reports
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -X -q -d $DB -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
-\getenv mock_url ATLAS_MOCK_URL
-\getenv public_key ATLAS_MOCK_PUBLIC_KEY
-\getenv private_key ATLAS_MOCK_PRIVATE_KEY
-SET client_min_messages = warning;
-CREATE EXTENSION atlas_snapshot_fdw;
-CREATE SERVER b FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER b OPTIONS (public_key :'public_key', private_key :'private_key');
+\i bench/setup.sql
 CREATE SCHEMA atlas;
 IMPORT FOREIGN SCHEMA atlas FROM SERVER b INTO atlas;
 SQL
