@@ -488,6 +488,9 @@ struct json_tokener;
 /* Budget for parsing a token answer or an error document */
 #define ATLAS_SMALL_DOC_BUDGET	(16 * 1024 * 1024)
 
+/* Room for the reason a document did not parse (atlas_json_parse) */
+#define ATLAS_JSON_ERRMSG_LEN	256
+
 extern struct json_object *atlas_json_parse(struct json_tokener *tok,
 											const char *text, size_t len,
 											size_t budget, bool interruptible,

@@ -104,9 +104,6 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-/* Room for the reason a body did not parse (jsonparse.c) */
-#define PARSE_ERROR_LEN			256
-
 typedef enum FetchState
 {
 	REQ_PENDING,				/* to be started */
@@ -745,7 +742,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 static void
 parse_page(AtlasFetcher *f, FetchRequest *req)
 {
-	char		errmsg[PARSE_ERROR_LEN];
+	char		errmsg[ATLAS_JSON_ERRMSG_LEN];
 	size_t		tree_bytes = 0;
 	bool		over_budget = false;
 

@@ -193,7 +193,7 @@ error_field(struct json_object *doc, const char *name, const char *alt)
 void
 atlas_parse_error_body(const char *body, char **code, char **detail)
 {
-	char		why[256];
+	char		why[ATLAS_JSON_ERRMSG_LEN];
 	bool		over_budget;
 	struct json_object *doc;
 
