@@ -341,7 +341,7 @@ cluster_matches(EnumKind kind, struct json_object *item)
  * of their own under the current one, deleted before returning (and with
  * the query's memory on ERROR, whose reset callback frees the tree).
  * Errors of visit, and the bound on pages, carry the error context of the
- * request whose page is being rd.
+ * request whose page is being read.
  */
 static void
 read_inventory(AtlasFetcher *f,

@@ -22,7 +22,7 @@
  * of the first page), and past that one at a time while pages come back
  * full, so a rate limit is not spent on guesses; should totalCount promise
  * more than there is, the pages past the short one may already have been
- * requested: they are dropped, unread, when it is rd.
+ * requested: they are dropped, unread, when it is read.
  *
  * When it fetches ahead, the scan reads whichever chain's next page is
  * there first (the lowest chain if several are), rather than waiting for
@@ -238,12 +238,18 @@ fetcher_reset_callback(void *arg)
 	f->tok = NULL;
 }
 
+/* Whether the chain is a GET by id (its document is the one row) */
+static bool
+by_id_chain(AtlasFetcher *f, const ChainState *cs)
+{
+	return cs->keys.present[ATLAS_KEY_ID] && f->res->get_path != NULL;
+}
+
 /* Whether the chain is read with one request: a GET by id, or no paging */
 static bool
 single_page_chain(AtlasFetcher *f, const ChainState *cs)
 {
-	return (cs->keys.present[ATLAS_KEY_ID] && f->res->get_path) ||
-		f->res->paging == ATLAS_PAGING_NONE;
+	return by_id_chain(f, cs) || f->res->paging == ATLAS_PAGING_NONE;
 }
 
 /*
@@ -1249,7 +1255,7 @@ repeats_previous_page(AtlasFetcher *f, ChainState *cs, AtlasPage *page)
  *		Apply the rules for the end of a chain to a page just read, and
  *		record what they say (end_chain_at, or how many pages the chain is
  *		now known to have).  Returns whether the chain ends with it; sets
- *		*drop if its rows are not to be rd.
+ *		*drop if its rows are not to be read.
  *
  * page is NULL for a 404 that means "nothing there" (absent_answer): the
  * chain ends.  Otherwise a chain ends with its one page (a GET by id, a
@@ -1267,7 +1273,7 @@ page_ends_chain(AtlasFetcher *f, ChainState *cs, int page_num,
 				AtlasPage *page, AtlasReadFor purpose, bool *drop)
 {
 	const AtlasResource *res = f->res;
-	bool		by_id = cs->keys.present[ATLAS_KEY_ID] && res->get_path != NULL;
+	bool		by_id = by_id_chain(f, cs);
 	bool		ends;
 	int			nrows;
 
@@ -1374,7 +1380,7 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 	cs = must_chain_state(f, req->chain);
 	f->read_keys = cs->keys;
 	f->read_page = req->page;
-	by_id = cs->keys.present[ATLAS_KEY_ID] && res->get_path != NULL;
+	by_id = by_id_chain(f, cs);
 
 	if (!absent_answer(res, &req->result, by_id))
 	{
@@ -1392,7 +1398,7 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 	rd->keys = cs->keys;
 	rd->page_num = req->page;
 	rd->chain_ended = page_ends_chain(f, cs, req->page, page, purpose,
-										&drop);
+									  &drop);
 	rd->page = drop ? NULL : page;
 
 	drop_beyond_end(f, cs->chain);
