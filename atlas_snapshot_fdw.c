@@ -129,21 +129,18 @@ typedef struct AtlasFdwScanState
 	MemoryContext keys_cxt;
 	AtlasChainSet *chainset;	/* the key values; makes the chains */
 	int64		nchains;		/* how many chains there are */
-	int			cur_chain;		/* chain of the page being read (or asked for) */
-	AtlasRequestKeys cur_keys;	/* its keys, once its page is read */
-	int			page_num;		/* its page number */
+	AtlasRequestKeys cur_keys;	/* the keys of the chain of the page read */
 	int64		finished;		/* chains read to the end */
 	bool		started;		/* chains built for this (re)scan */
-	int64		fetched;		/* requests made since (re)start */
+	int64		pages_read;		/* pages read since (re)start */
 	int			page_size;		/* itemsPerPage, from the plan */
 
-	/* current page, in page_cxt */
+	/* current page, in page_cxt (the fetcher's reader resets it) */
 	MemoryContext page_cxt;
 	AtlasPage  *page;
 	int			next_row;
 
-	/* EXPLAIN ANALYZE counter (requests are counted by the fetcher) */
-	int64		pages;
+	/* EXPLAIN ANALYZE counts requests and pages in the fetcher */
 	bool		enumerate;		/* find the group/cluster keys first */
 	bool		keys_ready;		/* chainset evaluated, not used yet */
 	AtlasEnumeration *enumeration;	/* started, not finished, or NULL */
@@ -875,45 +872,15 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
 
-	fsstate->cur_chain = 0;
 	memset(&fsstate->cur_keys, 0, sizeof(fsstate->cur_keys));
-	fsstate->page_num = 0;
 	fsstate->finished = 0;
 	fsstate->page = NULL;
 	fsstate->next_row = 0;
 	fsstate->started = true;
-	fsstate->fetched = 0;
+	fsstate->pages_read = 0;
 	MemoryContextSwitchTo(oldcxt);
 	atlas_fetcher_start(fsstate->fetcher, atlas_chain_set_next,
 						fsstate->chainset);
-}
-
-/*
- * check_repeated_page
- *		Guard against a server that ignores pageNum and would hand us the
- *		same page forever.  Returns true if the chain ends here.
- *
- * For an endpoint that does not declare paging a repeated page just means
- * the list is complete (the page is dropped); anywhere else it is an error.
- */
-static bool
-check_repeated_page(AtlasFdwScanState *fsstate)
-{
-	const char *first = atlas_page_row_id(fsstate->page, 0);
-
-	if (atlas_fetcher_repeated_page(fsstate->fetcher, fsstate->cur_chain,
-									first))
-	{
-		if (fsstate->res->paging != ATLAS_PAGING_UNDECLARED)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Atlas returned the same page twice"),
-					 errdetail("Page %d starts with the same item as page %d.",
-							   fsstate->page_num, fsstate->page_num - 1)));
-		fsstate->page = NULL;
-		return true;
-	}
-	return false;
 }
 
 /*
@@ -935,144 +902,45 @@ note_scan_error(AtlasFdwScanState *fsstate)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-/* errcontext callback naming the request being made or parsed */
-static void
-request_error_callback(void *arg)
-{
-	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) arg;
-	const AtlasRequestKeys *keys = atlas_fetcher_chain_keys(fsstate->fetcher,
-															fsstate->cur_chain);
-
-	errcontext("remote request: GET %s",
-			   atlas_request_path(fsstate->res,
-								  keys ? keys : &fsstate->cur_keys,
-								  fsstate->page_num, fsstate->page_size));
-}
-
-/*
- * absent_answer
- *		Whether a 404 stands for "nothing there" rather than an error: the
- *		errorCodes a resource declares for a missing item of a GET by id
- *		(SNAPSHOT_NOT_FOUND, RESTORE_JOB_NOT_FOUND, ...), and for its list
- *		request those that mean the project or cluster has nothing of the
- *		kind (a cluster without backup has no schedule, a project may have
- *		no compliance policy).  A missing project or cluster, or a retired
- *		endpoint (other codes, or no Atlas error document), is still an
- *		error.
- */
-static bool
-absent_answer(const AtlasResource *res, AtlasFetchResult *result, bool by_id)
-{
-	char	   *code;
-	char	   *detail;
-	bool		absent;
-
-	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
-	absent = atlas_code_listed(by_id ? res->id_absent_codes : res->absent_codes,
-							   code);
-	if (code)
-		pfree(code);
-	if (detail)
-		pfree(detail);
-	return absent;
-}
-
 /*
  * fetch_next_page
- *		Read the next page of some unfinished chain: the lowest one, or,
- *		when pages are fetched ahead, whichever has its next page first
- *		(see fetch.c).  Returns false when every chain is done.
+ *		Make the next page of the scan's request chains the current one
+ *		(see atlas_fetcher_read_page: the reader resets page_cxt, and
+ *		raises any error of the page).  Returns false when every chain is
+ *		done, keeping the last page: a rescan may rewind.
  *
- * The previous page's memory (and parsed document) is released first.  A page
- * may hold zero rows; the caller just asks again.
+ * A page may be NULL or hold zero rows; the caller just asks again.  An
+ * ERROR is recorded in the connection's statistics (note_scan_error).
  */
 static bool
 fetch_next_page(AtlasFdwScanState *fsstate)
 {
-	const AtlasResource *res = fsstate->res;
-	const AtlasRequestKeys *keys;
-	MemoryContext oldcxt;
-	bool		by_id;
-	int			nrows;
-	int			per_page = fsstate->page_size;
-	ErrorContextCallback errcallback;
-
-	if (!atlas_fetcher_needed(fsstate->fetcher, &fsstate->cur_chain,
-							  &fsstate->page_num))
-		return false;			/* keep the last page: a rescan may rewind */
-
-	CHECK_FOR_INTERRUPTS();
-
-	MemoryContextReset(fsstate->page_cxt);
-	fsstate->page = NULL;
-	fsstate->next_row = 0;
-	oldcxt = MemoryContextSwitchTo(fsstate->page_cxt);
-
-	/* names cur_chain and page_num: the page waited for, then the one read */
-	errcallback.callback = request_error_callback;
-	errcallback.arg = fsstate;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	volatile bool found = false;	/* set in PG_TRY, read after it */
 
 	PG_TRY();
 	{
-		AtlasFetchResult *result = atlas_fetcher_next(fsstate->fetcher,
-													  &fsstate->cur_chain,
-													  &fsstate->page_num);
-		bool		chain_ends = false;
+		AtlasPageRead rd;
 
-		/* the row echoes them: keep them past the end of the chain */
-		keys = atlas_fetcher_chain_keys(fsstate->fetcher, fsstate->cur_chain);
-		if (keys == NULL)
-			elog(ERROR, "atlas_snapshot_fdw: no keys for request chain %d",
-				 fsstate->cur_chain);
-		fsstate->cur_keys = *keys;
-		by_id = keys->present[ATLAS_KEY_ID] && res->get_path != NULL;
-		fsstate->fetched++;
-
-		/* nothing there (no item with that id, no policy): zero rows */
-		if (result->rc == CURLE_OK && result->status == 404)
-			chain_ends = absent_answer(res, result, by_id);
-		if (!chain_ends)
+		if (atlas_fetcher_read_page(fsstate->fetcher, fsstate->page_cxt,
+									ATLAS_READ_TABLE, &rd))
 		{
-			atlas_report_page_error(result, fsstate->conn->base_url,
-									&fsstate->opts, res);
-			fsstate->page = atlas_page_adopt(&result->doc,
-											 by_id || res->rows_path != NULL,
-											 fsstate->page_cxt);
-			if (res->rows_path && !by_id)
-				atlas_page_select_rows(fsstate->page, res->rows_path,
-									   res->row_marker, fsstate->page_cxt);
-			fsstate->pages++;
-			fsstate->conn->stats.pages++;
-			nrows = atlas_page_nrows(fsstate->page);
-			if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
-				chain_ends = true;
-
-			/* past their sunset, deprecated lists answer with nothing */
-			if (res->replacement && !by_id && nrows == 0 && fsstate->page_num == 1)
-				atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
-			if (nrows > 0 && !by_id && check_repeated_page(fsstate))
-				chain_ends = true;
-		}
-		atlas_fetcher_release(fsstate->fetcher, fsstate->cur_chain,
-							  fsstate->page_num);
-		if (chain_ends)
-		{
-			atlas_fetcher_chain_done(fsstate->fetcher, fsstate->cur_chain);
-			fsstate->finished++;
+			found = true;
+			fsstate->page = rd.page;
+			fsstate->next_row = 0;
+			fsstate->cur_keys = rd.keys;	/* the rows echo them */
+			fsstate->pages_read++;
+			if (rd.chain_ended)
+				fsstate->finished++;
 		}
 	}
 	PG_CATCH();
 	{
+		fsstate->page = NULL;	/* page_cxt may have been reset */
 		note_scan_error(fsstate);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-
-	error_context_stack = errcallback.previous;
-	MemoryContextSwitchTo(oldcxt);
-	return true;
+	return found;
 }
 
 /*
@@ -1125,11 +993,11 @@ atlasReScanForeignScan(ForeignScanState *node)
 	if (!fsstate->started)
 		return;
 	/* nothing read yet (the first request may be on its way): keep it */
-	if (node->ss.ps.chgParam == NULL && fsstate->fetched == 0 &&
+	if (node->ss.ps.chgParam == NULL && fsstate->pages_read == 0 &&
 		fsstate->page == NULL)
 		return;
 	if (node->ss.ps.chgParam == NULL && fsstate->nchains == 1 &&
-		fsstate->fetched == 1 && fsstate->page != NULL &&
+		fsstate->pages_read == 1 && fsstate->page != NULL &&
 		fsstate->finished == 1)
 	{
 		fsstate->next_row = 0;
@@ -1194,7 +1062,8 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Atlas Requests", NULL,
 							   atlas_fetcher_requests(fsstate->fetcher) +
 							   fsstate->enum_requests, es);
-		ExplainPropertyInteger("Atlas Pages", NULL, fsstate->pages, es);
+		ExplainPropertyInteger("Atlas Pages", NULL,
+							   atlas_fetcher_pages(fsstate->fetcher), es);
 		explain_pace(atlas_fetcher_pace(fsstate->fetcher), es);
 	}
 }

@@ -280,15 +280,6 @@ typedef struct AtlasConnEntry
 	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
 } AtlasConnEntry;
 
-/* Outcome of one HTTP exchange: the body stays owned by the connection */
-typedef struct AtlasResponse
-{
-	long		status;			/* HTTP status code */
-	const char *body;			/* NUL-terminated, valid until next request */
-	size_t		body_len;
-	int			retries;		/* attempts repeated before this answer */
-} AtlasResponse;
-
 /* in option.c */
 extern void _PG_init(void);
 extern void atlas_get_options(ForeignTable *table, ForeignServer *server,
@@ -448,16 +439,31 @@ typedef bool (*AtlasChainSource) (void *arg, AtlasRequestKeys *keys);
 
 extern void atlas_fetcher_start(AtlasFetcher *f, AtlasChainSource source,
 								void *arg);
-extern const AtlasRequestKeys *atlas_fetcher_chain_keys(AtlasFetcher *f,
-														int chain);
-extern bool atlas_fetcher_repeated_page(AtlasFetcher *f, int chain,
-										const char *first_id);
-extern bool atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page);
-extern AtlasFetchResult *atlas_fetcher_next(AtlasFetcher *f, int *chain,
-											int *page);
-extern void atlas_fetcher_release(AtlasFetcher *f, int chain, int page);
-extern void atlas_fetcher_chain_done(AtlasFetcher *f, int chain);
+
+/* What a page is read for: the rules differ in one point (see fetch.c) */
+typedef enum AtlasReadFor
+{
+	ATLAS_READ_TABLE,			/* the rows of the table's own resource */
+	ATLAS_READ_INVENTORY		/* enumeration's inventory lists (enumerate.c) */
+} AtlasReadFor;
+
+/* A page handed to its reader by atlas_fetcher_read_page */
+typedef struct AtlasPageRead
+{
+	struct AtlasPage *page;		/* its rows, in the reader's page context, or
+								 * NULL: nothing to read (a 404 that means
+								 * "nothing there", a repeated page that ends
+								 * its list) */
+	AtlasRequestKeys keys;		/* its chain's key values */
+	int			page_num;		/* its page number, from 1 */
+	bool		chain_ended;	/* it was its chain's last page */
+} AtlasPageRead;
+
+extern bool atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
+									AtlasReadFor purpose, AtlasPageRead *rd);
+extern void atlas_fetcher_error_context(void *arg);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);
+extern int64 atlas_fetcher_pages(AtlasFetcher *f);
 extern void atlas_fetcher_pump(AtlasFetcher *f);
 extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
@@ -472,8 +478,6 @@ extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
 									const char *errbuf, bool too_large,
 									bool oom, const AtlasFdwOptions *opts,
 									int retries);
-extern void atlas_report_http_error(const AtlasResponse *resp,
-									const AtlasResource *res);
 extern void atlas_report_page_error(const AtlasFetchResult *result,
 									const char *base_url,
 									const AtlasFdwOptions *opts,
@@ -494,6 +498,9 @@ struct json_tokener;
 /* Budget for parsing a token answer or an error document */
 #define ATLAS_SMALL_DOC_BUDGET	(16 * 1024 * 1024)
 
+/* Room for the reason a document did not parse (atlas_json_parse) */
+#define ATLAS_JSON_ERRMSG_LEN	256
+
 extern struct json_object *atlas_json_parse(struct json_tokener *tok,
 											const char *text, size_t len,
 											size_t budget, bool interruptible,
@@ -510,7 +517,6 @@ typedef struct AtlasPage AtlasPage;
 extern AtlasColumnMap *atlas_build_column_map(Relation rel,
 											  const AtlasResource *res,
 											  List *used_attrs);
-extern int	atlas_json_page_rows(struct json_object *doc, int64 *total);
 extern char *atlas_json_utf8(struct json_object *v, int *len);
 extern AtlasPage *atlas_page_adopt(struct json_object **doc, bool single,
 								   MemoryContext page_cxt);
@@ -518,6 +524,8 @@ extern void atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 								   const char *row_marker,
 								   MemoryContext page_cxt);
 extern int	atlas_page_nrows(AtlasPage *page);
+extern int64 atlas_page_total(AtlasPage *page);
+extern struct json_object *atlas_page_row_object(AtlasPage *page, int rowno);
 extern const char *atlas_page_row_id(AtlasPage *page, int rowno);
 extern Datum atlas_text_datum(const char *s, int len);
 extern void atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,

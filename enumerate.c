@@ -96,16 +96,6 @@ typedef struct Found
 	MemoryContext cxt;			/* where they live: the set's context */
 } Found;
 
-/* errcontext argument: the inventory request being read */
-typedef struct EnumErrArg
-{
-	AtlasFetcher *fetcher;
-	const AtlasResource *res;
-	int			chain;
-	int			page;
-	int			page_size;
-} EnumErrArg;
-
 /*
  * enum_kind
  *		How the clusters of a snapshot resource are found.
@@ -227,25 +217,6 @@ group_chain(void *arg, AtlasRequestKeys *keys)
 	gs->next++;
 	return true;
 }
-
-/* errcontext callback naming the inventory request */
-static void
-enum_error_callback(void *arg)
-{
-	EnumErrArg *ea = (EnumErrArg *) arg;
-	const AtlasRequestKeys *keys = atlas_fetcher_chain_keys(ea->fetcher,
-															ea->chain);
-	AtlasRequestKeys none;
-
-	if (keys == NULL)
-	{
-		memset(&none, 0, sizeof(none));
-		keys = &none;
-	}
-	errcontext("remote request: GET %s",
-			   atlas_request_path(ea->res, keys, ea->page, ea->page_size));
-}
-
 
 /*
  * too_many_chains
@@ -373,99 +344,55 @@ cluster_matches(EnumKind kind, struct json_object *item)
 /*
  * read_inventory
  *		Read every page of every chain of a fetcher over an inventory list,
- *		calling visit for each item, until *stop is set; errors are
- *		reported as a scan's are.
+ *		calling visit for each item that is a JSON object, until *stop is
+ *		set.
  *
- * The parsed pages stay owned by the fetcher and are freed as each is
- * released (or by its context's reset callback on ERROR).
+ * The pages are read as a scan reads its own (atlas_fetcher_read_page:
+ * the same errors, the same rules for the end of a list), into a context
+ * of their own under the current one, deleted before returning (and with
+ * the query's memory on ERROR, whose reset callback frees the tree).
+ * Errors of visit, and the bound on pages, carry the error context of the
+ * request whose page is being read.
  */
 static void
-read_inventory(AtlasFetcher *f, const AtlasFdwOptions *opts,
-			   AtlasConnEntry *conn, const AtlasResource *inv, int page_size,
+read_inventory(AtlasFetcher *f,
 			   void (*visit) (void *arg, const AtlasRequestKeys *keys,
 							  struct json_object *item),
 			   void *arg, const bool *stop)
 {
-	EnumErrArg ea;
+	MemoryContext page_cxt;
 	ErrorContextCallback errcallback;
-	int			chain;
-	int			page;
+	AtlasPageRead rd;
 
-	ea.fetcher = f;
-	ea.res = inv;
-	ea.chain = 0;
-	ea.page = 1;
-	ea.page_size = page_size;
-	errcallback.callback = enum_error_callback;
-	errcallback.arg = &ea;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	page_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "atlas_snapshot_fdw inventory page",
+									 ALLOCSET_DEFAULT_SIZES);
+	errcallback.callback = atlas_fetcher_error_context;
+	errcallback.arg = f;
 
-	while (!*stop && atlas_fetcher_needed(f, &chain, &page))
+	while (!*stop &&
+		   atlas_fetcher_read_page(f, page_cxt, ATLAS_READ_INVENTORY, &rd))
 	{
-		AtlasFetchResult *result;
-		const AtlasRequestKeys *keys;
-		struct json_object *results;
-		int64		total;
-		int			nrows;
-		bool		chain_ends;
-		const char *first_id = NULL;
+		int			nrows = rd.page ? atlas_page_nrows(rd.page) : 0;
 
-		CHECK_FOR_INTERRUPTS();
-		ea.chain = chain;
-		ea.page = page;
-		result = atlas_fetcher_next(f, &chain, &page);
-		ea.chain = chain;
-		ea.page = page;
-		conn->stats.pages++;
-		keys = atlas_fetcher_chain_keys(f, chain);
-		if (keys == NULL)
-			elog(ERROR, "atlas_snapshot_fdw: no keys for request chain %d", chain);
-		atlas_report_page_error(result, conn->base_url, opts, inv);
-
-		nrows = atlas_json_page_rows(result->doc, &total);
-		if (nrows < 0 ||
-			!json_object_object_get_ex(result->doc, "results", &results) ||
-			!json_object_is_type(results, json_type_array))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-					 errmsg("unexpected Atlas response"),
-					 errdetail("An inventory list page has no \"results\" array.")));
-
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
 		for (int i = 0; i < nrows; i++)
 		{
-			struct json_object *item = json_object_array_get_idx(results, i);
+			struct json_object *item = atlas_page_row_object(rd.page, i);
 
 			CHECK_FOR_INTERRUPTS();
-			if (!json_object_is_type(item, json_type_object))
-				continue;
-			if (i == 0)
-				first_id = json_string_member(item, "id");
-			visit(arg, keys, item);
+			if (item != NULL)
+				visit(arg, &rd.keys, item);
 		}
-
-		chain_ends = inv->paging == ATLAS_PAGING_NONE || nrows < page_size;
-		if (!chain_ends && nrows > 0 &&
-			atlas_fetcher_repeated_page(f, chain, first_id))
-		{
-			if (inv->paging != ATLAS_PAGING_UNDECLARED)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("Atlas returned the same page twice"),
-						 errdetail("Page %d starts with the same item as page %d.",
-								   page, page - 1)));
-			chain_ends = true;
-		}
-		if (!chain_ends && page >= ENUM_MAX_PAGES)
+		if (!rd.chain_ended && rd.page_num >= ENUM_MAX_PAGES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("Atlas inventory list has more than %d pages",
 							ENUM_MAX_PAGES)));
-		atlas_fetcher_release(f, chain, page);
-		if (chain_ends)
-			atlas_fetcher_chain_done(f, chain);
+		error_context_stack = errcallback.previous;
 	}
-	error_context_stack = errcallback.previous;
+	MemoryContextDelete(page_cxt);
 }
 
 /* Arguments of the two visit callbacks */
@@ -623,8 +550,7 @@ atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
 	if (en->reading_groups)
 	{
 		en->va.found = &en->groups;
-		read_inventory(en->fetcher, opts, en->conn, en->projects, page_size,
-					   visit_group, &en->va, &en->va.over);
+		read_inventory(en->fetcher, visit_group, &en->va, &en->va.over);
 		*requests += atlas_fetcher_requests(en->fetcher);
 		en->gs.n = en->groups.n;
 		en->gs.texts = en->groups.groups;
@@ -640,8 +566,7 @@ atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
 	if (en->fetcher)
 	{
 		en->va.found = &en->clusters;
-		read_inventory(en->fetcher, opts, en->conn, en->inv, page_size,
-					   visit_cluster, &en->va, &en->va.over);
+		read_inventory(en->fetcher, visit_cluster, &en->va, &en->va.over);
 		*requests += atlas_fetcher_requests(en->fetcher);
 	}
 	if (en->va.over)

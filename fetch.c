@@ -55,9 +55,19 @@
  * Failures are retried here with backoff (a 429 also holds back every new
  * transfer of the scan until its Retry-After has passed), an expired OAuth
  * token is renewed once, and whatever remains is reported when the scan
- * reaches that page.  A page is parsed when the scan reads it (so a chain
- * learns its length, totalCount, when its first page is read), and the
- * scan then adopts the parsed page.
+ * reaches that page.
+ *
+ * The reading side is one function, atlas_fetcher_read_page, which both
+ * the scan and the enumeration (enumerate.c) call: it hands over the next
+ * page ready to read (parsed, adopted into the reader's page context, its
+ * rows selected) or raises the page's error itself (report.c), under an
+ * error context naming the request.  The rules that end a request chain
+ * live there too (page_ends_chain): a short page, a single-page chain, a
+ * 404 that means "nothing there", a page that repeats the one before; so
+ * do the two that turn a page into an error (a retired list answering
+ * empty, a repeated page where paging is declared).  A chain learns its
+ * length (totalCount) when its first page is read; a failed answer ends
+ * its chain as soon as it arrives, so that nothing is fetched past it.
  *
  * A scan whose keys are known when the executor starts it arms its first
  * request (atlas_fetcher_arm): whichever scan of the backend first waits
@@ -120,7 +130,6 @@ typedef struct FetchRequest
 	int			auth_retries;	/* times re-sent after a 401 (at most 1) */
 	long		retry_delay_ms; /* wait before the retry, for the DEBUG log */
 	uint64		pace_seq;		/* its start's sequence number (pace.c) */
-	int			nrows;			/* rows of a parsed page, -1 if unknown */
 	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
 	size_t		raw_len;
 	size_t		raw_cap;		/* bytes allocated for raw */
@@ -168,6 +177,11 @@ struct AtlasFetcher
 								 * the scan, 0 if none: a 401 to it is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
+	int64		pages;			/* pages handed to the reader, for EXPLAIN
+								 * ANALYZE */
+	AtlasRequestKeys read_keys; /* the page waited for or read last: its */
+	int			read_page;		/* chain's keys and its number, for the
+								 * error context */
 	bool		armed;			/* on armed_fetchers */
 	dlist_node	armed_node;
 };
@@ -183,6 +197,7 @@ static void fetcher_reset_callback(void *arg);
 static void release_malloced(FetchRequest *req);
 static void discard_request(AtlasFetcher *f, FetchRequest *req);
 static void drop_beyond_end(AtlasFetcher *f, int chain);
+static void end_chain_at(ChainState *cs, int page);
 static void renew_token_if_asked(AtlasFetcher *f);
 static void disarm(AtlasFetcher *f);
 
@@ -240,12 +255,18 @@ fetcher_reset_callback(void *arg)
 	f->tok = NULL;
 }
 
+/* Whether the chain is a GET by id (its document is the one row) */
+static bool
+by_id_chain(AtlasFetcher *f, const ChainState *cs)
+{
+	return cs->keys.present[ATLAS_KEY_ID] && f->res->get_path != NULL;
+}
+
 /* Whether the chain is read with one request: a GET by id, or no paging */
 static bool
 single_page_chain(AtlasFetcher *f, const ChainState *cs)
 {
-	return (cs->keys.present[ATLAS_KEY_ID] && f->res->get_path) ||
-		f->res->paging == ATLAS_PAGING_NONE;
+	return by_id_chain(f, cs) || f->res->paging == ATLAS_PAGING_NONE;
 }
 
 /*
@@ -348,37 +369,6 @@ next_chain(AtlasFetcher *f)
 }
 
 /*
- * atlas_fetcher_chain_keys
- *		The key values of a started, unfinished chain, or NULL.
- */
-const AtlasRequestKeys *
-atlas_fetcher_chain_keys(AtlasFetcher *f, int chain)
-{
-	ChainState *cs = chain_state(f, chain);
-
-	return cs ? &cs->keys : NULL;
-}
-
-/*
- * atlas_fetcher_repeated_page
- *		Whether the page just read of a chain starts with the same item as
- *		its previous page (a server that ignores pageNum); remembers
- *		first_id (NULL: unknown) for the next page.
- */
-bool
-atlas_fetcher_repeated_page(AtlasFetcher *f, int chain, const char *first_id)
-{
-	ChainState *cs = must_chain_state(f, chain);
-
-	if (first_id && cs->first_id && strcmp(first_id, cs->first_id) == 0)
-		return true;
-	if (cs->first_id)
-		pfree(cs->first_id);
-	cs->first_id = first_id ? MemoryContextStrdup(f->cxt, first_id) : NULL;
-	return false;
-}
-
-/*
  * release_malloced
  *		Detach a request's transfer and free its page, parsed or not (the
  *		malloc'd parts).  Never throws: the reset callback uses it.
@@ -435,7 +425,6 @@ new_request(AtlasFetcher *f, int chain, int page)
 	req->chain = chain;
 	req->page = page;
 	req->state = REQ_PENDING;
-	req->nrows = -1;
 	/* the list must live as long as the fetcher, whatever the caller's context */
 	oldcxt = MemoryContextSwitchTo(f->cxt);
 	f->requests = lappend(f->requests, req);
@@ -767,19 +756,17 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 /*
  * parse_page
  *		Parse a request's 200 body (json-c, within the tree's half of the
- *		budget) and learn from it how long its chain is.
+ *		budget).
  *
  * Called when the scan is about to read the page.  The body is freed once
- * parsed, whatever the outcome; a body that does not parse ends its chain
- * and leaves the reason in the result.  A query cancel during the parse is
- * an ERROR, after which the fetcher's reset callback frees the body.
+ * parsed, whatever the outcome; a body that does not parse leaves the
+ * reason in the result.  A query cancel during the parse is an ERROR,
+ * after which the fetcher's reset callback frees the body.
  */
 static void
 parse_page(AtlasFetcher *f, FetchRequest *req)
 {
-	ChainState *cs = chain_state(f, req->chain);
-	char		errmsg[256];
-	int64		total = -1;
+	char		errmsg[ATLAS_JSON_ERRMSG_LEN];
 	size_t		tree_bytes = 0;
 	bool		over_budget = false;
 
@@ -800,26 +787,8 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
 		req->result.parse_error = MemoryContextStrdup(f->cxt, errmsg);
 		req->result.over_budget = over_budget;
 	}
-	else if (cs == NULL || single_page_chain(f, cs))
-		req->nrows = 1;
-	else
-		req->nrows = atlas_json_page_rows(req->result.doc, &total);
 	elog(DEBUG2, "atlas_snapshot_fdw: page %d of request chain %d: %zu bytes, parsed into %zu",
 		 req->page, req->chain + 1, req->raw_len, tree_bytes);
-
-	if (cs == NULL)
-		return;					/* its chain is gone: nothing to learn */
-	if (req->nrows >= f->page_size && !single_page_chain(f, cs))
-	{
-		/* a full page: the chain goes on, for as long as totalCount says */
-		int			known = req->page + 1;
-
-		if (req->page == 1 && total >= 0)
-			known = Max(known, pages_for_total(f, total));
-		cs->known_pages = Max(cs->known_pages, known);
-	}
-	else
-		cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
 }
 
 /*
@@ -939,7 +908,7 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		req->result.body_len = req->raw ? req->raw_len : 0;
 		/* the scan stops here and reports the failure */
 		if (cs)
-			cs->end_page = cs->end_page ? Min(cs->end_page, req->page) : req->page;
+			end_chain_at(cs, req->page);
 	}
 }
 
@@ -1038,13 +1007,13 @@ abort_all(AtlasFetcher *f)
 }
 
 /*
- * readable
+ * next_ready_request
  *		The request the scan may read now, or NULL: the page it needs, or,
  *		when pages are fetched ahead, the next page of any chain that has
  *		arrived (of the lowest such chain).
  */
 static FetchRequest *
-readable(AtlasFetcher *f, FetchRequest *needed)
+next_ready_request(AtlasFetcher *f, FetchRequest *needed)
 {
 	FetchRequest *best = NULL;
 	ListCell   *lc;
@@ -1170,7 +1139,7 @@ send_armed(void)
 /*
  * drive
  *		Run transfers until there is a page for the scan to read (see
- *		readable), and return its request.
+ *		next_ready_request), and return its request.
  *
  * Wakes up at least every ATLAS_POLL_INTERVAL_MS to look for a cancel,
  * and detaches every transfer before raising it.
@@ -1195,7 +1164,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		/* after schedule(), which may have obtained an OAuth token */
 		if (!dlist_is_empty(&armed_fetchers))
 			send_armed();
-		if ((ready = readable(f, needed)) != NULL)
+		if ((ready = next_ready_request(f, needed)) != NULL)
 		{
 			/* send what may go ahead while the scan reads this page */
 			if (f->prefetch && f->window > 1)
@@ -1208,7 +1177,7 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 
 		(void) curl_multi_perform(multi, &running);
 		collect_completions();
-		if ((ready = readable(f, needed)) != NULL)
+		if ((ready = next_ready_request(f, needed)) != NULL)
 			break;
 
 		if (QueryCancelPending || ProcDiePending)
@@ -1254,12 +1223,17 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 }
 
 /*
- * atlas_fetcher_needed
- *		The page the scan cannot do without: the next page of its lowest
- *		unfinished chain.  False once every chain is finished.
+ * Reading pages: the one reader of the scan and of the enumeration
  */
-bool
-atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page)
+
+/*
+ * advance_to_needed_page
+ *		The page the scan cannot do without: the next page of its lowest
+ *		unfinished chain, which is started (taken from the source) if no
+ *		chain is.  False once every chain is finished.
+ */
+static bool
+advance_to_needed_page(AtlasFetcher *f, int *chain, int *page)
 {
 	ChainState *cs;
 
@@ -1273,62 +1247,267 @@ atlas_fetcher_needed(AtlasFetcher *f, int *chain, int *page)
 }
 
 /*
- * atlas_fetcher_next
- *		The result of the next page the scan reads, fetched if need be.
+ * await_page
+ *		The request of the next page the scan reads, fetched if need be and
+ *		parsed if it is a 200; the chain's next_read moves past it.
  *
- * On entry *chain and *page name the needed page (atlas_fetcher_needed);
- * on return, the page whose result this is, which (when pages are fetched
- * ahead) may be the next page of another chain that arrived first.  The
- * result stays owned by the fetcher until atlas_fetcher_release.
+ * It is the needed page (chain, page), or, when pages are fetched ahead,
+ * the next page of another chain that arrived first.  The request stays
+ * the fetcher's: the reader discards it once the page is adopted.
  */
-AtlasFetchResult *
-atlas_fetcher_next(AtlasFetcher *f, int *chain, int *page)
+static FetchRequest *
+await_page(AtlasFetcher *f, int chain, int page)
 {
 	FetchRequest *req;
 
-	Assert(*page == must_chain_state(f, *chain)->next_read);
-	req = find_request(f, *chain, *page);
+	Assert(page == must_chain_state(f, chain)->next_read);
+	req = find_request(f, chain, page);
 	if (req == NULL)
-		req = new_request(f, *chain, *page);
+		req = new_request(f, chain, page);
 	req = drive(f, req);
-	if (req->unparsed)
-	{
-		parse_page(f, req);
-		drop_beyond_end(f, req->chain);
-	}
+	parse_page(f, req);
 	must_chain_state(f, req->chain)->next_read++;
-	*chain = req->chain;
-	*page = req->page;
-	return &req->result;
+	return req;
 }
 
 /*
- * atlas_fetcher_release
- *		The scan is done with this page's result.
+ * atlas_fetcher_error_context
+ *		errcontext callback (arg: the fetcher) naming the request of the
+ *		page being waited for, or of the page read last.
+ *
+ * The reader sets it up while it reads; the enumeration also around its
+ * use of a page's items, whose errors belong to that request too.
  */
 void
-atlas_fetcher_release(AtlasFetcher *f, int chain, int page)
+atlas_fetcher_error_context(void *arg)
 {
-	FetchRequest *req = find_request(f, chain, page);
+	AtlasFetcher *f = (AtlasFetcher *) arg;
 
-	if (req)
-		discard_request(f, req);
+	errcontext("remote request: GET %s",
+			   atlas_request_path(f->res, &f->read_keys, f->read_page,
+								  f->page_size));
 }
 
 /*
- * atlas_fetcher_chain_done
- *		The scan has finished a chain: drop anything left of it, and its
+ * end_chain_at
+ *		Record that a chain ends at this page: nothing past it is fetched
+ *		ahead, and what was is dropped (drop_beyond_end).
+ */
+static void
+end_chain_at(ChainState *cs, int page)
+{
+	cs->end_page = cs->end_page ? Min(cs->end_page, page) : page;
+}
+
+/*
+ * absent_answer
+ *		Whether a 404 stands for "nothing there" rather than an error: the
+ *		errorCodes a resource declares for a missing item of a GET by id
+ *		(SNAPSHOT_NOT_FOUND, RESTORE_JOB_NOT_FOUND, ...), and for its list
+ *		request those that mean the project or cluster has nothing of the
+ *		kind (a cluster without backup has no schedule, a project may have
+ *		no compliance policy).  A missing project or cluster, or a retired
+ *		endpoint (other codes, or no Atlas error document), is still an
+ *		error.
+ */
+static bool
+absent_answer(const AtlasResource *res, const AtlasFetchResult *result,
+			  bool by_id)
+{
+	char	   *code;
+	char	   *detail;
+	bool		absent;
+
+	if (result->rc != CURLE_OK || result->status != 404)
+		return false;
+	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
+	absent = atlas_code_listed(by_id ? res->id_absent_codes : res->absent_codes,
+							   code);
+	if (code)
+		pfree(code);
+	if (detail)
+		pfree(detail);
+	return absent;
+}
+
+/*
+ * repeats_previous_page
+ *		Whether a page of a chain starts with the same item as its previous
+ *		page (a server that ignores pageNum would hand us the same page
+ *		forever); remembers the page's first id for the next page.
+ */
+static bool
+repeats_previous_page(AtlasFetcher *f, ChainState *cs, AtlasPage *page)
+{
+	const char *first_id = atlas_page_row_id(page, 0);
+
+	if (first_id && cs->first_id && strcmp(first_id, cs->first_id) == 0)
+		return true;
+	if (cs->first_id)
+		pfree(cs->first_id);
+	cs->first_id = first_id ? MemoryContextStrdup(f->cxt, first_id) : NULL;
+	return false;
+}
+
+/*
+ * page_ends_chain
+ *		Apply the rules for the end of a chain to a page just read, and
+ *		record what they say (end_chain_at, or how many pages the chain is
+ *		now known to have).  Returns whether the chain ends with it; sets
+ *		*drop if its rows are not to be read.
+ *
+ * page is NULL for a 404 that means "nothing there" (absent_answer): the
+ * chain ends.  Otherwise a chain ends with its one page (a GET by id, a
+ * list that does not page), with a page shorter than asked for, and, where
+ * the list does not declare paging, with a page that repeats the one
+ * before (dropped: its rows were read already); where paging is declared
+ * a repeated page is an ERROR, and so is an empty first page of a retired
+ * resource's own list (ATLAS_READ_TABLE: past their sunset, deprecated
+ * lists answer with nothing; an inventory list read for enumeration may
+ * just be empty).  A full page tells that the chain goes on, for as many
+ * pages as its first page's totalCount says.
+ */
+static bool
+page_ends_chain(AtlasFetcher *f, ChainState *cs, int page_num,
+				AtlasPage *page, AtlasReadFor purpose, bool *drop)
+{
+	const AtlasResource *res = f->res;
+	bool		by_id = by_id_chain(f, cs);
+	bool		ends;
+	int			nrows;
+
+	*drop = false;
+	if (page == NULL)
+	{
+		end_chain_at(cs, page_num);
+		return true;
+	}
+	nrows = atlas_page_nrows(page);
+	ends = single_page_chain(f, cs) || nrows < f->page_size;
+
+	if (purpose == ATLAS_READ_TABLE && res->replacement && !by_id &&
+		nrows == 0 && page_num == 1)
+		atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
+	if (nrows > 0 && !by_id && repeats_previous_page(f, cs, page))
+	{
+		if (res->paging != ATLAS_PAGING_UNDECLARED)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Atlas returned the same page twice"),
+					 errdetail("Page %d starts with the same item as page %d.",
+							   page_num, page_num - 1)));
+		*drop = true;
+		ends = true;
+	}
+
+	if (ends)
+		end_chain_at(cs, page_num);
+	else
+	{
+		int64		total = atlas_page_total(page);
+		int			known = page_num + 1;
+
+		if (page_num == 1 && total >= 0)
+			known = Max(known, pages_for_total(f, total));
+		cs->known_pages = Max(cs->known_pages, known);
+	}
+	return ends;
+}
+
+/*
+ * finish_chain
+ *		The reader has finished a chain: drop anything left of it, and its
  *		state.
  */
-void
-atlas_fetcher_chain_done(AtlasFetcher *f, int chain)
+static void
+finish_chain(AtlasFetcher *f, ChainState *cs)
 {
-	ChainState *cs = must_chain_state(f, chain);
-
 	/* the scan waits for nothing now (drive() sets needed while it runs) */
 	f->needed = NULL;
-	discard_chain_after(f, chain, 0);
+	discard_chain_after(f, cs->chain, 0);
 	free_chain(f, cs);
+}
+
+/*
+ * atlas_fetcher_read_page
+ *		Hand the reader the next page of some unfinished chain: the lowest
+ *		one, or, when pages are fetched ahead, whichever has its next page
+ *		first.  Returns false, doing nothing, when every chain is done.
+ *
+ * page_cxt is the reader's: it is reset (freeing the previous page) before
+ * the next page is read, and the page's tree and row arrays live there
+ * until it is next reset or deleted; what reading allocates besides lands
+ * there too.  rd->page may be NULL (nothing to read in it) or hold no
+ * rows: the reader just asks again.  Every error of the page (transfer,
+ * HTTP status, JSON, shape, a retired list, a repeated page) is raised
+ * here, through report.c, with the error context naming the request; on
+ * ERROR the fetcher's and page_cxt's reset callbacks free what is
+ * malloc'd.  Counts the page in the connection's statistics and for
+ * EXPLAIN ANALYZE (atlas_fetcher_pages) once it is adopted.
+ */
+bool
+atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
+						AtlasReadFor purpose, AtlasPageRead *rd)
+{
+	const AtlasResource *res = f->res;
+	ErrorContextCallback errcallback;
+	MemoryContext oldcxt;
+	FetchRequest *req;
+	ChainState *cs;
+	AtlasPage  *page = NULL;
+	int			chain;
+	int			page_num;
+	bool		by_id;
+	bool		drop;
+
+	if (!advance_to_needed_page(f, &chain, &page_num))
+		return false;
+
+	CHECK_FOR_INTERRUPTS();
+	MemoryContextReset(page_cxt);
+	oldcxt = MemoryContextSwitchTo(page_cxt);
+
+	/* names the page waited for, then the one read */
+	f->read_keys = must_chain_state(f, chain)->keys;
+	f->read_page = page_num;
+	errcallback.callback = atlas_fetcher_error_context;
+	errcallback.arg = f;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	req = await_page(f, chain, page_num);
+	cs = must_chain_state(f, req->chain);
+	f->read_keys = cs->keys;
+	f->read_page = req->page;
+	by_id = by_id_chain(f, cs);
+
+	if (!absent_answer(res, &req->result, by_id))
+	{
+		atlas_report_page_error(&req->result, f->entry->base_url, f->opts,
+								res);
+		page = atlas_page_adopt(&req->result.doc,
+								by_id || res->rows_path != NULL, page_cxt);
+		if (res->rows_path && !by_id)
+			atlas_page_select_rows(page, res->rows_path, res->row_marker,
+								   page_cxt);
+		f->pages++;
+		f->entry->stats.pages++;
+	}
+
+	rd->keys = cs->keys;
+	rd->page_num = req->page;
+	rd->chain_ended = page_ends_chain(f, cs, req->page, page, purpose,
+									  &drop);
+	rd->page = drop ? NULL : page;
+
+	drop_beyond_end(f, cs->chain);
+	discard_request(f, req);
+	if (rd->chain_ended)
+		finish_chain(f, cs);
+
+	error_context_stack = errcallback.previous;
+	MemoryContextSwitchTo(oldcxt);
+	return true;
 }
 
 /*
@@ -1364,6 +1543,16 @@ int64
 atlas_fetcher_requests(AtlasFetcher *f)
 {
 	return f->requests_made;
+}
+
+/*
+ * atlas_fetcher_pages
+ *		Pages handed to the reader so far, for EXPLAIN ANALYZE.
+ */
+int64
+atlas_fetcher_pages(AtlasFetcher *f)
+{
+	return f->pages;
 }
 
 /*

@@ -193,7 +193,7 @@ error_field(struct json_object *doc, const char *name, const char *alt)
 void
 atlas_parse_error_body(const char *body, char **code, char **detail)
 {
-	char		why[256];
+	char		why[ATLAS_JSON_ERRMSG_LEN];
 	bool		over_budget;
 	struct json_object *doc;
 
@@ -233,33 +233,35 @@ atlas_report_retired(const AtlasResource *res, const char *detail)
 }
 
 /*
- * atlas_report_http_error
- *		Raise the ERROR for an HTTP status other than 200.
+ * report_http_error
+ *		Raise the ERROR for an HTTP status other than 200, from the answer
+ *		as the fetcher kept it (status, body, retries).
  */
-void
-atlas_report_http_error(const AtlasResponse *resp, const AtlasResource *res)
+static void
+report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
 {
 	char	   *code;
 	char	   *detail;
 	char	   *fulldetail;
-	long		status = resp->status;
+	long		status = result->status;
+	int			retries = result->retries;
 	int			sqlstate;
 
-	atlas_parse_error_body(resp->body, &code, &detail);
+	atlas_parse_error_body(result->body ? result->body : "", &code, &detail);
 	if (code && detail)
 		fulldetail = psprintf("HTTP status %ld, error code %s: %s%s",
 							  status,
 							  atlas_server_text(code, ATLAS_MAX_SERVER_TEXT),
 							  atlas_server_text(detail, ATLAS_MAX_SERVER_TEXT),
-							  atlas_retry_note(resp->retries));
+							  atlas_retry_note(retries));
 	else if (code)
 		fulldetail = psprintf("HTTP status %ld, error code %s.%s",
 							  status,
 							  atlas_server_text(code, ATLAS_MAX_SERVER_TEXT),
-							  atlas_retry_note(resp->retries));
+							  atlas_retry_note(retries));
 	else
 		fulldetail = psprintf("HTTP status %ld.%s", status,
-							  atlas_retry_note(resp->retries));
+							  atlas_retry_note(retries));
 
 	/* Retired endpoints: 410 VERSION_GONE, or 404 on a removed path */
 	if (res->replacement &&
@@ -334,15 +336,7 @@ atlas_report_page_error(const AtlasFetchResult *result, const char *base_url,
 								result->body_too_large, result->body_oom,
 								opts, result->retries);
 	if (result->status != 200)
-	{
-		AtlasResponse resp;
-
-		resp.status = result->status;
-		resp.body = result->body ? result->body : "";
-		resp.body_len = result->body_len;
-		resp.retries = result->retries;
-		atlas_report_http_error(&resp, res);
-	}
+		report_http_error(result, res);
 	if (result->parse_error && result->over_budget)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),

@@ -112,6 +112,7 @@ struct AtlasPage
 	struct json_object **rows;	/* each row's object (in doc) */
 	struct json_object **parents;	/* per row: its enclosing element, or NULL */
 	int			nrows;
+	int64		total;			/* a list page's totalCount, or -1 */
 	MemoryContextCallback cb;	/* frees doc when the context resets */
 };
 
@@ -295,28 +296,21 @@ results_array(struct json_object *doc)
 }
 
 /*
- * atlas_json_page_rows
- *		The number of items of a parsed list page, -1 if it has no results
- *		array; *total gets totalCount, or -1.  Never throws.
+ * page_total
+ *		A list page's totalCount, or -1 if it has none that tells anything.
  */
-int
-atlas_json_page_rows(struct json_object *doc, int64 *total)
+static int64
+page_total(struct json_object *doc)
 {
 	struct json_object *v;
+	int64		total;
 
-	*total = -1;
-	if (!json_object_is_type(doc, json_type_object))
+	if (!json_object_object_get_ex(doc, "totalCount", &v) ||
+		!json_object_is_type(v, json_type_int))
 		return -1;
-	if (json_object_object_get_ex(doc, "totalCount", &v) &&
-		json_object_is_type(v, json_type_int))
-	{
-		*total = Max(json_object_get_int64(v), -1);
-		/* json-c's clamp limits tell nothing */
-		if (*total == PG_INT64_MAX)
-			*total = -1;
-	}
-	v = results_array(doc);
-	return v ? (int) Min(json_object_array_length(v), (size_t) INT_MAX) : -1;
+	total = Max(json_object_get_int64(v), -1);
+	/* json-c's clamp limits tell nothing */
+	return total == PG_INT64_MAX ? -1 : total;
 }
 
 /*
@@ -324,10 +318,11 @@ atlas_json_page_rows(struct json_object *doc, int64 *total)
  *		Make a parsed response the scan's current page.
  *
  * single: the document is one item (a GET by id) rather than a list
- * envelope.  The tree passes to page_cxt, which frees it when it is next
- * reset or deleted; *doc is set to NULL once that is arranged (before
- * that, an ERROR leaves it with the caller).  An unexpected shape raises
- * an ERROR.
+ * envelope, whose "results" become the rows and whose totalCount is kept
+ * (atlas_page_total): the one place that reads the envelope.  The tree
+ * passes to page_cxt, which frees it when it is next reset or deleted;
+ * *doc is set to NULL once that is arranged (before that, an ERROR leaves
+ * it with the caller).  An unexpected shape raises an ERROR.
  */
 AtlasPage *
 atlas_page_adopt(struct json_object **doc, bool single, MemoryContext page_cxt)
@@ -341,6 +336,7 @@ atlas_page_adopt(struct json_object **doc, bool single, MemoryContext page_cxt)
 	MemoryContextRegisterResetCallback(page_cxt, &page->cb);
 	d = page->doc = *doc;
 	*doc = NULL;
+	page->total = -1;
 
 	if (!json_object_is_type(d, json_type_object))
 		ereport(ERROR,
@@ -366,6 +362,7 @@ atlas_page_adopt(struct json_object **doc, bool single, MemoryContext page_cxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("Atlas response has too many items")));
+	page->total = page_total(d);
 	page->nrows = (int) json_object_array_length(results);
 	page->rows = MemoryContextAlloc(page_cxt,
 									sizeof(struct json_object *) * Max(page->nrows, 1));
@@ -487,6 +484,32 @@ int
 atlas_page_nrows(AtlasPage *page)
 {
 	return page->nrows;
+}
+
+/*
+ * atlas_page_total
+ *		The totalCount of a list page, or -1 if it has none (or is one
+ *		document).
+ */
+int64
+atlas_page_total(AtlasPage *page)
+{
+	return page->total;
+}
+
+/*
+ * atlas_page_row_object
+ *		The JSON object of one row, or NULL if the row is not an object.
+ *		Never throws.
+ */
+struct json_object *
+atlas_page_row_object(AtlasPage *page, int rowno)
+{
+	struct json_object *obj;
+
+	Assert(rowno >= 0 && rowno < page->nrows);
+	obj = page->rows[rowno];
+	return json_object_is_type(obj, json_type_object) ? obj : NULL;
 }
 
 /*
@@ -894,15 +917,17 @@ match_members(AtlasColumnMap *map, struct json_object *obj)
 
 /*
  * atlas_page_row_id
- *		The "id" of a row, palloc'd, or NULL.
+ *		The "id" of a row, palloc'd, or NULL if it has no string id (or is
+ *		not an object: atlas_fill_row reports that).
  */
 const char *
 atlas_page_row_id(AtlasPage *page, int rowno)
 {
+	struct json_object *obj = atlas_page_row_object(page, rowno);
 	struct json_object *id;
 	int			len;
 
-	if (json_object_object_get_ex(page_row(page, rowno), "id", &id) &&
+	if (obj && json_object_object_get_ex(obj, "id", &id) &&
 		json_object_is_type(id, json_type_string))
 		return pstrdup(json_string(id, &len));
 	return NULL;

@@ -136,12 +136,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		AtlasColumnMap *map = atlas_build_column_map(rel, NULL, NIL);
 		AtlasPage  *page;
-		int64		total;
 
-		(void) atlas_json_page_rows(doc, &total);
 		page = atlas_page_adopt(&doc, (size % 3) == 0, cxt);
+		(void) atlas_page_total(page);
 		for (int i = 0; i < atlas_page_nrows(page); i++)
 		{
+			(void) atlas_page_row_object(page, i);
 			(void) atlas_page_row_id(page, i);
 			atlas_fill_row(map, page, i, &keys, values, nulls);
 			for (int c = 0; c < NCOLUMNS; c++)

@@ -110,6 +110,13 @@ SELECT status, description, description = E'caf\u00e9 \U0001F600 "q" \\ / \u00c5
 SELECT * FROM bad_page;
 \! python3 test/mockctl.py reset
 
+-- an item that is not a JSON object is an error when its row is read,
+-- first on its page or not
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body": "{\"results\": [1]}"}'
+SELECT * FROM bad_page;
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body": "{\"results\": [{\"id\": \"a\"}, \"b\"]}"}'
+SELECT id FROM bad_page;
+
 -- the session still works
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM bad_page;
