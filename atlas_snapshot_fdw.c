@@ -963,7 +963,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 			chain_ends = absent_answer(res, result, by_id);
 		if (!chain_ends)
 		{
-			atlas_report_page_error(result, fsstate->conn->base_url,
+			atlas_report_page_error(result, atlas_conn_base_url(fsstate->conn),
 									&fsstate->opts, res);
 			fsstate->page = atlas_page_adopt(&result->doc,
 											 by_id || res->rows_path != NULL,
@@ -972,7 +972,7 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 				atlas_page_select_rows(fsstate->page, res->rows_path,
 									   res->row_marker, fsstate->page_cxt);
 			fsstate->pages++;
-			fsstate->conn->stats.pages++;
+			atlas_conn_stats(fsstate->conn)->pages++;
 			nrows = atlas_page_nrows(fsstate->page);
 			if (by_id || res->paging == ATLAS_PAGING_NONE || nrows < per_page)
 				chain_ends = true;

@@ -406,11 +406,11 @@ read_inventory(AtlasFetcher *f, const AtlasFdwOptions *opts,
 		result = atlas_fetcher_next(f, &chain, &page);
 		ea.chain = chain;
 		ea.page = page;
-		conn->stats.pages++;
+		atlas_conn_stats(conn)->pages++;
 		keys = atlas_fetcher_chain_keys(f, chain);
 		if (keys == NULL)
 			elog(ERROR, "atlas_snapshot_fdw: no keys for request chain %d", chain);
-		atlas_report_page_error(result, conn->base_url, opts, inv);
+		atlas_report_page_error(result, atlas_conn_base_url(conn), opts, inv);
 
 		nrows = atlas_json_page_rows(result->doc, &total);
 		if (nrows < 0 ||
