@@ -215,6 +215,9 @@ atlas_oauth_abort(AtlasConnEntry *entry, int nest_level)
 	if (entry->main.attached)
 		atlas_release_slot(&entry->main);
 	token_cleanup(entry);
+	/* an answer nobody read may hold a token: leave no copy of it behind */
+	if (entry->main.body)
+		explicit_bzero(entry->main.body, entry->main.body_len);
 	tr->state = TOKEN_IDLE;
 }
 

@@ -91,14 +91,20 @@ if [ -n "$backend" ]; then
 	kill -9 "$postmaster"
 	gone=no
 	while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt $((LIMIT * 1000)) ]; do
-		if ! kill -0 "$backend" 2>/dev/null; then
+		# gone, or a zombie (exited, not reaped yet by whoever adopted it)
+		state=$(ps -o stat= -p "$backend" 2>/dev/null)
+		if [ -z "$state" ] || [ "${state#Z}" != "$state" ]; then
 			gone=yes
 			break
 		fi
 		sleep 0.001
 	done
 	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	echo "pm_death: the backend was ${gone/no/still there} after $elapsed_ms ms"
+	if [ "$gone" = yes ]; then
+		echo "pm_death: the backend exited $elapsed_ms ms after the postmaster was killed"
+	else
+		echo "pm_death: the backend was still there $elapsed_ms ms after the postmaster was killed"
+	fi
 	check "the backend exits within $LIMIT s of the postmaster's death" "$gone" yes
 	[ "$gone" = yes ] && backend=""
 fi
