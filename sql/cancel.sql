@@ -78,6 +78,8 @@ DECLARE c CURSOR FOR SELECT id FROM cancel_snaps
 	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
 SAVEPOINT s;
 FETCH 3 FROM c;
+-- (page 3's stalled request has reached the mock)
+\! for i in $(seq 1 100); do python3 test/mockctl.py faults | grep -q stall || break; sleep 0.1; done
 SELECT 1 / 0;
 ROLLBACK TO s;
 SET LOCAL statement_timeout = '10s';
