@@ -367,8 +367,6 @@ extern bool atlas_retry_decide(AtlasConnEntry *entry,
 							   const AtlasOutcome *outcome, int *retries,
 							   int max_retries, int max_wait_ms,
 							   TimestampTz *not_before, long *delay_ms);
-extern long atlas_retry_delay(int attempt, long retry_after_ms,
-							  int max_wait_ms);
 extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
 extern List *atlas_connection_stats(void);
 

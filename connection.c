@@ -926,7 +926,7 @@ is_transient(const AtlasOutcome *outcome)
 }
 
 /*
- * atlas_retry_delay
+ * retry_delay
  *		How long to wait before retry number "attempt" (1-based), in ms.
  *
  * Every wait has jitter, so that transfers that failed together do not
@@ -936,8 +936,8 @@ is_transient(const AtlasOutcome *outcome)
  * stay within max_retry_wait_ms; a wait cut to it keeps a tenth of it as
  * jitter.
  */
-long
-atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
+static long
+retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 {
 	double		r = pg_prng_double(&pg_global_prng_state);
 	long		max_wait = Max(max_wait_ms, 0);
@@ -974,7 +974,7 @@ atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
  *		and if so when.
  *
  * If so, counts the retry in *retries and the statistics, and sets
- * *not_before and *delay_ms (atlas_retry_delay, from the answer's
+ * *not_before and *delay_ms (retry_delay, from the answer's
  * Retry-After).  Records state only, never throws: completion functions
  * call it.
  */
@@ -987,8 +987,7 @@ atlas_retry_decide(AtlasConnEntry *entry, const AtlasOutcome *outcome,
 		return false;
 	(*retries)++;
 	entry->stats.retries++;
-	*delay_ms = atlas_retry_delay(*retries, outcome->retry_after_ms,
-								  max_wait_ms);
+	*delay_ms = retry_delay(*retries, outcome->retry_after_ms, max_wait_ms);
 	*not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											  *delay_ms);
 	return true;
