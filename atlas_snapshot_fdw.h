@@ -448,6 +448,7 @@ extern bool atlas_oauth_ready(AtlasConnEntry *entry,
 							  const AtlasFdwOptions *opts,
 							  TimestampTz *wake_at);
 extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
+extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,

@@ -434,6 +434,20 @@ atlas_oauth_ready(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 }
 
 /*
+ * atlas_oauth_token_valid
+ *		Whether requests can go now without a token request first: an API
+ *		key, or a cached token not yet due for renewal.  Looks only; never
+ *		throws, starts nothing.
+ */
+bool
+atlas_oauth_token_valid(AtlasConnEntry *entry)
+{
+	return entry->auth != ATLAS_AUTH_OAUTH ||
+		(entry->token != NULL && entry->token_req.state == TOKEN_IDLE &&
+		 GetCurrentTimestamp() < entry->token_refresh_at);
+}
+
+/*
  * atlas_oauth_renew
  *		A request sent with token generation rejected_gen was answered 401:
  *		drop that token, unless it has been replaced already (or a token
