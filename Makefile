@@ -9,6 +9,7 @@ OBJS = \
 	enumerate.o \
 	fetch.o \
 	jsonparse.o \
+	loop.o \
 	keys.o \
 	oauth.o \
 	option.o \
@@ -34,4 +35,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on ours
-$(OBJS): atlas_compat.h atlas_snapshot_fdw.h
+$(OBJS): atlas_compat.h atlas_snapshot_fdw.h connection_int.h

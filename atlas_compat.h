@@ -81,6 +81,20 @@
 #endif
 
 /*
+ * atlas_create_wait_event_set
+ *		CreateWaitEventSet: 17 replaced its MemoryContext by a ResourceOwner
+ *		(the set is then allocated in TopMemoryContext).  The caller frees
+ *		the set itself, on ERROR too (loop.c), so none is given on 17+.
+ */
+#if PG_VERSION_NUM >= 170000
+#define atlas_create_wait_event_set(cxt, nevents) \
+	CreateWaitEventSet(NULL, (nevents))
+#else
+#define atlas_create_wait_event_set(cxt, nevents) \
+	CreateWaitEventSet((cxt), (nevents))
+#endif
+
+/*
  * atlas_scan_check_as_user
  *		The user whose permissions a foreign scan runs with, InvalidOid for
  *		the current user.

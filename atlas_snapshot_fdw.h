@@ -216,34 +216,6 @@ typedef struct AtlasStats
 	int			peak_in_flight; /* most transfers one scan had in flight */
 } AtlasStats;
 
-/*
- * One libcurl easy handle with what a transfer on it needs: its response
- * buffer, and why its callbacks stopped a transfer.  Slots live inside a
- * connection entry; callbacks only ever touch their own slot.
- */
-typedef struct AtlasSlot
-{
-	CURL	   *curl;			/* easy handle, NULL until first used */
-	CURLM	   *multi;			/* the multi handle it is added to, or NULL */
-	uint64		token_gen;		/* OAuth token generation set on curl */
-	struct curl_slist *headers; /* request headers while attached */
-	void	   *owner;			/* the fetcher request using the slot */
-	char	   *body;			/* response buffer (malloc'd), reused */
-	size_t		body_len;		/* bytes of the current response */
-	size_t		body_cap;		/* allocated size of body */
-	size_t		body_hint;		/* size to start a new buffer with */
-	size_t		max_body;		/* max_page_bytes of the current request */
-	bool		body_too_large; /* write callback stopped: over max_body */
-	bool		body_oom;		/* write callback stopped: out of memory */
-	long		retry_after_ms; /* Retry-After of the last response, or -1 */
-	long		rl_limit;		/* RateLimit-Limit of the last response, or -1 */
-	long		rl_remaining;	/* RateLimit-Remaining of it, or -1 */
-	size_t		header_bytes;	/* header bytes of the current response */
-	bool		headers_too_large;	/* header callback stopped: over
-									 * ATLAS_MAX_HEADER_BYTES */
-	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
-} AtlasSlot;
-
 /* Most header bytes one response may have; more is a transfer error */
 #define ATLAS_MAX_HEADER_BYTES	(64 * 1024)
 
@@ -252,33 +224,49 @@ typedef struct AtlasSlot
 
 #define ATLAS_MAX_CONCURRENCY	64
 
-/* How often transfer loops wake up to look for a query cancel */
-#define ATLAS_POLL_INTERVAL_MS	50
+/*
+ * The connection of one user mapping, and one transfer handle of it: both
+ * private to connection.c (see connection_int.h).  The rest of the code
+ * acquires a handle, starts a transfer on it, and is told its outcome.
+ */
+typedef struct AtlasConnEntry AtlasConnEntry;
+typedef struct AtlasSlot AtlasSlot;
 
 /*
- * Per-backend connection state for one user mapping, kept in a hash table
- * in CacheMemoryContext (see connection.c).  Everything behind a pointer is
- * malloc'd and released by the connection cache.  "main" serves one
- * request at a time (OAuth tokens); "pool" serves a scan's concurrent
- * requests (fetch.c), each slot with its own Digest nonce.
+ * What a finished transfer left, handed to its owner's completion
+ * function.  The response body stays in the slot (atlas_slot_take_body).
  */
-typedef struct AtlasConnEntry
+typedef struct AtlasOutcome
 {
-	Oid			key;			/* user mapping OID: hash key, must be first */
-	Oid			serverid;		/* the mapping's server */
-	bool		connected;		/* main.curl is set up */
-	bool		invalidated;	/* server or user mapping changed */
-	uint32		server_hashvalue;	/* hash of the server OID */
-	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
+	bool		detached;		/* taken off unfinished by a (sub)transaction
+								 * abort: nothing below is set */
+	CURLcode	rc;				/* transfer outcome */
+	long		status;			/* HTTP status, 0 if no answer */
+	size_t		body_len;		/* bytes of the response body */
+	bool		body_too_large; /* write callback stopped: over max_page_bytes */
+	bool		body_oom;		/* write callback stopped: out of memory */
+	long		retry_after_ms; /* Retry-After, or -1 */
+	long		rl_limit;		/* RateLimit-Limit, or -1 */
+	long		rl_remaining;	/* RateLimit-Remaining, or -1 */
+	const char *errbuf;			/* why the transfer failed ("" if unknown) */
+} AtlasOutcome;
+
+/*
+ * An owner's completion function.  It runs in whichever scan waits when
+ * the transfer ends (or in a transaction abort), so it records state only:
+ * it must not throw, and must release the slot or start it again.
+ */
+typedef void (*AtlasTransferDone) (void *owner, AtlasSlot *slot,
+								   const AtlasOutcome *outcome);
+
+/* What atlas_connection_stats() returns: counters, no pointer, no secret */
+typedef struct AtlasConnStats
+{
+	Oid			umid;			/* user mapping */
+	Oid			serverid;		/* its server */
 	AtlasAuthKind auth;			/* how requests authenticate */
-	char	   *base_url;		/* the server's base_url */
-	char	   *token;			/* OAuth bearer token (secret), or NULL */
-	uint64		token_gen;		/* bumped whenever token changes */
-	TimestampTz token_refresh_at;	/* when to fetch a new token */
-	AtlasSlot	main;			/* the template handle; token requests */
-	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
-	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
-} AtlasConnEntry;
+	AtlasStats	stats;
+} AtlasConnStats;
 
 /* in option.c */
 extern void _PG_init(void);
@@ -364,23 +352,26 @@ extern void atlas_check_proxy_url(const char *url);
 /* in connection.c */
 extern AtlasConnEntry *atlas_get_connection(UserMapping *user,
 											const AtlasFdwOptions *opts);
-extern CURLM *atlas_multi_handle(void);
-extern AtlasSlot *atlas_pool_slot(AtlasConnEntry *entry, int i);
-extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
-extern void atlas_slot_detach(AtlasSlot *slot);
-extern void atlas_slot_give_body(AtlasSlot *slot);
-extern void atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot);
-extern void atlas_slot_explain(AtlasSlot *slot);
-extern bool atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot,
-						   CURLcode *result);
-extern bool atlas_is_transient(CURLcode rc, long status,
-							   const AtlasSlot *slot);
-extern long atlas_retry_delay(int attempt, long retry_after_ms,
-							  int max_wait_ms);
-extern void atlas_wait_before_retry(int attempt, long retry_after_ms,
-									int max_wait_ms);
+extern AtlasSlot *atlas_acquire_slot(AtlasConnEntry *entry, int limit);
+extern void atlas_start_get(AtlasSlot *slot, const char *path,
+							const char *api_version,
+							const AtlasFdwOptions *opts,
+							AtlasTransferDone done, void *owner);
+extern void atlas_release_slot(AtlasSlot *slot);
+extern char *atlas_slot_take_body(AtlasSlot *slot, size_t *len, size_t *cap);
+extern const char *atlas_conn_base_url(AtlasConnEntry *entry);
+extern AtlasAuthKind atlas_conn_auth(AtlasConnEntry *entry);
+extern uint64 atlas_conn_token_gen(AtlasConnEntry *entry);
+extern AtlasStats *atlas_conn_stats(AtlasConnEntry *entry);
+extern bool atlas_retry_decide(AtlasConnEntry *entry,
+							   const AtlasOutcome *outcome, int *retries,
+							   int max_retries, int max_wait_ms,
+							   TimestampTz *not_before, long *delay_ms);
 extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
 extern List *atlas_connection_stats(void);
+
+/* in loop.c */
+extern void atlas_loop_wait(long timeout_ms);
 
 /* in pace.c */
 
@@ -469,9 +460,11 @@ extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 
 /* in oauth.c */
-extern void atlas_oauth_token(AtlasConnEntry *entry,
-							  const AtlasFdwOptions *opts, bool force);
-extern void atlas_oauth_forget(AtlasConnEntry *entry);
+extern bool atlas_oauth_ready(AtlasConnEntry *entry,
+							  const AtlasFdwOptions *opts,
+							  TimestampTz *wake_at);
+extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
+extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,

@@ -15,15 +15,23 @@
  * comes first.
  *
  * Each entry has a main handle (configured once from the options; used for
- * OAuth token requests) and a pool of handles duplicated from it for the
- * concurrent requests of a scan (fetch.c), each keeping its own Digest
- * state.  Transfers always run through multi handles so that the waiting
- * loop is ours: it checks for query cancel every ATLAS_POLL_INTERVAL_MS and
- * detaches transfers before the cancel ERROR is raised.  libcurl and its
+ * OAuth token requests, oauth.c) and a pool of handles duplicated from it
+ * for the concurrent requests of the scans (fetch.c), each keeping its own
+ * Digest state.  The entry and its handles ("slots") are private to this
+ * file, loop.c and oauth.c (connection_int.h); others acquire a slot
+ * (atlas_acquire_slot), start a transfer on it with a completion function
+ * (atlas_start_get), and release it.  Every transfer runs on the one event
+ * loop (loop.c); when it ends, atlas_slot_finished counts it and tells its
+ * owner, who records the outcome and acts on it later, in its own scan.
+ *
+ * Transaction and subtransaction abort callbacks detach every transfer
+ * started in what is aborted (as postgres_fdw's pgfdw_xact_callback and
+ * pgfdw_subxact_callback repair their connections), telling its owner, so
+ * nothing is left running for a scan that is going away.  libcurl and its
  * callbacks only ever use malloc; nothing in a callback can ereport.
  *
- * The retry policy (which failures are transient, how long to wait) lives
- * here too, shared by scans and token requests.
+ * The retry policy (which failures are transient, how long to wait, how
+ * often) lives here too, for every transfer: pages and token requests.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
@@ -35,17 +43,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "atlas_snapshot_fdw.h"
 #include "common/pg_prng.h"
+#include "connection_int.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 /* The first allocation of a response buffer */
 #define INITIAL_BODY_SIZE	(64 * 1024)
@@ -55,12 +60,19 @@
 #define RETRY_BASE_MS		500
 /* Least jitter added to a Retry-After wait */
 #define RETRY_JITTER_MS		100
+/* Doublings of RETRY_BASE_MS at most (max_retry_wait_ms caps it anyway) */
+#define RETRY_MAX_DOUBLINGS	16
+/* Jitter of a wait cut to max_retry_wait_ms: this fraction of it */
+#define RETRY_CUT_JITTER_DIVISOR	10
+/* Jitter added to a Retry-After wait: up to this fraction of it */
+#define RETRY_AFTER_JITTER_DIVISOR	5
+/* Milliseconds in a second */
+#define MS_PER_SEC			1000
+/* Header values are capped at this (a day in seconds is far less) */
+#define MAX_HEADER_NUMBER	1000000000L
 
+/* The connection entries, keyed by user mapping OID (CacheMemoryContext) */
 static HTAB *ConnectionHash = NULL;
-
-/* the scans' multi handle, and one for single blocking transfers */
-static CURLM *atlas_multi = NULL;
-static CURLM *atlas_single_multi = NULL;
 
 static void connect_entry(AtlasConnEntry *entry, UserMapping *user,
 						  const AtlasFdwOptions *opts);
@@ -68,38 +80,12 @@ static void disconnect_entry(AtlasConnEntry *entry);
 static bool entry_in_use(AtlasConnEntry *entry);
 static void inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void xact_callback(XactEvent event, void *arg);
+static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg);
+static void detach_slot(AtlasSlot *slot, bool tell_owner);
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t read_header(char *buffer, size_t size, size_t nitems,
 						  void *userdata);
-
-/*
- * new_multi
- *		A multi handle, or an ERROR.
- */
-static CURLM *
-new_multi(void)
-{
-	CURLM	   *multi = curl_multi_init();
-
-	if (multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create a libcurl multi handle.")));
-	return multi;
-}
-
-/*
- * atlas_multi_handle
- *		The backend-wide multi handle that scans drive.
- */
-CURLM *
-atlas_multi_handle(void)
-{
-	if (atlas_multi == NULL)
-		atlas_multi = new_multi();
-	return atlas_multi;
-}
 
 /*
  * atlas_get_connection
@@ -119,11 +105,13 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(AtlasConnEntry);
+		ctl.hcxt = CacheMemoryContext;
 		ConnectionHash = hash_create("atlas_snapshot_fdw connections", 8,
-									 &ctl, HASH_ELEM | HASH_BLOBS);
+									 &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, inval_callback, (Datum) 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, inval_callback, (Datum) 0);
 		RegisterXactCallback(xact_callback, NULL);
+		RegisterSubXactCallback(subxact_callback, NULL);
 	}
 
 	entry = hash_search(ConnectionHash, &user->umid, HASH_ENTER, &found);
@@ -132,6 +120,9 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		/* everything but the key starts zeroed */
 		memset((char *) entry + sizeof(Oid), 0, sizeof(*entry) - sizeof(Oid));
 		entry->serverid = user->serverid;
+		entry->main.entry = entry;
+		for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+			entry->pool[i].entry = entry;
 	}
 
 	/*
@@ -156,18 +147,19 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
  * entry_in_use
  *		Whether a scan has a transfer on one of the entry's handles.
  *
- * Scans detach their transfers when their memory goes away (at the end of
- * the scan and on ERROR, see fetch.c), and single transfers never outlive
- * atlas_transfer(), so this is true only while another scan is running.
+ * Scans release their slots when their memory goes away (at the end of
+ * the scan and on ERROR, see fetch.c), and an abort detaches what it
+ * aborts, so this is true only while another scan is running or a token
+ * request is underway.
  */
 static bool
 entry_in_use(AtlasConnEntry *entry)
 {
-	if (entry->main.multi != NULL)
+	if (entry->main.attached)
 		return true;
 	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
 	{
-		if (entry->pool[i].multi != NULL || entry->pool[i].owner != NULL)
+		if (entry->pool[i].in_use)
 			return true;
 	}
 	return false;
@@ -205,10 +197,6 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	http = atlas_check_base_url(opts->base_url);
 	if (opts->proxy)
 		atlas_check_proxy_url(opts->proxy);
-
-	(void) atlas_multi_handle();
-	if (atlas_single_multi == NULL)
-		atlas_single_multi = new_multi();
 
 	curl = curl_easy_init();
 	if (curl == NULL)
@@ -264,6 +252,7 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &entry->main) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_HEADERDATA, &entry->main) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, entry->main.errbuf) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_PRIVATE, &entry->main) == CURLE_OK;
 
 	if (!ok)
 	{
@@ -289,17 +278,21 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 }
 
 /*
- * atlas_pool_slot
+ * pool_slot
  *		Pool slot i of the entry, its handle duplicated from the main one on
  *		first use (options and credentials, not connections or Digest state).
+ *
+ * Never while a token request runs on the main handle (it then holds the
+ * client credentials, and a POST).
  */
-AtlasSlot *
-atlas_pool_slot(AtlasConnEntry *entry, int i)
+static AtlasSlot *
+pool_slot(AtlasConnEntry *entry, int i)
 {
 	AtlasSlot  *slot = &entry->pool[i];
 	bool		ok = true;
 
 	Assert(i >= 0 && i < ATLAS_MAX_CONCURRENCY);
+	Assert(!entry->main.attached);
 	if (slot->curl)
 		return slot;
 
@@ -326,13 +319,52 @@ atlas_pool_slot(AtlasConnEntry *entry, int i)
 }
 
 /*
- * release_slot
+ * atlas_acquire_slot
+ *		A free handle among the first "limit" of the entry's pool, now the
+ *		caller's until atlas_release_slot; NULL if none is free (or a token
+ *		request holds the main handle they are duplicated from).
+ *
+ * ERROR only if a new handle cannot be made; nothing is acquired then.
+ */
+AtlasSlot *
+atlas_acquire_slot(AtlasConnEntry *entry, int limit)
+{
+	if (entry->main.attached)
+		return NULL;
+	for (int i = 0; i < Min(limit, ATLAS_MAX_CONCURRENCY); i++)
+	{
+		if (!entry->pool[i].in_use)
+		{
+			AtlasSlot  *slot = pool_slot(entry, i);
+
+			slot->in_use = true;
+			return slot;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * atlas_release_slot
+ *		The caller is done with a slot: its transfer, if still running, is
+ *		aborted (its owner not told), and the slot is free again.  Never
+ *		throws.
+ */
+void
+atlas_release_slot(AtlasSlot *slot)
+{
+	detach_slot(slot, false);
+	slot->in_use = false;
+}
+
+/*
+ * free_slot
  *		Free a slot's malloc'd resources.  Never throws.
  */
 static void
-release_slot(AtlasSlot *slot)
+free_slot(AtlasSlot *slot)
 {
-	atlas_slot_detach(slot);
+	atlas_release_slot(slot);
 	if (slot->curl)
 		curl_easy_cleanup(slot->curl);
 	slot->curl = NULL;
@@ -351,9 +383,10 @@ static void
 disconnect_entry(AtlasConnEntry *entry)
 {
 	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
-		release_slot(&entry->pool[i]);
+		free_slot(&entry->pool[i]);
+	atlas_oauth_abort(entry, 0);
 	atlas_oauth_forget(entry);
-	release_slot(&entry->main);
+	free_slot(&entry->main);
 	free(entry->base_url);
 	entry->base_url = NULL;
 	entry->connected = false;
@@ -386,14 +419,55 @@ inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
+ * detach_all
+ *		Detach every transfer started at transaction nesting level
+ *		nest_level or deeper (1: all), telling each owner, and forget a
+ *		token request begun there.  Never throws.
+ */
+static void
+detach_all(int nest_level)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+	{
+		for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+		{
+			AtlasSlot  *slot = &entry->pool[i];
+
+			if (slot->attached && slot->nest_level >= nest_level)
+				detach_slot(slot, true);
+		}
+		atlas_oauth_abort(entry, nest_level);
+	}
+}
+
+/*
+ * subxact_callback
+ *		When a subtransaction aborts, detach the transfers started in it
+ *		(their owners start them again if they live on, as a cursor of the
+ *		outer transaction does).  Never throws.
+ */
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		detach_all(GetCurrentTransactionNestLevel());
+}
+
+/*
  * xact_callback
- *		At the end of a transaction, close the connections whose server or
- *		user mapping changed (or was dropped), and with them the handles
- *		holding its credentials and its cached token.
+ *		When a transaction aborts, detach every transfer; at its end, close
+ *		the connections whose server or user mapping changed (or was
+ *		dropped), and with them the handles holding its credentials and its
+ *		cached token.
  *
  * No scan runs past the end of its transaction (a WITH HOLD cursor is
  * materialized at commit), so even a connection that an aborted scan still
- * holds can go: when that scan's memory goes away later, detaching its
+ * holds can go: when that scan's memory goes away later, releasing its
  * already released handles does nothing.  Never throws.
  */
 static void
@@ -402,6 +476,8 @@ xact_callback(XactEvent event, void *arg)
 	HASH_SEQ_STATUS scan;
 	AtlasConnEntry *entry;
 
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		detach_all(1);
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT &&
 		event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
@@ -464,7 +540,7 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
  * header_number
  *		The non-negative integer value of header line "buffer" (n bytes) if
  *		it is header "name" (lower case, with its colon), else -1.  Values
- *		are capped at 1e9.  Never throws, never allocates: it runs in the
+ *		are capped at MAX_HEADER_NUMBER.  Never throws, never allocates: it runs in the
  *		header callback.
  */
 static long
@@ -481,12 +557,12 @@ header_number(const char *buffer, size_t n, const char *name)
 		i++;
 	while (i < n && buffer[i] >= '0' && buffer[i] <= '9')
 	{
-		if (v < 1000000000L)
+		if (v < MAX_HEADER_NUMBER)
 			v = v * 10 + (buffer[i] - '0');
 		i++;
 		digits = true;
 	}
-	return digits ? Min(v, 1000000000L) : -1;
+	return digits ? Min(v, MAX_HEADER_NUMBER) : -1;
 }
 
 /*
@@ -514,7 +590,7 @@ read_rate_limit_header(AtlasSlot *slot, const char *buffer, size_t n)
  *
  * Never throws, never allocates.  Headers over ATLAS_MAX_HEADER_BYTES for
  * one response (a Digest exchange has two) stop the transfer: the slot
- * records why and atlas_slot_explain() says it.  An unreadable
+ * records why and explain_stop() says it.  An unreadable
  * Retry-After is ignored (backoff applies instead).
  */
 static size_t
@@ -573,7 +649,7 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 			}
 		}
 		if (digits)
-			slot->retry_after_ms = Min(secs, (long) SECS_PER_DAY) * 1000;
+			slot->retry_after_ms = Min(secs, (long) SECS_PER_DAY) * MS_PER_SEC;
 	}
 	return n;
 }
@@ -600,61 +676,36 @@ atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 }
 
 /*
- * atlas_slot_explain
- *		After a transfer that our header callback stopped, put the reason in
- *		the slot's error buffer in place of libcurl's generic one.  Never
- *		throws.
+ * atlas_slot_attach
+ *		Put a prepared slot's transfer on the event loop; "done" is told its
+ *		outcome (atlas_slot_finished), or that an abort detached it.
+ *
+ * On ERROR the slot is not attached; its request headers are freed.
  */
 void
-atlas_slot_explain(AtlasSlot *slot)
+atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done, void *owner)
 {
-	if (slot->headers_too_large)
-		snprintf(slot->errbuf, sizeof(slot->errbuf),
-				 "The response headers exceed %d bytes",
-				 ATLAS_MAX_HEADER_BYTES);
-}
-
-/*
- * atlas_slot_give_body
- *		The caller has taken the slot's response buffer (and will free it):
- *		the next response starts a new one, sized for a body like this one
- *		(at most MAX_BODY_HINT; it grows as needed).
- */
-void
-atlas_slot_give_body(AtlasSlot *slot)
-{
-	slot->body_hint = Min(slot->body_len + 1, (size_t) MAX_BODY_HINT);
-	slot->body = NULL;
-	slot->body_len = slot->body_cap = 0;
-}
-
-/*
- * atlas_slot_detach
- *		Take a slot's transfer off its multi handle (aborting it if it is
- *		still running) and free its request headers.  Never throws.
- */
-void
-atlas_slot_detach(AtlasSlot *slot)
-{
-	if (slot->multi)
+	Assert(!slot->attached);
+	slot->done = done;
+	slot->owner = owner;
+	slot->nest_level = GetCurrentTransactionNestLevel();
+	if (!atlas_loop_add(slot->curl))
 	{
-		curl_multi_remove_handle(slot->multi, slot->curl);
-		slot->multi = NULL;
+		detach_slot(slot, false);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not set up Atlas request")));
 	}
-	if (slot->curl)
-		curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(slot->headers);
-	slot->headers = NULL;
-	slot->owner = NULL;
+	slot->attached = true;
 }
 
 /*
- * atlas_slot_set_token
+ * set_token
  *		Give a slot's handle the entry's current OAuth token, if it has an
  *		older one.
  */
-void
-atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot)
+static void
+set_token(AtlasConnEntry *entry, AtlasSlot *slot)
 {
 	if (entry->auth != ATLAS_AUTH_OAUTH || slot->token_gen == entry->token_gen)
 		return;
@@ -668,83 +719,205 @@ atlas_slot_set_token(AtlasConnEntry *entry, AtlasSlot *slot)
 }
 
 /*
- * atlas_transfer
- *		Run one prepared transfer on the slot to its end, alone on a multi
- *		handle of its own.
+ * atlas_start_get
+ *		Start GET {base_url}{path} (Accept: the API version's media type) on
+ *		an acquired slot, with the entry's current OAuth token; done(owner,
+ *		...) is told how it ended.
  *
- * Returns false if a query cancel or backend termination is pending: the
- * transfer has then been detached and the caller must release what it
- * allocated for the transfer and call CHECK_FOR_INTERRUPTS().  Otherwise
- * *result is the transfer's outcome.  Nothing here raises an ERROR while
- * the handle is attached.
+ * The caller must have a valid token first (atlas_oauth_ready).  On ERROR
+ * nothing is attached and the slot is released.
  */
-bool
-atlas_transfer(AtlasConnEntry *entry, AtlasSlot *slot, CURLcode *result)
+void
+atlas_start_get(AtlasSlot *slot, const char *path, const char *api_version,
+				const AtlasFdwOptions *opts, AtlasTransferDone done,
+				void *owner)
 {
-	CURLMcode	mc;
-	int			running = 1;
-	bool		completed = true;
+	AtlasConnEntry *entry = slot->entry;
+	char		accept[128];
+	char	   *url;
+	bool		ok = true;
 
-	*result = CURLE_OK;
-	mc = curl_multi_add_handle(atlas_single_multi, slot->curl);
-	if (mc != CURLM_OK)
+	Assert(slot->in_use && !slot->attached);
+	PG_TRY();
 	{
-		*result = CURLE_FAILED_INIT;
-		return true;
+		set_token(entry, slot);
+		url = psprintf("%s%s", entry->base_url, path);
+		snprintf(accept, sizeof(accept),
+				 "Accept: application/vnd.atlas.%s+json", api_version);
+		atlas_slot_prepare(slot, opts);
+		slot->headers = curl_slist_append(NULL, accept);
+		if (slot->headers == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_URL, url) == CURLE_OK;
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, slot->headers) == CURLE_OK;
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_CONNECTTIMEOUT_MS,
+							   (long) opts->connect_timeout_ms) == CURLE_OK;
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_TIMEOUT_MS,
+							   (long) opts->timeout_ms) == CURLE_OK;
+		pfree(url);
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not set up Atlas request")));
+		atlas_slot_attach(slot, done, owner);
 	}
-	slot->multi = atlas_single_multi;
-
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
-	for (;;)
+	PG_CATCH();
 	{
-		mc = curl_multi_perform(atlas_single_multi, &running);
-		if (mc != CURLM_OK || running == 0)
-			break;
-		if (QueryCancelPending || ProcDiePending)
-		{
-			completed = false;
-			break;
-		}
-		mc = curl_multi_poll(atlas_single_multi, NULL, 0,
-							 ATLAS_POLL_INTERVAL_MS, NULL);
-		if (mc != CURLM_OK)
-			break;
+		atlas_release_slot(slot);
+		PG_RE_THROW();
 	}
-	pgstat_report_wait_end();
-
-	if (completed)
-	{
-		CURLMsg    *msg;
-		int			queued;
-
-		if (mc != CURLM_OK)
-			*result = CURLE_RECV_ERROR;
-		while ((msg = curl_multi_info_read(atlas_single_multi, &queued)) != NULL)
-		{
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == slot->curl)
-				*result = msg->data.result;
-		}
-	}
-
-	curl_multi_remove_handle(atlas_single_multi, slot->curl);
-	slot->multi = NULL;
-	atlas_slot_explain(slot);
-	entry->stats.requests++;
-	entry->stats.bytes += slot->body_len;
-	return completed;
+	PG_END_TRY();
 }
 
 /*
- * atlas_is_transient
+ * explain_stop
+ *		After a transfer that our header callback stopped, put the reason in
+ *		the slot's error buffer in place of libcurl's generic one.  Never
+ *		throws.
+ */
+static void
+explain_stop(AtlasSlot *slot)
+{
+	if (slot->headers_too_large)
+		snprintf(slot->errbuf, sizeof(slot->errbuf),
+				 "The response headers exceed %d bytes",
+				 ATLAS_MAX_HEADER_BYTES);
+}
+
+/*
+ * detach_slot
+ *		Take a slot's transfer off the event loop (aborting it if it is
+ *		still running) and free its request headers; with tell_owner, its
+ *		owner learns that it was detached.  Never throws.
+ */
+static void
+detach_slot(AtlasSlot *slot, bool tell_owner)
+{
+	bool		was_attached = slot->attached;
+
+	if (slot->attached)
+	{
+		atlas_loop_remove(slot->curl);
+		slot->attached = false;
+	}
+	if (slot->curl)
+		curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(slot->headers);
+	slot->headers = NULL;
+	if (was_attached && tell_owner && slot->done)
+	{
+		AtlasOutcome outcome;
+
+		memset(&outcome, 0, sizeof(outcome));
+		outcome.detached = true;
+		outcome.errbuf = "";
+		slot->done(slot->owner, slot, &outcome);
+	}
+}
+
+/*
+ * atlas_slot_finished
+ *		A transfer on the event loop has ended (loop.c): count it, take it
+ *		off the loop, and tell its owner how it went.
+ *
+ * Runs in whichever scan waits; never throws, and neither may the owner.
+ */
+void
+atlas_slot_finished(CURL *curl, CURLcode rc)
+{
+	AtlasSlot  *slot = NULL;
+	AtlasOutcome outcome;
+
+	curl_easy_getinfo(curl, CURLINFO_PRIVATE, (char **) &slot);
+	if (slot == NULL || !slot->attached)
+		return;
+	memset(&outcome, 0, sizeof(outcome));
+	outcome.rc = rc;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &outcome.status);
+	explain_stop(slot);
+	outcome.body_len = slot->body_len;
+	outcome.body_too_large = slot->body_too_large;
+	outcome.body_oom = slot->body_oom;
+	outcome.retry_after_ms = slot->retry_after_ms;
+	outcome.rl_limit = slot->rl_limit;
+	outcome.rl_remaining = slot->rl_remaining;
+	outcome.errbuf = slot->errbuf;
+	slot->entry->stats.requests++;
+	slot->entry->stats.bytes += slot->body_len;
+	detach_slot(slot, false);
+	slot->done(slot->owner, slot, &outcome);
+}
+
+/*
+ * atlas_slot_take_body
+ *		The caller takes the slot's response buffer (malloc'd, NUL-
+ *		terminated; NULL if there was no body) and will free it: the next
+ *		response starts a new one, sized for a body like this one (at most
+ *		MAX_BODY_HINT; it grows as needed).  Never throws.
+ */
+char *
+atlas_slot_take_body(AtlasSlot *slot, size_t *len, size_t *cap)
+{
+	char	   *body = slot->body;
+
+	*len = slot->body_len;
+	*cap = slot->body_cap;
+	if (body)
+		slot->body_hint = Min(slot->body_len + 1, (size_t) MAX_BODY_HINT);
+	slot->body = NULL;
+	slot->body_len = slot->body_cap = 0;
+	return body;
+}
+
+/*
+ * atlas_conn_base_url, atlas_conn_auth, atlas_conn_token_gen,
+ * atlas_conn_stats
+ *		What the rest of the extension may know of a connection: its
+ *		base_url, how it authenticates, its OAuth token's generation (not
+ *		the token), and its counters (to be updated in place).
+ */
+const char *
+atlas_conn_base_url(AtlasConnEntry *entry)
+{
+	return entry->base_url;
+}
+
+AtlasAuthKind
+atlas_conn_auth(AtlasConnEntry *entry)
+{
+	return entry->auth;
+}
+
+uint64
+atlas_conn_token_gen(AtlasConnEntry *entry)
+{
+	return entry->token_gen;
+}
+
+AtlasStats *
+atlas_conn_stats(AtlasConnEntry *entry)
+{
+	return &entry->stats;
+}
+
+/*
+ * is_transient
  *		Whether a failed exchange is worth repeating: rate limits, server
  *		errors and connections that broke before an answer came through.
  *		Timeouts are not repeated: the user already waited timeout_ms.
  */
-bool
-atlas_is_transient(CURLcode rc, long status, const AtlasSlot *slot)
+static bool
+is_transient(const AtlasOutcome *outcome)
 {
+	CURLcode	rc = outcome->rc;
+	long		status = outcome->status;
+
 	if (rc != CURLE_OK)
-		return !slot->body_too_large && !slot->body_oom &&
+		return !outcome->body_too_large && !outcome->body_oom &&
 			(rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING ||
 			 rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 			 rc == CURLE_PARTIAL_FILE);
@@ -753,7 +926,7 @@ atlas_is_transient(CURLcode rc, long status, const AtlasSlot *slot)
 }
 
 /*
- * atlas_retry_delay
+ * retry_delay
  *		How long to wait before retry number "attempt" (1-based), in ms.
  *
  * Every wait has jitter, so that transfers that failed together do not
@@ -763,8 +936,8 @@ atlas_is_transient(CURLcode rc, long status, const AtlasSlot *slot)
  * stay within max_retry_wait_ms; a wait cut to it keeps a tenth of it as
  * jitter.
  */
-long
-atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
+static long
+retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 {
 	double		r = pg_prng_double(&pg_global_prng_state);
 	long		max_wait = Max(max_wait_ms, 0);
@@ -774,17 +947,19 @@ atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 	if (retry_after_ms >= 0)
 	{
 		lo = Min(retry_after_ms, max_wait);
-		span = Min(Max(lo / 5, (long) RETRY_JITTER_MS), max_wait - lo);
+		span = Min(Max(lo / RETRY_AFTER_JITTER_DIVISOR, (long) RETRY_JITTER_MS),
+				   max_wait - lo);
 		if (span <= 0)
 		{
 			/* cut to max_retry_wait_ms: jitter below it */
-			span = max_wait / 10;
+			span = max_wait / RETRY_CUT_JITTER_DIVISOR;
 			lo = max_wait - span;
 		}
 	}
 	else
 	{
-		long		step = Min((long) RETRY_BASE_MS << Min(attempt - 1, 16), max_wait);
+		long		step = Min((long) RETRY_BASE_MS << Min(attempt - 1, RETRY_MAX_DOUBLINGS),
+						   max_wait);
 
 		lo = step / 2;
 		span = step - lo;
@@ -793,29 +968,29 @@ atlas_retry_delay(int attempt, long retry_after_ms, int max_wait_ms)
 }
 
 /*
- * atlas_wait_before_retry
- *		Sleep before retry number "attempt", interruptibly.
+ * atlas_retry_decide
+ *		The retry policy of every transfer: whether a finished one is sent
+ *		again (a transient failure, fewer than max_retries times so far),
+ *		and if so when.
+ *
+ * If so, counts the retry in *retries and the statistics, and sets
+ * *not_before and *delay_ms (retry_delay, from the answer's
+ * Retry-After).  Records state only, never throws: completion functions
+ * call it.
  */
-void
-atlas_wait_before_retry(int attempt, long retry_after_ms, int max_wait_ms)
+bool
+atlas_retry_decide(AtlasConnEntry *entry, const AtlasOutcome *outcome,
+				   int *retries, int max_retries, int max_wait_ms,
+				   TimestampTz *not_before, long *delay_ms)
 {
-	TimestampTz deadline;
-
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   atlas_retry_delay(attempt, retry_after_ms,
-															 max_wait_ms));
-	for (;;)
-	{
-		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																deadline);
-
-		CHECK_FOR_INTERRUPTS();
-		if (remaining <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 remaining, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
+	if (!is_transient(outcome) || *retries >= max_retries)
+		return false;
+	(*retries)++;
+	entry->stats.retries++;
+	*delay_ms = retry_delay(*retries, outcome->retry_after_ms, max_wait_ms);
+	*not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											  *delay_ms);
+	return true;
 }
 
 /*
@@ -848,10 +1023,10 @@ atlas_connection_stats(void)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
 	{
-		AtlasConnEntry *copy = palloc0(sizeof(AtlasConnEntry));
+		AtlasConnStats *copy = palloc0(sizeof(AtlasConnStats));
 
 		/* only the counters leave the cache, never a pointer or secret */
-		copy->key = entry->key;
+		copy->umid = entry->key;
 		copy->serverid = entry->serverid;
 		copy->auth = entry->auth;
 		copy->stats = entry->stats;

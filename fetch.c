@@ -74,11 +74,14 @@
  * on Atlas sends the armed requests of all the others before it waits, so
  * that the sides of a join start together.
  *
- * Every scan of the backend shares one multi handle, so a scan that waits
- * also completes the transfers of other scans (a cursor's pages fetched
- * ahead, say).  Completing a transfer therefore only records its outcome
- * and cannot throw (complete_request); what may throw (renewing a token,
+ * Every transfer of the backend runs on the one event loop (loop.c), so a
+ * scan that waits also completes the transfers of other scans (a cursor's
+ * pages fetched ahead, say): each transfer is started with its request as
+ * owner and complete_request as completion function, which only records
+ * the outcome and cannot throw.  What may throw (a token request,
  * parsing, reporting) happens later, in the scan that owns the request.
+ * While the connection's OAuth token is being fetched (oauth.c) the scan
+ * starts nothing and waits in the same loop.
  *
  * Every way a request can be repeated has a bound: transient failures at
  * most max_retries times per request; a 401 with an OAuth token at most
@@ -176,6 +179,7 @@ struct AtlasFetcher
 	uint64		fresh_gen;		/* first token generation obtained during
 								 * the scan, 0 if none: a 401 to it is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
+	TimestampTz token_wake;		/* a token request's retry is due, or 0 */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
 	int64		pages;			/* pages handed to the reader, for EXPLAIN
 								 * ANALYZE */
@@ -200,6 +204,8 @@ static void drop_beyond_end(AtlasFetcher *f, int chain);
 static void end_chain_at(ChainState *cs, int page);
 static void renew_token_if_asked(AtlasFetcher *f);
 static void disarm(AtlasFetcher *f);
+static void complete_request(void *owner, AtlasSlot *slot,
+							 const AtlasOutcome *outcome);
 
 /*
  * atlas_fetcher_create
@@ -377,7 +383,11 @@ static void
 release_malloced(FetchRequest *req)
 {
 	if (req->state == REQ_RUNNING && req->slot)
-		atlas_slot_detach(req->slot);
+	{
+		atlas_release_slot(req->slot);
+		req->slot = NULL;
+		req->state = REQ_PENDING;
+	}
 	json_object_put(req->result.doc);
 	req->result.doc = NULL;
 	free(req->raw);
@@ -474,72 +484,25 @@ precedes(const FetchRequest *a, const FetchRequest *b)
 
 /*
  * start_request
- *		Attach a request to a free pool slot.  Returns false if no slot is
- *		free.  The slot owns the header list from here on.
+ *		Start a request's transfer on a free handle of the connection.
+ *		Returns false if none is free.  The caller has made sure of the
+ *		OAuth token (atlas_oauth_ready).
  */
 static bool
 start_request(AtlasFetcher *f, FetchRequest *req)
 {
-	AtlasConnEntry *entry = f->entry;
-	AtlasSlot  *slot = NULL;
-	char		accept[128];
+	AtlasSlot  *slot = atlas_acquire_slot(f->entry, f->window);
 	char	   *path;
-	char	   *url;
-	bool		ok = true;
 
-	for (int i = 0; i < f->window; i++)
-	{
-		if (entry->pool[i].multi == NULL && entry->pool[i].owner == NULL)
-		{
-			slot = atlas_pool_slot(entry, i);
-			break;
-		}
-	}
 	if (slot == NULL)
 		return false;
-
-	if (entry->auth == ATLAS_AUTH_OAUTH)
-	{
-		uint64		before = entry->token_gen;
-
-		atlas_oauth_token(entry, f->opts, false);
-		if (entry->token_gen != before && f->fresh_gen == 0)
-			f->fresh_gen = entry->token_gen;
-		atlas_slot_set_token(entry, slot);
-	}
-	req->token_gen = entry->token_gen;
-
 	path = atlas_request_path(f->res, &must_chain_state(f, req->chain)->keys,
 							  req->page, f->page_size);
-	url = psprintf("%s%s", entry->base_url, path);
-	snprintf(accept, sizeof(accept),
-			 "Accept: application/vnd.atlas.%s+json", f->res->api_version);
 	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
-
-	atlas_slot_prepare(slot, f->opts);
-	slot->headers = curl_slist_append(NULL, accept);
-	if (slot->headers == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(slot->curl, CURLOPT_URL, url) == CURLE_OK;
-	ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, slot->headers) == CURLE_OK;
-	ok &= curl_easy_setopt(slot->curl, CURLOPT_CONNECTTIMEOUT_MS,
-						   (long) f->opts->connect_timeout_ms) == CURLE_OK;
-	ok &= curl_easy_setopt(slot->curl, CURLOPT_TIMEOUT_MS,
-						   (long) f->opts->timeout_ms) == CURLE_OK;
-	pfree(url);
+	atlas_start_get(slot, path, f->res->api_version, f->opts,
+					complete_request, req);
 	pfree(path);
-	if (!ok || curl_multi_add_handle(atlas_multi_handle(), slot->curl) != CURLM_OK)
-	{
-		atlas_slot_detach(slot);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not set up Atlas request")));
-	}
-	slot->multi = atlas_multi_handle();
-	slot->owner = req;
+	req->token_gen = atlas_conn_token_gen(f->entry);
 	req->slot = slot;
 	req->state = REQ_RUNNING;
 	f->requests_made++;
@@ -637,9 +600,9 @@ speculative_next(AtlasFetcher *f, int *chain, int *page)
 
 /*
  * renew_token_if_asked
- *		Replace the OAuth token a 401 rejected, unless another scan has done
- *		so since.  Runs in the scan that owns the rejected request, so that
- *		an ERROR of the token endpoint is reported against that scan.
+ *		Drop the OAuth token a 401 rejected, unless another scan has
+ *		replaced it since, so that a new one is fetched before anything
+ *		else starts (token_ready).
  */
 static void
 renew_token_if_asked(AtlasFetcher *f)
@@ -649,12 +612,28 @@ renew_token_if_asked(AtlasFetcher *f)
 	if (from == 0)
 		return;
 	f->renew_from_gen = 0;
-	if (f->entry->token_gen == from)
-	{
-		atlas_oauth_token(f->entry, f->opts, true);
-		if (f->fresh_gen == 0)
-			f->fresh_gen = f->entry->token_gen;
-	}
+	atlas_oauth_renew(f->entry, from);
+}
+
+/*
+ * token_ready
+ *		Whether the connection has the OAuth token requests need (always,
+ *		for API keys); if not, its token request moves along (oauth.c), and
+ *		f->token_wake says when its retry is due.  A token obtained here is
+ *		the scan's fresh one: a 401 to it is final.  An ERROR of the token
+ *		endpoint is raised here, in the scan that waits for the token.
+ */
+static bool
+token_ready(AtlasFetcher *f)
+{
+	uint64		before = atlas_conn_token_gen(f->entry);
+	bool		ready;
+
+	f->token_wake = 0;
+	ready = atlas_oauth_ready(f->entry, f->opts, &f->token_wake);
+	if (ready && atlas_conn_token_gen(f->entry) != before && f->fresh_gen == 0)
+		f->fresh_gen = atlas_conn_token_gen(f->entry);
+	return ready;
 }
 
 /*
@@ -673,6 +652,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 
 	renew_token_if_asked(f);
 	if (now < f->pause_until)
+		return;
+	if (!token_ready(f))
 		return;
 
 	foreach(lc, f->requests)
@@ -799,16 +780,16 @@ parse_page(AtlasFetcher *f, FetchRequest *req)
  *		nothing unless the message is wanted.
  */
 static void
-pace_answer(AtlasFetcher *f, FetchRequest *req, long status,
-			const AtlasSlot *slot)
+pace_answer(AtlasFetcher *f, FetchRequest *req, const AtlasOutcome *outcome)
 {
-	AtlasStats *stats = &f->entry->stats;
+	AtlasStats *stats = atlas_conn_stats(f->entry);
+	long		status = outcome->status;
 	int			before = f->pace.limit;
 
 	if (status == 429 || status == 503)
 		stats->rate_limited++;
 	if (atlas_pace_answer(&f->pace, req->pace_seq, status,
-						  slot->rl_remaining, slot->rl_limit))
+						  outcome->rl_remaining, outcome->rl_limit))
 	{
 		stats->concurrency_cuts++;
 		elog(DEBUG1, "atlas_snapshot_fdw: HTTP %ld: transfers in flight cut from %d to %d",
@@ -819,86 +800,84 @@ pace_answer(AtlasFetcher *f, FetchRequest *req, long status,
 
 /*
  * complete_request
- *		Take the outcome of a finished transfer: mark it for a retry, or
- *		keep its result and learn from it where its chain ends.
+ *		Completion function of a request's transfer (AtlasTransferDone):
+ *		take its outcome, mark it for a retry, or keep its result and learn
+ *		from it where its chain ends; then release the handle.
  *
- * It may run while another scan waits (the multi handle is shared), so
- * it only records state and never throws: no allocation, no parsing, no
- * token request.  The scan that owns the request renews the token it asks
- * for (renew_token_if_asked), and reports
+ * It may run while another scan waits (the event loop is shared), or in a
+ * (sub)transaction abort that detached the transfer (then the request
+ * waits to be started again), so it only records state and never throws:
+ * no allocation, no parsing, no token request.  The scan that owns the
+ * request renews the token it asks for (renew_token_if_asked), and reports
  * its failure when it reads the page.  The response buffer, malloc'd,
  * passes to the request.
  */
 static void
-complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
+complete_request(void *owner, AtlasSlot *slot, const AtlasOutcome *outcome)
 {
+	FetchRequest *req = (FetchRequest *) owner;
+	AtlasFetcher *f = req->fetcher;
 	AtlasConnEntry *entry = f->entry;
-	AtlasSlot  *slot = req->slot;
 	ChainState *cs = chain_state(f, req->chain);
-	long		status = 0;
+	CURLcode	rc = outcome->rc;
+	long		status = outcome->status;
+	long		delay;
 
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &status);
-	entry->stats.requests++;
-	entry->stats.bytes += slot->body_len;
-	if (rc == CURLE_OK)
-		pace_answer(f, req, status, slot);
-	atlas_slot_detach(slot);
+	Assert(req->slot == slot);
 	req->slot = NULL;
+	if (outcome->detached)
+	{
+		atlas_release_slot(slot);
+		req->state = REQ_PENDING;
+		return;
+	}
+	if (rc == CURLE_OK)
+		pace_answer(f, req, outcome);
 
 	/*
 	 * A 401 to an OAuth token: ask again once with a new token, unless the
 	 * token was obtained during this scan (then access is really denied and
 	 * the 401 is final).  The renewal itself waits for the owning scan.
 	 */
-	if (rc == CURLE_OK && status == 401 && entry->auth == ATLAS_AUTH_OAUTH &&
+	if (rc == CURLE_OK && status == 401 &&
+		atlas_conn_auth(entry) == ATLAS_AUTH_OAUTH &&
 		req->auth_retries == 0 &&
 		!(f->fresh_gen != 0 && req->token_gen >= f->fresh_gen))
 	{
 		req->auth_retries++;
 		/* the request is repeated: a retry in the statistics */
-		entry->stats.retries++;
-		if (req->token_gen == entry->token_gen)
+		atlas_conn_stats(entry)->retries++;
+		if (req->token_gen == atlas_conn_token_gen(entry))
 			f->renew_from_gen = req->token_gen;
 		req->state = REQ_PENDING;
+		atlas_release_slot(slot);
 		return;
 	}
 
-	if (atlas_is_transient(rc, status, slot) &&
-		req->result.retries < f->opts->max_retries)
+	if (atlas_retry_decide(entry, outcome, &req->result.retries,
+						   f->opts->max_retries, f->opts->max_retry_wait_ms,
+						   &req->not_before, &delay))
 	{
-		long		delay;
-
-		req->result.retries++;
-		entry->stats.retries++;
-		delay = atlas_retry_delay(req->result.retries, slot->retry_after_ms,
-								  f->opts->max_retry_wait_ms);
 		req->retry_delay_ms = delay;
-		req->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 		req->state = REQ_WAITING;
 		if (status == 429)
 			f->pause_until = Max(f->pause_until, req->not_before);
+		atlas_release_slot(slot);
 		return;
 	}
 
 	req->state = REQ_DONE;
 	req->result.rc = rc;
 	req->result.status = status;
-	req->result.body_too_large = slot->body_too_large;
-	req->result.body_oom = slot->body_oom;
-	atlas_slot_explain(slot);
+	req->result.body_too_large = outcome->body_too_large;
+	req->result.body_oom = outcome->body_oom;
 	snprintf(req->result.errbuf, sizeof(req->result.errbuf), "%s",
-			 slot->errbuf);
+			 outcome->errbuf);
 
 	/* keep the response buffer itself: no copy (NULL: empty body) */
 	if (rc == CURLE_OK)
-	{
-		req->raw = slot->body;
-		req->raw_len = slot->body_len;
-		req->raw_cap = slot->body_cap;
-		if (slot->body)
-			atlas_slot_give_body(slot);
-	}
+		req->raw = atlas_slot_take_body(slot, &req->raw_len, &req->raw_cap);
+	atlas_release_slot(slot);
 	if (rc == CURLE_OK && status == 200)
 		req->unparsed = true;	/* parsed when the scan reads it */
 	else
@@ -910,6 +889,7 @@ complete_request(AtlasFetcher *f, FetchRequest *req, CURLcode rc)
 		if (cs)
 			end_chain_at(cs, req->page);
 	}
+	drop_beyond_end(f, req->chain);
 }
 
 /*
@@ -956,35 +936,6 @@ drop_beyond_end(AtlasFetcher *f, int chain)
 }
 
 /*
- * collect_completions
- *		Hand every finished transfer on the multi handle to its request,
- *		whichever fetcher (scan) it belongs to.  Never throws: an error that
- *		a completion leads to belongs to the scan that owns the request and
- *		is raised there (see complete_request).
- */
-static void
-collect_completions(void)
-{
-	CURLMsg    *msg;
-	int			queued;
-
-	while ((msg = curl_multi_info_read(atlas_multi_handle(), &queued)) != NULL)
-	{
-		AtlasSlot  *slot = NULL;
-		FetchRequest *req;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &slot);
-		if (slot == NULL || slot->owner == NULL)
-			continue;
-		req = (FetchRequest *) slot->owner;
-		complete_request(req->fetcher, req, msg->data.result);
-		drop_beyond_end(req->fetcher, req->chain);
-	}
-}
-
-/*
  * abort_all
  *		Detach every running transfer of the fetcher (before a cancel ERROR).
  */
@@ -999,7 +950,7 @@ abort_all(AtlasFetcher *f)
 
 		if (req->state == REQ_RUNNING && req->slot)
 		{
-			atlas_slot_detach(req->slot);
+			atlas_release_slot(req->slot);
 			req->slot = NULL;
 			req->state = REQ_PENDING;
 		}
@@ -1108,8 +1059,7 @@ send_first(AtlasFetcher *f)
 
 	if (f->requests != NIL)
 		return;
-	if (f->entry->auth == ATLAS_AUTH_OAUTH &&
-		!(f->entry->token && GetCurrentTimestamp() < f->entry->token_refresh_at))
+	if (!atlas_oauth_token_valid(f->entry))
 		return;
 	cs = f->active != NIL ? (ChainState *) linitial(f->active) : next_chain(f);
 	if (cs == NULL)
@@ -1137,28 +1087,53 @@ send_armed(void)
 }
 
 /*
- * drive
+ * wake_timeout_ms
+ *		Milliseconds until the fetcher has something to do of its own: a
+ *		retry is due, its 429 pause or its token request's retry wait ends
+ *		(0 if one is due now), or -1 if nothing of its own is timed.
+ */
+static long
+wake_timeout_ms(AtlasFetcher *f, TimestampTz now)
+{
+	TimestampTz wake = f->token_wake;
+	ListCell   *lc;
+
+	foreach(lc, f->requests)
+	{
+		FetchRequest *req = (FetchRequest *) lfirst(lc);
+
+		if (req->state == REQ_WAITING && (wake == 0 || req->not_before < wake))
+			wake = req->not_before;
+	}
+	if (f->pause_until > now && (wake == 0 || f->pause_until < wake))
+		wake = f->pause_until;
+	if (wake == 0)
+		return -1;
+	return Max(TimestampDifferenceMilliseconds(now, wake), 0);
+}
+
+/*
+ * wait_for_readable_page
  *		Run transfers until there is a page for the scan to read (see
  *		next_ready_request), and return its request.
  *
- * Wakes up at least every ATLAS_POLL_INTERVAL_MS to look for a cancel,
- * and detaches every transfer before raising it.
+ * Each turn starts what may start, then waits in the event loop (loop.c)
+ * for a transfer, libcurl's timer, our own timers (retries, a 429 pause)
+ * or the latch, with no polling tick.  A query cancel or termination is
+ * seen when the latch wakes us: every transfer of the scan is detached
+ * before CHECK_FOR_INTERRUPTS raises it.
  */
 static FetchRequest *
-drive(AtlasFetcher *f, FetchRequest *needed)
+wait_for_readable_page(AtlasFetcher *f, FetchRequest *needed)
 {
-	CURLM	   *multi = atlas_multi_handle();
 	FetchRequest *ready;
 
 	f->needed = needed;
 	disarm(f);
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
 	for (;;)
 	{
-		int			running;
-		long		timeout = ATLAS_POLL_INTERVAL_MS;
 		TimestampTz now;
-		ListCell   *lc;
+		bool		held_back;
 
 		schedule(f, needed);
 		/* after schedule(), which may have obtained an OAuth token */
@@ -1168,57 +1143,37 @@ drive(AtlasFetcher *f, FetchRequest *needed)
 		{
 			/* send what may go ahead while the scan reads this page */
 			if (f->prefetch && f->window > 1)
-			{
-				(void) curl_multi_perform(multi, &running);
-				collect_completions();
-			}
+				atlas_loop_wait(0);
 			break;
 		}
-
-		(void) curl_multi_perform(multi, &running);
-		collect_completions();
-		if ((ready = next_ready_request(f, needed)) != NULL)
-			break;
 
 		if (QueryCancelPending || ProcDiePending)
 		{
 			abort_all(f);
 			f->needed = NULL;
-			pgstat_report_wait_end();
 			CHECK_FOR_INTERRUPTS();
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("canceling statement due to user request")));
 		}
+		CHECK_FOR_INTERRUPTS();
 
-		/* wake up in time for the next retry */
 		now = GetCurrentTimestamp();
-		foreach(lc, f->requests)
+		held_back = rate_limit_wait(f, now);
+		atlas_loop_wait(wake_timeout_ms(f, now));
+		if (held_back)
 		{
-			FetchRequest *req = (FetchRequest *) lfirst(lc);
+			long		secs;
+			int			usecs;
+			int64		waited;
 
-			if (req->state == REQ_WAITING)
-				timeout = Min(timeout, TimestampDifferenceMilliseconds(now, req->not_before));
-		}
-		if (f->pause_until > now)
-			timeout = Min(timeout, TimestampDifferenceMilliseconds(now, f->pause_until));
-		{
-			bool		held_back = rate_limit_wait(f, now);
-
-			(void) curl_multi_poll(multi, NULL, 0, (int) Max(timeout, 1), NULL);
-			if (held_back)
-			{
-				long		secs;
-				int			usecs;
-
-				TimestampDifference(now, GetCurrentTimestamp(), &secs, &usecs);
-				f->pace.wait_us += (int64) secs * 1000000 + usecs;
-				f->entry->stats.rate_limit_wait_us += (int64) secs * 1000000 + usecs;
-			}
+			TimestampDifference(now, GetCurrentTimestamp(), &secs, &usecs);
+			waited = (int64) secs * USECS_PER_SEC + usecs;
+			f->pace.wait_us += waited;
+			atlas_conn_stats(f->entry)->rate_limit_wait_us += waited;
 		}
 	}
 	f->needed = NULL;
-	pgstat_report_wait_end();
 	return ready;
 }
 
@@ -1264,7 +1219,7 @@ await_page(AtlasFetcher *f, int chain, int page)
 	req = find_request(f, chain, page);
 	if (req == NULL)
 		req = new_request(f, chain, page);
-	req = drive(f, req);
+	req = wait_for_readable_page(f, req);
 	parse_page(f, req);
 	must_chain_state(f, req->chain)->next_read++;
 	return req;
@@ -1422,7 +1377,7 @@ page_ends_chain(AtlasFetcher *f, ChainState *cs, int page_num,
 static void
 finish_chain(AtlasFetcher *f, ChainState *cs)
 {
-	/* the scan waits for nothing now (drive() sets needed while it runs) */
+	/* the scan waits for nothing now (set while wait_for_readable_page runs) */
 	f->needed = NULL;
 	discard_chain_after(f, cs->chain, 0);
 	free_chain(f, cs);
@@ -1483,7 +1438,7 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 
 	if (!absent_answer(res, &req->result, by_id))
 	{
-		atlas_report_page_error(&req->result, f->entry->base_url, f->opts,
+		atlas_report_page_error(&req->result, atlas_conn_base_url(f->entry), f->opts,
 								res);
 		page = atlas_page_adopt(&req->result.doc,
 								by_id || res->rows_path != NULL, page_cxt);
@@ -1491,7 +1446,7 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 			atlas_page_select_rows(page, res->rows_path, res->row_marker,
 								   page_cxt);
 		f->pages++;
-		f->entry->stats.pages++;
+		atlas_conn_stats(f->entry)->pages++;
 	}
 
 	rd->keys = cs->keys;
@@ -1520,15 +1475,13 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 void
 atlas_fetcher_pump(AtlasFetcher *f)
 {
-	int			running;
 	ListCell   *lc;
 
 	foreach(lc, f->requests)
 	{
 		if (((FetchRequest *) lfirst(lc))->state == REQ_RUNNING)
 		{
-			(void) curl_multi_perform(atlas_multi_handle(), &running);
-			collect_completions();
+			atlas_loop_wait(0);
 			schedule(f, NULL);
 			return;
 		}

@@ -12,6 +12,15 @@
  * expires, dropped with the entry when the server or user
  * mapping changes, and fetched again once if Atlas answers 401.
  *
+ * The token request is an ordinary transfer of the event loop (loop.c), on
+ * the entry's main handle, under the retry policy of every transfer
+ * (atlas_retry_decide).  A scan asks atlas_oauth_ready() before it starts
+ * its requests; while the answer is "not yet" it starts nothing and waits
+ * in its own loop, as it does for its pages.  The request's completion
+ * (token_done) only records the outcome, in whichever scan waits when it
+ * arrives; the next scan to ask reads it, and raises the error if there is
+ * one.  An abort forgets a token request begun in what it aborts.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -23,12 +32,22 @@
 
 #include <json-c/json.h>
 
-#include "atlas_snapshot_fdw.h"
+#include "access/xact.h"
+#include "connection_int.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
-/* Refresh this long before expiry (capped at a tenth of the lifetime) */
+/* The token endpoint, below base_url */
+#define ATLAS_TOKEN_PATH	"/api/oauth/token"
+
+/* Refresh this long before expiry (capped at a fraction of the lifetime) */
 #define TOKEN_MARGIN_SECS	60
+#define TOKEN_MARGIN_DIVISOR	10
+/* Milliseconds in a second */
+#define MS_PER_SEC			1000
+
+static void token_done(void *owner, AtlasSlot *slot,
+					   const AtlasOutcome *outcome);
 
 /*
  * atlas_oauth_forget
@@ -47,70 +66,159 @@ atlas_oauth_forget(AtlasConnEntry *entry)
 }
 
 /*
- * post_token_request
- *		One POST to the token endpoint; returns libcurl's result.
- *
- * Everything malloc'd for the request (headers, escaped credentials) is
- * released before returning, and the handle's Basic credentials are
- * cleared again, also when a cancel is pending (then *completed is false
- * and the caller must CHECK_FOR_INTERRUPTS).
+ * token_cleanup
+ *		Make the main handle a plain GET handle again (pool handles are
+ *		duplicated from it), without the client credentials, and free what
+ *		the token request allocated.  Never throws.
  */
-static CURLcode
-post_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
-				   const char *url, bool *completed)
+static void
+token_cleanup(AtlasConnEntry *entry)
 {
+	AtlasTokenRequest *tr = &entry->token_req;
 	CURL	   *curl = entry->main.curl;
-	struct curl_slist *headers = NULL;
-	struct curl_slist *more;
-	char	   *id;
-	char	   *secret;
-	CURLcode	rc = CURLE_OUT_OF_MEMORY;
+
+	if (curl)
+	{
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
+		curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, NULL);
+	}
+	curl_slist_free_all(tr->headers);
+	tr->headers = NULL;
+	if (tr->id)
+		curl_free(tr->id);
+	tr->id = NULL;
+	if (tr->secret)
+	{
+		explicit_bzero(tr->secret, strlen(tr->secret));
+		curl_free(tr->secret);
+	}
+	tr->secret = NULL;
+}
+
+/*
+ * start_token_request
+ *		Start one POST to the token endpoint on the entry's main handle, a
+ *		transfer of the event loop.
+ *
+ * On ERROR nothing is attached and nothing it allocated is left (the
+ * handle's Basic credentials are cleared again).
+ */
+static void
+start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
+{
+	AtlasTokenRequest *tr = &entry->token_req;
+	CURL	   *curl = entry->main.curl;
+	char	   *url;
 	bool		ok = true;
 
-	*completed = true;
 	/* RFC 6749 2.3.1: form-encode the client credentials for Basic */
-	id = curl_easy_escape(curl, opts->client_id, 0);
-	secret = curl_easy_escape(curl, opts->client_secret, 0);
-	headers = curl_slist_append(NULL, "Accept: application/json");
-	more = headers ? curl_slist_append(headers,
-									   "Content-Type: application/x-www-form-urlencoded") : NULL;
-
-	if (id && secret && more)
+	tr->id = curl_easy_escape(curl, opts->client_id, 0);
+	tr->secret = curl_easy_escape(curl, opts->client_secret, 0);
+	tr->headers = curl_slist_append(NULL, "Accept: application/json");
+	if (tr->headers &&
+		curl_slist_append(tr->headers,
+						  "Content-Type: application/x-www-form-urlencoded") == NULL)
+		ok = false;
+	if (!ok || tr->id == NULL || tr->secret == NULL || tr->headers == NULL)
 	{
-		ok &= curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials") == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, id) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, secret) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-							   (long) opts->connect_timeout_ms) == CURLE_OK;
-		ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-							   (long) opts->timeout_ms) == CURLE_OK;
-		atlas_slot_prepare(&entry->main, opts);
-		if (ok)
-			*completed = atlas_transfer(entry, &entry->main, &rc);
-		else
-			rc = CURLE_FAILED_INIT;
+		token_cleanup(entry);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
 	}
 
-	/* back to a plain GET handle: pool handles are duplicated from it */
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
-	curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
-	curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
-	curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, NULL);
-	curl_slist_free_all(headers);
-	if (id)
-		curl_free(id);
-	if (secret)
+	url = psprintf("%s%s", entry->base_url, ATLAS_TOKEN_PATH);
+	ok &= curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK;
+	pfree(url);
+	ok &= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, tr->headers) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials") == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, tr->id) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, tr->secret) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+						   (long) opts->connect_timeout_ms) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+						   (long) opts->timeout_ms) == CURLE_OK;
+	if (!ok)
 	{
-		explicit_bzero(secret, strlen(secret));
-		curl_free(secret);
+		token_cleanup(entry);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not set up Atlas request"),
+				 errcontext("remote request: POST %s", ATLAS_TOKEN_PATH)));
 	}
-	return rc;
+	atlas_slot_prepare(&entry->main, opts);
+	PG_TRY();
+	{
+		atlas_slot_attach(&entry->main, token_done, entry);
+	}
+	PG_CATCH();
+	{
+		token_cleanup(entry);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	tr->state = TOKEN_RUNNING;
+}
+
+/*
+ * token_done
+ *		Completion function of the token request: clear the credentials off
+ *		the handle, then record the outcome (or plan a retry).
+ *
+ * Runs in whichever scan waits, or in an abort (detached: the request is
+ * forgotten).  Records state only; never throws.  The response body stays
+ * in the main slot until a scan reads it (atlas_oauth_ready).
+ */
+static void
+token_done(void *owner, AtlasSlot *slot, const AtlasOutcome *outcome)
+{
+	AtlasConnEntry *entry = (AtlasConnEntry *) owner;
+	AtlasTokenRequest *tr = &entry->token_req;
+	long		delay_ms;
+
+	token_cleanup(entry);
+	if (outcome->detached)
+	{
+		tr->state = TOKEN_IDLE;
+		return;
+	}
+	if (atlas_retry_decide(entry, outcome, &tr->retries, tr->max_retries,
+						   tr->max_wait_ms, &tr->not_before, &delay_ms))
+	{
+		tr->state = TOKEN_WAITING;
+		return;
+	}
+	tr->outcome = *outcome;
+	tr->outcome.errbuf = NULL;	/* it is the main slot's errbuf */
+	tr->state = TOKEN_DONE;
+}
+
+/*
+ * atlas_oauth_abort
+ *		Forget a token request begun at transaction nesting level
+ *		nest_level or deeper (0: any), detaching it if it is running.
+ *		Never throws.
+ */
+void
+atlas_oauth_abort(AtlasConnEntry *entry, int nest_level)
+{
+	AtlasTokenRequest *tr = &entry->token_req;
+
+	if (tr->state == TOKEN_IDLE || tr->nest_level < nest_level)
+		return;
+	if (entry->main.attached)
+		atlas_release_slot(&entry->main);
+	token_cleanup(entry);
+	/* an answer nobody read may hold a token: leave no copy of it behind */
+	if (entry->main.body)
+		explicit_bzero(entry->main.body, entry->main.body_len);
+	tr->state = TOKEN_IDLE;
 }
 
 /*
@@ -208,62 +316,33 @@ store_token(AtlasConnEntry *entry, const char *body)
 	entry->token_gen++;
 	/* a day is plenty: Atlas's tokens last an hour */
 	expires_in = Min(expires_in, (int64) SECS_PER_DAY);
-	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / 10);
+	expires_in -= Min((int64) TOKEN_MARGIN_SECS, expires_in / TOKEN_MARGIN_DIVISOR);
 	entry->token_refresh_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  Max(expires_in, 0) * 1000);
+														  Max(expires_in, 0) * MS_PER_SEC);
 	entry->stats.tokens++;
 }
 
 /*
- * atlas_oauth_token
- *		Make sure the entry holds a valid access token; with force, fetch a
- *		new one whatever the cache says.
+ * finish_token_request
+ *		Read the outcome of a finished token request: store the token, or
+ *		raise the error.
  *
- * Transient failures of the token endpoint are retried like any request.
  * A rejected client gives ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
- * neither the secret nor the token appears in any message.
+ * neither the secret nor the token appears in any message.  The response
+ * body is zeroed whatever happens (it may hold a token).
  */
-void
-atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force)
+static void
+finish_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
 {
-	char	   *url;
-	CURLcode	rc;
-	long		status = 0;
-	int			retries = 0;
-	bool		completed;
+	AtlasTokenRequest *tr = &entry->token_req;
+	const AtlasOutcome *out = &tr->outcome;
+	long		status = out->status;
+	int			retries = tr->retries;
 
-	if (!force && entry->token && GetCurrentTimestamp() < entry->token_refresh_at)
-		return;
-	atlas_oauth_forget(entry);
-
-	url = psprintf("%s/api/oauth/token", entry->base_url);
-	elog(DEBUG2, "atlas_snapshot_fdw: POST /api/oauth/token");
-	for (;;)
-	{
-		rc = post_token_request(entry, opts, url, &completed);
-		if (!completed)
-		{
-			CHECK_FOR_INTERRUPTS();
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("canceling statement due to user request")));
-		}
-		status = 0;
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(entry->main.curl, CURLINFO_RESPONSE_CODE, &status);
-		if (!atlas_is_transient(rc, status, &entry->main) ||
-			retries >= opts->max_retries)
-			break;
-		retries++;
-		entry->stats.retries++;
-		atlas_wait_before_retry(retries, entry->main.retry_after_ms,
-								opts->max_retry_wait_ms);
-	}
-
-	if (rc != CURLE_OK)
-		atlas_report_curl_error(entry->base_url, rc, entry->main.errbuf,
-								entry->main.body_too_large,
-								entry->main.body_oom, opts, retries);
+	if (out->rc != CURLE_OK)
+		atlas_report_curl_error(entry->base_url, out->rc, entry->main.errbuf,
+								out->body_too_large, out->body_oom, opts,
+								retries);
 	if (status != 200)
 	{
 		char	   *code;
@@ -288,7 +367,7 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 				 status == 400 || status == 401 || status == 403
 				 ? errhint("Check the options %s and %s of the user mapping.",
 						   OPTION_CLIENT_ID, OPTION_CLIENT_SECRET) : 0,
-				 errcontext("remote request: POST /api/oauth/token")));
+				 errcontext("remote request: POST %s", ATLAS_TOKEN_PATH)));
 	}
 	PG_TRY();
 	{
@@ -301,5 +380,84 @@ atlas_oauth_token(AtlasConnEntry *entry, const AtlasFdwOptions *opts, bool force
 			explicit_bzero(entry->main.body, entry->main.body_len);
 	}
 	PG_END_TRY();
-	pfree(url);
+}
+
+/*
+ * atlas_oauth_ready
+ *		Whether the entry holds a valid access token (always, for API keys).
+ *
+ * If not, moves its token request along without waiting: starts it (or
+ * its retry, once the retry's time has come), or reads its outcome, which
+ * stores the token or raises the error.  While it returns false the
+ * caller starts nothing, waits in the event loop (the token request is a
+ * transfer of it) at most until *wake_at (lowered to the retry's time if
+ * one waits; 0: no time of its own), and asks again.
+ */
+bool
+atlas_oauth_ready(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
+				  TimestampTz *wake_at)
+{
+	AtlasTokenRequest *tr = &entry->token_req;
+
+	if (entry->auth != ATLAS_AUTH_OAUTH)
+		return true;
+	switch (tr->state)
+	{
+		case TOKEN_IDLE:
+			if (entry->token && GetCurrentTimestamp() < entry->token_refresh_at)
+				return true;
+			atlas_oauth_forget(entry);
+			tr->retries = 0;
+			tr->max_retries = opts->max_retries;
+			tr->max_wait_ms = opts->max_retry_wait_ms;
+			tr->nest_level = GetCurrentTransactionNestLevel();
+			elog(DEBUG2, "atlas_snapshot_fdw: POST %s", ATLAS_TOKEN_PATH);
+			start_token_request(entry, opts);
+			return false;
+		case TOKEN_RUNNING:
+			return false;
+		case TOKEN_WAITING:
+			if (GetCurrentTimestamp() < tr->not_before)
+			{
+				if (*wake_at == 0 || tr->not_before < *wake_at)
+					*wake_at = tr->not_before;
+				return false;
+			}
+			start_token_request(entry, opts);
+			return false;
+		case TOKEN_DONE:
+			tr->state = TOKEN_IDLE;
+			finish_token_request(entry, opts);
+			return true;
+	}
+	return false;				/* keep the compiler quiet */
+}
+
+/*
+ * atlas_oauth_token_valid
+ *		Whether requests can go now without a token request first: an API
+ *		key, or a cached token not yet due for renewal.  Looks only; never
+ *		throws, starts nothing.
+ */
+bool
+atlas_oauth_token_valid(AtlasConnEntry *entry)
+{
+	return entry->auth != ATLAS_AUTH_OAUTH ||
+		(entry->token != NULL && entry->token_req.state == TOKEN_IDLE &&
+		 GetCurrentTimestamp() < entry->token_refresh_at);
+}
+
+/*
+ * atlas_oauth_renew
+ *		A request sent with token generation rejected_gen was answered 401:
+ *		drop that token, unless it has been replaced already (or a token
+ *		request is underway), so that the next atlas_oauth_ready fetches a
+ *		new one.  Never throws.
+ */
+void
+atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen)
+{
+	if (entry->token_gen == rejected_gen &&
+		entry->token_req.state == TOKEN_IDLE)
+		atlas_oauth_forget(entry);
 }

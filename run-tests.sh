@@ -6,7 +6,8 @@
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
 # self-test, the secrets test, a fault soak (ATLAS_SOAK_SCANS scans, 200 by
-# default), the scheduling recipes' test, the proxy test, the suite
+# default), the scheduling recipes' test, the postmaster-death test, the
+# proxy test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 #
@@ -41,6 +42,9 @@ pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
+
+echo "== a backend waiting on Atlas exits when the postmaster dies"
+bash test/test_pm_death.sh
 
 echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
 bash test/test_proxy.sh

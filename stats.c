@@ -98,14 +98,14 @@ atlas_snapshot_fdw_stats(PG_FUNCTION_ARGS)
 
 	foreach(lc, atlas_connection_stats())
 	{
-		AtlasConnEntry *entry = (AtlasConnEntry *) lfirst(lc);
+		AtlasConnStats *entry = (AtlasConnStats *) lfirst(lc);
 		ForeignServer *server = GetForeignServerExtended(entry->serverid,
 														 FSV_MISSING_OK);
 		Oid			mapuser;
 		Datum		values[STATS_COLS];
 		bool		nulls[STATS_COLS];
 
-		if (server == NULL || !mapping_user(entry->key, &mapuser))
+		if (server == NULL || !mapping_user(entry->umid, &mapuser))
 			continue;			/* dropped since */
 		if (!mapping_visible(mapuser, entry->serverid, see_all))
 			continue;

@@ -66,4 +66,27 @@ SELECT count(*) FROM cancel_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
 SELECT server_name, retries, tokens, errors, last_error
   FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'cancel%' ORDER BY 1;
 
+-- a subtransaction that fails detaches the transfers started in it: a
+-- cursor of the outer transaction whose pages were in flight (page 3
+-- stalls, long past the statement_timeout) asks for them again, and reads
+-- every row.  Page 2 is slow, so that page 3's request has gone out when
+-- FETCH 3 returns (between statements nothing moves transfers along)
+ALTER FOREIGN TABLE cancel_snaps OPTIONS (ADD items_per_page '2');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n8/.*pageNum=2&", "kind": "stall", "seconds": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n8/.*pageNum=3&", "kind": "stall", "seconds": 30}'
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM cancel_snaps
+	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
+SAVEPOINT s;
+FETCH 3 FROM c;
+-- (page 3's request has reached the mock, and stalls)
+\! for i in $(seq 1 100); do python3 test/mockctl.py faults | grep -q stall || break; sleep 0.1; done
+SELECT 1 / 0;
+ROLLBACK TO s;
+SET LOCAL statement_timeout = '10s';
+FETCH ALL FROM c;
+COMMIT;
+\! python3 test/mockctl.py reset
+
 DROP SERVER cancel_srv, cancel_sa CASCADE;

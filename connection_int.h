@@ -1,0 +1,123 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection_int.h
+ *		  Private to the connection cache: connection.c, its event loop
+ *		  (loop.c) and its token requests (oauth.c)
+ *
+ * The rest of the extension sees AtlasConnEntry and AtlasSlot only as
+ * opaque pointers, through the functions under "in connection.c" in
+ * atlas_snapshot_fdw.h.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  connection_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CONNECTION_INT_H
+#define CONNECTION_INT_H
+
+#include "atlas_snapshot_fdw.h"
+
+/*
+ * One libcurl easy handle with what a transfer on it needs: its response
+ * buffer, why its callbacks stopped a transfer, and who is told when the
+ * transfer ends.  Slots live inside a connection entry; libcurl's callbacks
+ * only ever touch their own slot.
+ */
+struct AtlasSlot
+{
+	CURL	   *curl;			/* easy handle, NULL until first used */
+	AtlasConnEntry *entry;		/* the connection it belongs to */
+	bool		in_use;			/* acquired, not released yet */
+	bool		attached;		/* its transfer is on the loop's multi handle */
+	int			nest_level;		/* transaction nesting level it was started
+								 * at (a subtransaction abort detaches it) */
+	AtlasTransferDone done;		/* told the outcome, while attached */
+	void	   *owner;			/* done's first argument */
+	uint64		token_gen;		/* OAuth token generation set on curl */
+	struct curl_slist *headers; /* request headers while attached */
+	char	   *body;			/* response buffer (malloc'd), reused */
+	size_t		body_len;		/* bytes of the current response */
+	size_t		body_cap;		/* allocated size of body */
+	size_t		body_hint;		/* size to start a new buffer with */
+	size_t		max_body;		/* max_page_bytes of the current request */
+	bool		body_too_large; /* write callback stopped: over max_body */
+	bool		body_oom;		/* write callback stopped: out of memory */
+	long		retry_after_ms; /* Retry-After of the last response, or -1 */
+	long		rl_limit;		/* RateLimit-Limit of the last response, or -1 */
+	long		rl_remaining;	/* RateLimit-Remaining of it, or -1 */
+	size_t		header_bytes;	/* header bytes of the current response */
+	bool		headers_too_large;	/* header callback stopped: over
+									 * ATLAS_MAX_HEADER_BYTES */
+	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
+};
+
+/* Where the entry's OAuth token request is (oauth.c) */
+typedef enum AtlasTokenState
+{
+	TOKEN_IDLE,					/* none: the token is valid, or not asked for */
+	TOKEN_RUNNING,				/* the POST is on the multi handle */
+	TOKEN_WAITING,				/* failed transiently; again at not_before */
+	TOKEN_DONE					/* finished: outcome to be read by a scan */
+} AtlasTokenState;
+
+/* The token request of one entry: a transfer on its "main" slot */
+typedef struct AtlasTokenRequest
+{
+	AtlasTokenState state;
+	int			retries;		/* attempts repeated so far */
+	int			max_retries;	/* of the scan that asked for the token */
+	int			max_wait_ms;	/* its max_retry_wait_ms */
+	int			nest_level;		/* transaction nesting level it began at */
+	TimestampTz not_before;		/* while TOKEN_WAITING */
+	AtlasOutcome outcome;		/* once TOKEN_DONE (errbuf: the slot's) */
+	struct curl_slist *headers; /* while running (malloc'd by libcurl) */
+	char	   *id;				/* escaped client_id, while running */
+	char	   *secret;			/* escaped client_secret (secret), while
+								 * running */
+} AtlasTokenRequest;
+
+/*
+ * Per-backend connection state for one user mapping, kept in a hash table
+ * in CacheMemoryContext (see connection.c).  Everything behind a pointer is
+ * malloc'd and released by the connection cache.  "main" is the template
+ * the pool's handles are duplicated from, and serves the token request;
+ * "pool" serves the scans' concurrent requests, each slot with its own
+ * Digest nonce.
+ */
+struct AtlasConnEntry
+{
+	Oid			key;			/* user mapping OID: hash key, must be first */
+	Oid			serverid;		/* the mapping's server */
+	bool		connected;		/* main.curl is set up */
+	bool		invalidated;	/* server or user mapping changed */
+	uint32		server_hashvalue;	/* hash of the server OID */
+	uint32		mapping_hashvalue;	/* hash of the user mapping OID */
+	AtlasAuthKind auth;			/* how requests authenticate */
+	char	   *base_url;		/* the server's base_url */
+	char	   *token;			/* OAuth bearer token (secret), or NULL */
+	uint64		token_gen;		/* bumped whenever token changes */
+	TimestampTz token_refresh_at;	/* when to fetch a new token */
+	AtlasTokenRequest token_req;	/* the token request, if one is underway */
+	AtlasSlot	main;			/* the template handle; token requests */
+	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
+	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
+};
+
+/* in connection.c */
+extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
+extern void atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done,
+							  void *owner);
+extern void atlas_slot_finished(CURL *curl, CURLcode rc);
+
+/* in loop.c */
+extern bool atlas_loop_add(CURL *curl);
+extern void atlas_loop_remove(CURL *curl);
+
+/* in oauth.c */
+extern void atlas_oauth_forget(AtlasConnEntry *entry);
+extern void atlas_oauth_abort(AtlasConnEntry *entry, int nest_level);
+
+#endif							/* CONNECTION_INT_H */

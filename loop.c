@@ -1,0 +1,346 @@
+/*-------------------------------------------------------------------------
+ *
+ * loop.c
+ *		  The one event loop: every HTTP transfer of the backend
+ *
+ * Owns the backend-wide libcurl multi handle.  libcurl tells us, through
+ * CURLMOPT_SOCKETFUNCTION, which sockets it wants watched and for what
+ * (kept in a malloc'd table), and through CURLMOPT_TIMERFUNCTION when it
+ * next needs to act on its own (a connect or transfer timeout, a Digest
+ * round trip, a new transfer to start).  atlas_loop_wait() waits for the
+ * first of: one of those sockets, libcurl's timer, the caller's own timer
+ * (a retry, a 429 pause), the process latch (a signal: query cancel,
+ * statement_timeout, termination) and postmaster death (then the backend
+ * exits at once, WL_EXIT_ON_PM_DEATH); then hands what happened to
+ * curl_multi_socket_action and each finished transfer to its slot's owner
+ * (atlas_slot_finished, connection.c).  There is no polling tick.
+ *
+ * The wait set is built anew for every wait, in a memory context reset
+ * after it: the sockets libcurl watches change with almost every transfer
+ * (a connection is watched for writing, then reading, then not at all),
+ * and a WaitEventSet cannot drop a socket.  Building it costs an
+ * epoll_create1 and one epoll_ctl per socket (a few microseconds, once per
+ * wait: a page has a handful of waits), and works wherever PostgreSQL's
+ * WaitEventSet does.  A long-lived set around an epoll descriptor of our
+ * own would save that, but only on Linux.
+ *
+ * The loop does not look at interrupts: the caller, woken by the latch,
+ * detaches what it owns and calls CHECK_FOR_INTERRUPTS.  libcurl's
+ * callbacks here allocate only with malloc and never throw.
+ *
+ * Copyright (c) 2026, atlas_snapshot_fdw developers
+ *
+ * IDENTIFICATION
+ *		  loop.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "connection_int.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+/* Sockets the table has room for from the start (it grows if need be) */
+#define INITIAL_SOCKETS		(2 * ATLAS_MAX_CONCURRENCY)
+
+/* Wait events besides the sockets: the latch, postmaster death */
+#define FIXED_EVENTS		2
+
+/* A socket libcurl wants watched, and for what (CURL_POLL_IN/OUT/INOUT) */
+typedef struct LoopSocket
+{
+	curl_socket_t fd;
+	int			what;
+} LoopSocket;
+
+static CURLM *loop_multi = NULL;	/* every transfer of the backend */
+static int	loop_transfers = 0;	/* easy handles on it */
+static LoopSocket *loop_sockets = NULL; /* malloc'd table */
+static int	loop_nsockets = 0;
+static int	loop_maxsockets = 0;
+static bool loop_timer_set = false; /* libcurl asked to be called back */
+static TimestampTz loop_timer_at = 0;	/* at this time */
+static MemoryContext loop_cxt = NULL;	/* one wait's set and events */
+
+/*
+ * socket_callback
+ *		CURLMOPT_SOCKETFUNCTION: remember what libcurl wants of a socket.
+ *
+ * Never throws, allocates with malloc only.  Returns -1 if the table
+ * cannot grow (libcurl then fails the transfer).
+ */
+static int
+socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp,
+				void *socketp)
+{
+	int			i;
+
+	for (i = 0; i < loop_nsockets; i++)
+	{
+		if (loop_sockets[i].fd == fd)
+			break;
+	}
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < loop_nsockets)
+			loop_sockets[i] = loop_sockets[--loop_nsockets];
+		return 0;
+	}
+	if (i == loop_nsockets)
+	{
+		if (loop_nsockets == loop_maxsockets)
+		{
+			int			newmax = loop_maxsockets * 2;
+			LoopSocket *grown;
+
+			if (newmax > INT_MAX / (int) sizeof(LoopSocket))
+				return -1;
+			grown = realloc(loop_sockets, newmax * sizeof(LoopSocket));
+			if (grown == NULL)
+				return -1;
+			loop_sockets = grown;
+			loop_maxsockets = newmax;
+		}
+		loop_sockets[loop_nsockets].fd = fd;
+		loop_nsockets++;
+	}
+	loop_sockets[i].what = what;
+	return 0;
+}
+
+/*
+ * timer_callback
+ *		CURLMOPT_TIMERFUNCTION: remember when libcurl wants to act (-1:
+ *		never).  Never throws (GetCurrentTimestamp only reads the clock).
+ */
+static int
+timer_callback(CURLM *multi, long timeout_ms, void *userp)
+{
+	loop_timer_set = timeout_ms >= 0;
+	if (loop_timer_set)
+		loop_timer_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													timeout_ms);
+	return 0;
+}
+
+/*
+ * loop_init
+ *		Make the multi handle and the socket table, once per backend.
+ *
+ * On ERROR nothing is left half made.
+ */
+static void
+loop_init(void)
+{
+	CURLM	   *multi;
+
+	if (loop_multi != NULL)
+		return;
+	if (loop_cxt == NULL)
+		loop_cxt = AllocSetContextCreate(TopMemoryContext,
+										 "atlas_snapshot_fdw event loop",
+										 ALLOCSET_SMALL_SIZES);
+	if (loop_sockets == NULL)
+	{
+		loop_sockets = malloc(INITIAL_SOCKETS * sizeof(LoopSocket));
+		if (loop_sockets == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		loop_maxsockets = INITIAL_SOCKETS;
+	}
+	multi = curl_multi_init();
+	if (multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create a libcurl multi handle.")));
+	if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
+		curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK)
+	{
+		curl_multi_cleanup(multi);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not configure libcurl multi handle")));
+	}
+	loop_multi = multi;
+}
+
+/*
+ * atlas_loop_add
+ *		Put a prepared easy handle on the multi handle.  False if libcurl
+ *		refuses it; an ERROR only if the loop cannot be made.
+ */
+bool
+atlas_loop_add(CURL *curl)
+{
+	loop_init();
+	if (curl_multi_add_handle(loop_multi, curl) != CURLM_OK)
+		return false;
+	loop_transfers++;
+	return true;
+}
+
+/*
+ * atlas_loop_remove
+ *		Take an easy handle off the multi handle, aborting its transfer if
+ *		it is still running.  Never throws.
+ */
+void
+atlas_loop_remove(CURL *curl)
+{
+	if (loop_multi != NULL &&
+		curl_multi_remove_handle(loop_multi, curl) == CURLM_OK)
+		loop_transfers--;
+}
+
+/*
+ * dispatch_completions
+ *		Hand every finished transfer to its slot, and so to its owner.
+ *		Never throws: owners only record the outcome.
+ */
+static void
+dispatch_completions(void)
+{
+	CURLMsg    *msg;
+	int			queued;
+
+	while ((msg = curl_multi_info_read(loop_multi, &queued)) != NULL)
+	{
+		if (msg->msg == CURLMSG_DONE)
+			atlas_slot_finished(msg->easy_handle, msg->data.result);
+	}
+}
+
+/*
+ * curl_timeout_ms
+ *		Milliseconds until libcurl's timer is due (0 if it is), -1 if none.
+ */
+static long
+curl_timeout_ms(void)
+{
+	if (!loop_timer_set)
+		return -1;
+	return Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+											   loop_timer_at), 0);
+}
+
+/*
+ * wait_for_events
+ *		Wait on the latch, postmaster death and the sockets "watched" (for
+ *		what libcurl wants of them) for at most wait_ms (-1: no limit);
+ *		returns the number of events stored in "events".
+ *
+ * The set is made in loop_cxt and freed before returning, on ERROR too.
+ * Exits the process if the postmaster dies.
+ */
+static int
+wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
+				WaitEvent *events)
+{
+	WaitEventSet *volatile set = NULL;
+	volatile int nready = 0;
+
+	PG_TRY();
+	{
+		set = atlas_create_wait_event_set(loop_cxt, nsockets + FIXED_EVENTS);
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < nsockets; i++)
+		{
+			uint32		ev = 0;
+
+			if (watched[i].what & CURL_POLL_IN)
+				ev |= WL_SOCKET_READABLE;
+			if (watched[i].what & CURL_POLL_OUT)
+				ev |= WL_SOCKET_WRITEABLE;
+			if (ev != 0)
+				AddWaitEventToSet(set, ev, watched[i].fd, NULL, NULL);
+		}
+		nready = WaitEventSetWait(set, wait_ms, events,
+								  nsockets + FIXED_EVENTS, PG_WAIT_EXTENSION);
+	}
+	PG_CATCH();
+	{
+		if (set != NULL)
+			FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	FreeWaitEventSet(set);
+	return nready;
+}
+
+/*
+ * atlas_loop_wait
+ *		Wait until a socket libcurl watches is ready, libcurl's timer or
+ *		timeout_ms (the caller's timer; -1: none) is due, or the latch is
+ *		set; then let libcurl act, and tell the owners of finished
+ *		transfers.  With timeout_ms 0 it only acts on what is ready now.
+ *
+ * The caller checks for interrupts afterwards: this only resets the
+ * latch.  Exits the process if the postmaster dies.  The wait set and its
+ * epoll descriptor are freed on ERROR too; an ERROR here can only come
+ * from making the set, before anything was handed to libcurl.
+ */
+void
+atlas_loop_wait(long timeout_ms)
+{
+	long		curl_ms;
+	long		wait_ms;
+	int			nsockets = loop_nsockets;
+	LoopSocket *watched;
+	WaitEvent  *events;
+	int			nready;
+	int			running;
+	bool		timed_out;
+
+	loop_init();
+	curl_ms = curl_timeout_ms();
+	if (timeout_ms < 0)
+		wait_ms = curl_ms;
+	else
+		wait_ms = curl_ms < 0 ? timeout_ms : Min(timeout_ms, curl_ms);
+	if (wait_ms < 0 && loop_transfers == 0)
+		elog(ERROR, "atlas_snapshot_fdw: waiting with no transfer and no timer");
+
+	/* a copy: libcurl changes the table while it acts on the sockets */
+	watched = MemoryContextAlloc(loop_cxt, Max(nsockets, 1) * sizeof(LoopSocket));
+	memcpy(watched, loop_sockets, nsockets * sizeof(LoopSocket));
+	events = MemoryContextAlloc(loop_cxt,
+								(nsockets + FIXED_EVENTS) * sizeof(WaitEvent));
+
+	nready = wait_for_events(watched, nsockets, wait_ms, events);
+
+	for (int i = 0; i < nready; i++)
+	{
+		int			mask = 0;
+
+		if (events[i].events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			continue;
+		}
+		if (events[i].events & WL_SOCKET_READABLE)
+			mask |= CURL_CSELECT_IN;
+		if (events[i].events & WL_SOCKET_WRITEABLE)
+			mask |= CURL_CSELECT_OUT;
+		if (mask != 0)
+			(void) curl_multi_socket_action(loop_multi, events[i].fd, mask,
+											&running);
+	}
+
+	/* libcurl's own timer, if due: timeouts, and transfers to begin */
+	curl_ms = curl_timeout_ms();
+	timed_out = curl_ms == 0;
+	if (timed_out)
+		(void) curl_multi_socket_action(loop_multi, CURL_SOCKET_TIMEOUT, 0,
+										&running);
+
+	MemoryContextReset(loop_cxt);
+	dispatch_completions();
+}
