@@ -1047,9 +1047,8 @@ atlas_fetcher_arm(AtlasFetcher *f)
 /*
  * send_first
  *		Start the request for the first page of a fetcher's first chain, if
- *		nothing has been asked yet.  It waits for nothing, not for an OAuth
- *		token either: without a valid one it does nothing (the scan's first
- *		read gets the token).  With no free pool handle the request stays
+ *		nothing has been asked yet; its connection has a valid token, if it
+ *		needs one (send_armed).  With no free pool handle the request stays
  *		pending until the scan reads.
  */
 static void
@@ -1058,8 +1057,6 @@ send_first(AtlasFetcher *f)
 	ChainState *cs;
 
 	if (f->requests != NIL)
-		return;
-	if (!atlas_oauth_token_valid(f->entry))
 		return;
 	cs = f->active != NIL ? (ChainState *) linitial(f->active) : next_chain(f);
 	if (cs == NULL)
@@ -1070,7 +1067,11 @@ send_first(AtlasFetcher *f)
 /*
  * send_armed
  *		Send the first requests of the armed fetchers (the other scans of
- *		the query) before the backend waits.
+ *		the query) before the backend waits.  A fetcher whose connection
+ *		has no valid OAuth token yet stays armed: the scan that waits is
+ *		typically obtaining it (a transfer of the loop), and the armed
+ *		requests go out on a later turn of its wait, once the token is
+ *		there.  Nothing here waits.
  */
 static void
 send_armed(void)
@@ -1081,6 +1082,9 @@ send_armed(void)
 	{
 		AtlasFetcher *f = dlist_container(AtlasFetcher, armed_node, iter.cur);
 
+		/* it stays armed while its token is being obtained (by anyone) */
+		if (!atlas_oauth_token_valid(f->entry))
+			continue;
 		disarm(f);
 		send_first(f);
 	}

@@ -153,6 +153,25 @@ SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s
     ON s.group_id = c.group_id AND s.cluster_name = c.name
  WHERE c.group_id = '32b6e34b3d91647abb20e7b8';
 \! python3 test/mockctl.py log --times --authorized --grep 'clusters[?]' | awk '{ arrived[NR] = $1; answered[NR] = $2 } END { print NR " cluster list requests, " (arrived[2] < answered[1] ? "overlapping" : "one after the other") }'
+-- the same through a service account whose token the query obtains first:
+-- the armed request waits for the token, then goes out with the other
+\getenv client_id ATLAS_MOCK_CLIENT_ID
+\getenv client_secret ATLAS_MOCK_CLIENT_SECRET
+CREATE SERVER join_sa FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url :'mock_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER join_sa
+	OPTIONS (client_id :'client_id', client_secret :'client_secret');
+CREATE SCHEMA atlas_sa;
+IMPORT FOREIGN SCHEMA atlas LIMIT TO (clusters, cluster_snapshots)
+	FROM SERVER join_sa INTO atlas_sa;
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "groups/32b6e34b3d91647abb20e7b8/clusters[?]", "kind": "stall", "seconds": 0.3, "count": 2}'
+SELECT count(*) FROM atlas_sa.clusters c JOIN atlas_sa.cluster_snapshots s
+    ON s.group_id = c.group_id AND s.cluster_name = c.name
+ WHERE c.group_id = '32b6e34b3d91647abb20e7b8';
+\! python3 test/mockctl.py log --times --authorized --grep 'clusters[?]' | awk '{ arrived[NR] = $1; answered[NR] = $2 } END { print NR " cluster list requests, " (arrived[2] < answered[1] ? "overlapping" : "one after the other") }'
+\! python3 test/mockctl.py log --authorized --grep oauth | wc -l
+DROP SCHEMA atlas_sa CASCADE;
+DROP SERVER join_sa CASCADE;
 -- a scan the planner proves empty sends nothing (its armed request too)
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s
