@@ -775,9 +775,12 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	 * whatever the query reads before this scan, typically the other side
 	 * of a join, instead of following it.  One request at most, so that a
 	 * scan the executor never reads (the inner side of a join whose outer
-	 * side is empty) costs one request.
+	 * side is empty) costs one request.  Not if the keys use any executor
+	 * parameter: an outer row's (extParam), or the output of an initPlan
+	 * attached to this very node (in allParam only), which ExecInitNode sets
+	 * up only after this function returns.
 	 */
-	if (prefetch && bms_is_empty(fsplan->scan.plan.extParam))
+	if (prefetch && bms_is_empty(fsplan->scan.plan.allParam))
 	{
 		evaluate_keys(fsstate, node->ss.ps.ps_ExprContext);
 		if (!fsstate->enumerate)
