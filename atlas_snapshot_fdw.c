@@ -708,9 +708,11 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * atlasBeginForeignScan
- *		Resolve options, the column map and the connection.
+ *		Resolve options, the column map and the connection; for a scan whose
+ *		keys need no executor parameter, evaluate them and arm its first
+ *		request (or its enumeration's), which another scan's wait sends.
  *
- * Does nothing visible in EXPLAIN-only mode.  The contexts made here are
+ * Does nothing in EXPLAIN-only mode.  The contexts made here are
  * children of the executor's per-query context and go away with it, also
  * on ERROR; their reset callbacks free any parsed page.
  */
@@ -801,7 +803,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
 /*
  * evaluate_keys
  *		Evaluate the key expressions into a new chain set and, for a scan
- *		that enumerates, send the enumeration's first inventory request
+ *		that enumerates, arm the enumeration's first inventory request
  *		(enumerate.c).
  *
  * Each key's values are the intersection of what its quals allow.

@@ -39,7 +39,7 @@
  * start, and complete_request() tells pace.c how each request was answered
  * (429 and 503 cut the limit, clean answers grow it, RateLimit-Remaining
  * caps what is sent).  The pacing state lives in its own struct with its
- * own functions, so that a later event loop can move it whole.
+ * own functions (pace.c).
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
