@@ -708,9 +708,11 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * atlasBeginForeignScan
- *		Resolve options, the column map and the connection.
+ *		Resolve options, the column map and the connection; for a scan whose
+ *		keys need no executor parameter, evaluate them and arm its first
+ *		request (or its enumeration's), which another scan's wait sends.
  *
- * Does nothing visible in EXPLAIN-only mode.  The contexts made here are
+ * Does nothing in EXPLAIN-only mode.  The contexts made here are
  * children of the executor's per-query context and go away with it, also
  * on ERROR; their reset callbacks free any parsed page.
  */
@@ -775,9 +777,12 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	 * whatever the query reads before this scan, typically the other side
 	 * of a join, instead of following it.  One request at most, so that a
 	 * scan the executor never reads (the inner side of a join whose outer
-	 * side is empty) costs one request.
+	 * side is empty) costs one request.  Not if the keys use any executor
+	 * parameter: an outer row's (extParam), or the output of an initPlan
+	 * attached to this very node (in allParam only), which ExecInitNode sets
+	 * up only after this function returns.
 	 */
-	if (prefetch && bms_is_empty(fsplan->scan.plan.extParam))
+	if (prefetch && bms_is_empty(fsplan->scan.plan.allParam))
 	{
 		evaluate_keys(fsstate, node->ss.ps.ps_ExprContext);
 		if (!fsstate->enumerate)
@@ -798,7 +803,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
 /*
  * evaluate_keys
  *		Evaluate the key expressions into a new chain set and, for a scan
- *		that enumerates, send the enumeration's first inventory request
+ *		that enumerates, arm the enumeration's first inventory request
  *		(enumerate.c).
  *
  * Each key's values are the intersection of what its quals allow.

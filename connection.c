@@ -445,10 +445,40 @@ detach_all(int nest_level)
 }
 
 /*
+ * adopt_all
+ *		A subtransaction at nesting level nest_level commits: what was
+ *		started in it or deeper now belongs to its parent, so that only an
+ *		abort of the parent (or of a transaction above) detaches it, not
+ *		the abort of a later sibling at the same level.  Never throws.
+ */
+static void
+adopt_all(int nest_level)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+	{
+		for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
+		{
+			AtlasSlot  *slot = &entry->pool[i];
+
+			if (slot->attached && slot->nest_level >= nest_level)
+				slot->nest_level = nest_level - 1;
+		}
+		if (entry->token_req.state != TOKEN_IDLE &&
+			entry->token_req.nest_level >= nest_level)
+			entry->token_req.nest_level = nest_level - 1;
+	}
+}
+
+/*
  * subxact_callback
  *		When a subtransaction aborts, detach the transfers started in it
  *		(their owners start them again if they live on, as a cursor of the
- *		outer transaction does).  Never throws.
+ *		outer transaction does); when it commits, its parent adopts them.
+ *		Never throws.
  */
 static void
 subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -456,6 +486,8 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		detach_all(GetCurrentTransactionNestLevel());
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		adopt_all(GetCurrentTransactionNestLevel());
 }
 
 /*

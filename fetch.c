@@ -39,7 +39,7 @@
  * start, and complete_request() tells pace.c how each request was answered
  * (429 and 503 cut the limit, clean answers grow it, RateLimit-Remaining
  * caps what is sent).  The pacing state lives in its own struct with its
- * own functions, so that a later event loop can move it whole.
+ * own functions (pace.c).
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
@@ -180,6 +180,7 @@ struct AtlasFetcher
 								 * the scan, 0 if none: a 401 to it is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 	TimestampTz token_wake;		/* a token request's retry is due, or 0 */
+	TimestampTz scheduled_at;	/* when schedule() last looked at the clock */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
 	int64		pages;			/* pages handed to the reader, for EXPLAIN
 								 * ANALYZE */
@@ -650,6 +651,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 	int			outstanding = 0;
 	ListCell   *lc;
 
+	f->scheduled_at = now;
 	renew_token_if_asked(f);
 	if (now < f->pause_until)
 		return;
@@ -1095,21 +1097,29 @@ send_armed(void)
  *		Milliseconds until the fetcher has something to do of its own: a
  *		retry is due, its 429 pause or its token request's retry wait ends
  *		(0 if one is due now), or -1 if nothing of its own is timed.
+ *
+ * Only times after the last schedule() count: a retry that was due then
+ * and did not start waits for a transfer to end (a free handle, room in
+ * the window or under the adaptive limit), which wakes the loop anyway;
+ * counting it would make every wait return at once, a busy loop for as
+ * long as that transfer runs.
  */
 static long
 wake_timeout_ms(AtlasFetcher *f, TimestampTz now)
 {
-	TimestampTz wake = f->token_wake;
+	TimestampTz since = f->scheduled_at;
+	TimestampTz wake = f->token_wake > since ? f->token_wake : 0;
 	ListCell   *lc;
 
 	foreach(lc, f->requests)
 	{
 		FetchRequest *req = (FetchRequest *) lfirst(lc);
 
-		if (req->state == REQ_WAITING && (wake == 0 || req->not_before < wake))
+		if (req->state == REQ_WAITING && req->not_before > since &&
+			(wake == 0 || req->not_before < wake))
 			wake = req->not_before;
 	}
-	if (f->pause_until > now && (wake == 0 || f->pause_until < wake))
+	if (f->pause_until > since && (wake == 0 || f->pause_until < wake))
 		wake = f->pause_until;
 	if (wake == 0)
 		return -1;

@@ -89,4 +89,26 @@ FETCH ALL FROM c;
 COMMIT;
 \! python3 test/mockctl.py reset
 
+-- a transfer started in a subtransaction that commits belongs to its
+-- parent from then on: a later sibling subtransaction that fails does not
+-- detach it, and page 3 is asked for once (the mock logs an answer when
+-- it is sent: the sleep lets a stalled answer that nobody reads any more
+-- reach the log too, were the request sent again)
+\! python3 test/mockctl.py fault '{"match": "clusters/n8/.*pageNum=2&", "kind": "stall", "seconds": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n8/.*pageNum=3&", "kind": "stall", "seconds": 2}'
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM cancel_snaps
+	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
+SAVEPOINT a;
+FETCH 3 FROM c;
+RELEASE a;
+\! for i in $(seq 1 100); do python3 test/mockctl.py faults | grep -q stall || break; sleep 0.1; done
+SAVEPOINT b;
+SELECT 1 / 0;
+ROLLBACK TO b;
+FETCH ALL FROM c;
+COMMIT;
+\! sleep 2; python3 test/mockctl.py log --authorized --grep 'clusters/n8/.*pageNum=3&' | wc -l
+\! python3 test/mockctl.py reset
+
 DROP SERVER cancel_srv, cancel_sa CASCADE;
