@@ -817,6 +817,8 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 			   *lc_kind,
 			   *lc_array;
 
+	/* the fetcher lets go of the chains (their keys) before they go */
+	atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
 	fsstate->enumeration = NULL;
 	MemoryContextReset(fsstate->keys_cxt);
 	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
@@ -836,8 +838,6 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	}
 	if (fsstate->enumerate)
 	{
-		/* let go of the previous scan's transfers before the inventory's */
-		atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
 		fsstate->enumeration = atlas_enumeration_start(fsstate->chainset,
 													   fsstate->conn,
 													   &fsstate->opts,

@@ -3,11 +3,12 @@
  * connection.c
  *		  HTTP connections to the Atlas Administration API
  *
- * One libcurl easy handle is kept per user mapping for the life of the
- * backend, so that keep-alive connections, TLS sessions and the HTTP Digest
- * nonce survive from one request to the next (one round trip per page
- * instead of two).  The handle is never curl_easy_reset: that would throw
- * the Digest state away.  Entries live in a hash table in
+ * The libcurl easy handles of a user mapping (an entry: a main handle and
+ * a pool, below) are kept for the life of the backend, so that keep-alive
+ * connections, TLS sessions and each handle's HTTP Digest nonce survive
+ * from one request to the next (one round trip per page instead of two).
+ * A handle is never curl_easy_reset: that would throw the Digest state
+ * away.  Entries live in a hash table in
  * CacheMemoryContext and are rebuilt when their server or user mapping
  * changes (syscache callbacks), as postgres_fdw's connection cache is:
  * at the end of the transaction in which the change is seen (the cached

@@ -181,6 +181,9 @@ struct AtlasFetcher
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 	TimestampTz token_wake;		/* a token request's retry is due, or 0 */
 	TimestampTz scheduled_at;	/* when schedule() last looked at the clock */
+	int			cut_from;		/* a completion cut the pace from this limit
+								 * (0: no cut to log yet) */
+	long		cut_status;		/* the HTTP status of the last cut */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
 	int64		pages;			/* pages handed to the reader, for EXPLAIN
 								 * ANALYZE */
@@ -638,6 +641,21 @@ token_ready(AtlasFetcher *f)
 }
 
 /*
+ * token_ready_once
+ *		token_ready, asked at most once per schedule() and only when a
+ *		request is about to start: a scan with nothing to send (pumping
+ *		while it converts rows, say) starts no token request that nobody
+ *		would wait for.  *asked is -1 before the first call.
+ */
+static bool
+token_ready_once(AtlasFetcher *f, int *asked)
+{
+	if (*asked < 0)
+		*asked = token_ready(f) ? 1 : 0;
+	return *asked == 1;
+}
+
+/*
  * schedule
  *		Start what may start: requests that wait for a slot or whose retry
  *		time has come (in reading order), then pages fetched ahead while
@@ -649,13 +667,18 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	int			outstanding = 0;
+	int			token = -1;		/* token_ready_once: not asked yet */
 	ListCell   *lc;
 
 	f->scheduled_at = now;
+	if (f->cut_from != 0)
+	{
+		elog(DEBUG1, "atlas_snapshot_fdw: HTTP %ld: transfers in flight cut from %d to %d",
+			 f->cut_status, f->cut_from, f->pace.limit);
+		f->cut_from = 0;
+	}
 	renew_token_if_asked(f);
 	if (now < f->pause_until)
-		return;
-	if (!token_ready(f))
 		return;
 
 	foreach(lc, f->requests)
@@ -709,6 +732,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 			break;
 		if (!pace_allows(f))
 			break;
+		if (!token_ready_once(f, &token))
+			break;
 		retry = best->state == REQ_WAITING;
 		if (!start_request(f, best))
 			break;
@@ -728,6 +753,8 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 		if (!pace_allows(f))
 			break;
 		if (!speculative_next(f, &chain, &page))
+			break;
+		if (!token_ready_once(f, &token))
 			break;
 		req = new_request(f, chain, page);
 		outstanding++;
@@ -794,8 +821,10 @@ pace_answer(AtlasFetcher *f, FetchRequest *req, const AtlasOutcome *outcome)
 						  outcome->rl_remaining, outcome->rl_limit))
 	{
 		stats->concurrency_cuts++;
-		elog(DEBUG1, "atlas_snapshot_fdw: HTTP %ld: transfers in flight cut from %d to %d",
-			 status, before, f->pace.limit);
+		/* logged by the owning scan (schedule): nothing is logged here */
+		if (f->cut_from == 0)
+			f->cut_from = before;
+		f->cut_status = status;
 	}
 	stats->peak_in_flight = Max(stats->peak_in_flight, f->pace.peak);
 }
