@@ -176,8 +176,9 @@ struct AtlasFetcher
 	TimestampTz pause_until;	/* after a 429: start nothing before this */
 	FetchRequest *needed;		/* the request the scan waits for, or NULL */
 	int64		requests_made;	/* HTTP requests, for EXPLAIN ANALYZE */
-	uint64		fresh_gen;		/* first token generation obtained during
-								 * the scan, 0 if none: a 401 to it is final */
+	uint64		start_gen;		/* OAuth token generation when the scan
+								 * started: a 401 to a later token (obtained
+								 * during the scan, by any scan) is final */
 	uint64		renew_from_gen; /* a 401 asks to replace this token, or 0 */
 	TimestampTz token_wake;		/* a token request's retry is due, or 0 */
 	TimestampTz scheduled_at;	/* when schedule() last looked at the clock */
@@ -225,6 +226,7 @@ atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	AtlasFetcher *f = MemoryContextAllocZero(fcxt, sizeof(AtlasFetcher));
 
 	f->entry = entry;
+	f->start_gen = atlas_conn_token_gen(entry);
 	f->opts = opts;
 	f->res = res;
 	f->page_size = page_size;
@@ -623,21 +625,14 @@ renew_token_if_asked(AtlasFetcher *f)
  * token_ready
  *		Whether the connection has the OAuth token requests need (always,
  *		for API keys); if not, its token request moves along (oauth.c), and
- *		f->token_wake says when its retry is due.  A token obtained here is
- *		the scan's fresh one: a 401 to it is final.  An ERROR of the token
+ *		f->token_wake says when its retry is due.  An ERROR of the token
  *		endpoint is raised here, in the scan that waits for the token.
  */
 static bool
 token_ready(AtlasFetcher *f)
 {
-	uint64		before = atlas_conn_token_gen(f->entry);
-	bool		ready;
-
 	f->token_wake = 0;
-	ready = atlas_oauth_ready(f->entry, f->opts, &f->token_wake);
-	if (ready && atlas_conn_token_gen(f->entry) != before && f->fresh_gen == 0)
-		f->fresh_gen = atlas_conn_token_gen(f->entry);
-	return ready;
+	return atlas_oauth_ready(f->entry, f->opts, &f->token_wake);
 }
 
 /*
@@ -873,7 +868,7 @@ complete_request(void *owner, AtlasSlot *slot, const AtlasOutcome *outcome)
 	if (rc == CURLE_OK && status == 401 &&
 		atlas_conn_auth(entry) == ATLAS_AUTH_OAUTH &&
 		req->auth_retries == 0 &&
-		!(f->fresh_gen != 0 && req->token_gen >= f->fresh_gen))
+		req->token_gen <= f->start_gen)
 	{
 		req->auth_retries++;
 		/* the request is repeated: a retry in the statistics */
