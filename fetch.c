@@ -1185,14 +1185,22 @@ wait_for_readable_page(AtlasFetcher *f, FetchRequest *needed)
 			break;
 		}
 
-		if (QueryCancelPending || ProcDiePending)
+		/*
+		 * A cancel, statement_timeout or termination: detach the scan's
+		 * transfers first, so that nothing is attached while the ERROR
+		 * unwinds.  Should ProcessInterrupts decide not to raise it after
+		 * all, the detached requests are simply sent again.  While
+		 * interrupts are held off, the scan goes on waiting (the latch is
+		 * reset by the wait, so this does not spin).
+		 */
+		if ((QueryCancelPending || ProcDiePending) &&
+			INTERRUPTS_CAN_BE_PROCESSED())
 		{
 			abort_all(f);
 			f->needed = NULL;
 			CHECK_FOR_INTERRUPTS();
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("canceling statement due to user request")));
+			f->needed = needed;
+			continue;
 		}
 		CHECK_FOR_INTERRUPTS();
 
