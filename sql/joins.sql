@@ -130,17 +130,19 @@ BEGIN
 END $$;
 SELECT atlas_counters($$SELECT * FROM atlas.cluster_snapshots
 	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1000', 'n3')$$);
--- ... and not under COSTS OFF (PostgreSQL 18 prints actual rows with two
--- decimals, "rows=1003.00": shown as on older versions)
-CREATE FUNCTION explain_analyze(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+-- ... and not under COSTS OFF.  explain_stable shows a plan the same way
+-- on PostgreSQL 15 to 18: 18 prints actual rows with two decimals
+-- ("rows=1003.00"), 17 stopped printing "(returns $0)" after an InitPlan
+CREATE FUNCTION explain_stable(options text, query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
 	line text;
 BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
-		RETURN NEXT regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 ');
+	FOR line IN EXECUTE 'EXPLAIN (' || options || ') ' || query LOOP
+		RETURN NEXT regexp_replace(regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 '),
+								   ' \(returns \$\d+\)', '');
 	END LOOP;
 END $$;
-SELECT explain_analyze($$SELECT * FROM atlas.cluster_snapshots
+SELECT explain_stable('ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF', $$SELECT * FROM atlas.cluster_snapshots
 	WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1000', 'n3')$$);
 
 -- the two sides of an inventory join read their cluster lists together:
@@ -181,16 +183,7 @@ SELECT count(*) FROM atlas.clusters c JOIN atlas.cluster_snapshots s
 -- a key given by an initPlan attached to the scan itself is not armed (the
 -- initPlan is not set up yet at executor start): the scan reads it later
 -- (a crash when it was armed: the key read an unset parameter)
--- (PostgreSQL 17 stopped printing "(returns $0)" after an InitPlan)
-CREATE FUNCTION explain_plain(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-		RETURN NEXT regexp_replace(line, ' \(returns \$\d+\)', '');
-	END LOOP;
-END $$;
-SELECT explain_plain($$SELECT id FROM atlas.cluster_snapshots
+SELECT explain_stable('COSTS OFF', $$SELECT id FROM atlas.cluster_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = (SELECT 'n1')$$);
 SELECT id FROM atlas.cluster_snapshots
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = (SELECT 'n1');
@@ -198,6 +191,5 @@ SELECT id FROM atlas.cluster_snapshots
 DROP SCHEMA atlas CASCADE;
 DROP TABLE my_clusters;
 DROP FUNCTION atlas_counters;
-DROP FUNCTION explain_analyze;
-DROP FUNCTION explain_plain;
+DROP FUNCTION explain_stable;
 DROP SERVER join_srv CASCADE;
