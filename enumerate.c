@@ -443,14 +443,11 @@ visit_cluster(void *arg, const AtlasRequestKeys *keys,
  */
 struct AtlasEnumeration
 {
-	EnumKind	kind;
 	const AtlasResource *inv;	/* the cluster list of the table's kind */
-	const AtlasResource *projects;	/* GET /groups */
 	AtlasChainSet *set;			/* the scan's keys; gets the pairs */
 	AtlasConnEntry *conn;
 	const AtlasFdwOptions *opts;
-	MemoryContext setcxt;		/* the set's context: the pairs go there */
-	MemoryContext enumcxt;		/* everything else */
+	MemoryContext enumcxt;		/* all but the pairs (in the set's context) */
 	bool		groups_given;	/* group_id was given: no GET /groups */
 	bool		given;			/* one_chain's state */
 	AtlasFetcher *fetcher;		/* GET /groups, or the cluster lists */
@@ -460,6 +457,24 @@ struct AtlasEnumeration
 	Found		clusters;
 	VisitArg	va;
 };
+
+/*
+ * inventory_fetcher
+ *		A fetcher, in the enumeration's context, over the inventory list
+ *		"list" for the chains that source(arg) makes: paged by
+ *		items_per_page, fetching ahead.
+ */
+static AtlasFetcher *
+inventory_fetcher(AtlasEnumeration *en, const AtlasResource *list,
+				  AtlasChainSource source, void *arg)
+{
+	AtlasFetcher *f = atlas_fetcher_create(en->conn, en->opts, list,
+										   en->opts->items_per_page, true,
+										   en->enumcxt);
+
+	atlas_fetcher_start(f, source, arg);
+	return f;
+}
 
 /*
  * atlas_enumeration_start
@@ -490,13 +505,10 @@ atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
 			 res->name);
 
 	en = palloc0(sizeof(AtlasEnumeration));
-	en->kind = kind;
 	en->inv = inventory_resource(kind);
-	en->projects = projects;
 	en->set = set;
 	en->conn = conn;
 	en->opts = opts;
-	en->setcxt = setcxt;
 	en->enumcxt = AllocSetContextCreate(setcxt, "atlas_snapshot_fdw enumeration",
 										ALLOCSET_DEFAULT_SIZES);
 	en->groups.cxt = en->enumcxt;
@@ -511,19 +523,11 @@ atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
 		en->gs.n = atlas_chain_set_values(set, ATLAS_KEY_GROUP, &en->gs.texts,
 										  &en->gs.datums);
 		if (en->gs.n > 0)
-		{
-			en->fetcher = atlas_fetcher_create(conn, opts, en->inv,
-											   opts->items_per_page, true,
-											   en->enumcxt);
-			atlas_fetcher_start(en->fetcher, group_chain, &en->gs);
-		}
+			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs);
 	}
 	else
 	{
-		en->fetcher = atlas_fetcher_create(conn, opts, projects,
-										   opts->items_per_page, true,
-										   en->enumcxt);
-		atlas_fetcher_start(en->fetcher, one_chain, &en->given);
+		en->fetcher = inventory_fetcher(en, projects, one_chain, &en->given);
 		en->reading_groups = true;
 	}
 	if (en->fetcher)
@@ -545,7 +549,6 @@ void
 atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
 {
 	const AtlasFdwOptions *opts = en->opts;
-	int			page_size = opts->items_per_page;
 
 	if (en->reading_groups)
 	{
@@ -557,11 +560,7 @@ atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
 		en->gs.datums = en->groups.group_datums;
 		en->fetcher = NULL;
 		if (en->gs.n > 0)
-		{
-			en->fetcher = atlas_fetcher_create(en->conn, opts, en->inv,
-											   page_size, true, en->enumcxt);
-			atlas_fetcher_start(en->fetcher, group_chain, &en->gs);
-		}
+			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs);
 	}
 	if (en->fetcher)
 	{
