@@ -11,17 +11,25 @@
  *	  kind: GET /groups/{group}/clusters for cluster_snapshots and
  *	  sharded_cluster_snapshots, /flexClusters for flex_snapshots,
  *	  /serverless for serverless_snapshots.
- * A cluster is kept only if it can have snapshots of the table's kind:
- *	- cluster_snapshots: backupEnabled true and clusterType REPLICASET;
- *	- sharded_cluster_snapshots: backupEnabled true and clusterType SHARDED
- *	  or GEOSHARDED;
- *	- flex_snapshots: every Flex cluster but those whose
- *	  backupSettings.enabled is false;
- *	- serverless_snapshots: every serverless instance.
- * Any other cluster is skipped without a request for its snapshots, and so
- * is one whose name fails a qual on cluster_name (cluster_name IN (...)
- * without group_id looks for those names in every project).
- * tenant_snapshots (retired shared tier) is not enumerated.
+ * Enumeration only saves requests: a scan that enumerates returns the rows
+ * that naming every cluster (group_id and cluster_name) would, whatever
+ * plan the planner picks.  So a cluster is skipped only when its inventory
+ * item says it cannot have snapshots of the table's kind, and read
+ * otherwise:
+ *	- cluster_snapshots and sharded_cluster_snapshots skip a cluster whose
+ *	  backupEnabled is false, and one whose clusterType names the other
+ *	  kind (REPLICASET for the sharded table; SHARDED or GEOSHARDED for the
+ *	  replica-set table).  The spec marks clusterType optional: a cluster
+ *	  without it, or with a type this code does not know, is read by both
+ *	  tables, since both endpoints answer for any dedicated cluster (with
+ *	  an empty list for the other kind), as they do for a named cluster
+ *	  (DEBUG1 names it); so is one without backupEnabled;
+ *	- flex_snapshots skips the Flex clusters whose backupSettings.enabled
+ *	  is false;
+ *	- serverless_snapshots reads every serverless instance.
+ * A cluster whose name fails a qual on cluster_name is skipped too
+ * (cluster_name IN (...) without group_id looks for those names in every
+ * project).  tenant_snapshots (retired shared tier) is not enumerated.
  *
  * The inventory requests run through a fetcher of their own (fetch.c):
  * paged, up to max_concurrency at once (the projects' cluster lists are
@@ -172,10 +180,10 @@ atlas_enumeration_text(const AtlasResource *res, uint32 mask)
 	switch (enum_kind(res))
 	{
 		case ENUM_REPLICA_SET:
-			appendStringInfoString(&buf, "REPLICASET cluster with backup enabled");
+			appendStringInfoString(&buf, "cluster with backup enabled that is not SHARDED or GEOSHARDED");
 			break;
 		case ENUM_SHARDED:
-			appendStringInfoString(&buf, "SHARDED or GEOSHARDED cluster with backup enabled");
+			appendStringInfoString(&buf, "cluster with backup enabled that is not REPLICASET");
 			break;
 		case ENUM_FLEX:
 			appendStringInfoString(&buf, "Flex cluster with backup enabled");
@@ -307,27 +315,34 @@ json_bool_member(struct json_object *obj, const char *key, bool dflt)
 
 /*
  * cluster_matches
- *		Whether an inventory item can have snapshots of the table's kind.
+ *		Whether an inventory item may have snapshots of the table's kind:
+ *		false only if the item says it cannot (see the file header).
  */
 static bool
 cluster_matches(EnumKind kind, struct json_object *item)
 {
 	const char *type;
 	struct json_object *settings;
+	bool		sharded;
 
 	switch (kind)
 	{
 		case ENUM_REPLICA_SET:
 		case ENUM_SHARDED:
-			if (!json_bool_member(item, "backupEnabled", false))
+			if (!json_bool_member(item, "backupEnabled", true))
 				return false;
 			type = json_string_member(item, "clusterType");
-			if (type == NULL)
-				return false;
-			if (kind == ENUM_REPLICA_SET)
-				return strcmp(type, "REPLICASET") == 0;
-			return strcmp(type, "SHARDED") == 0 ||
-				strcmp(type, "GEOSHARDED") == 0;
+			if (type != NULL && strcmp(type, "REPLICASET") == 0)
+				return kind == ENUM_REPLICA_SET;
+			sharded = type != NULL && (strcmp(type, "SHARDED") == 0 ||
+									   strcmp(type, "GEOSHARDED") == 0);
+			if (sharded)
+				return kind == ENUM_SHARDED;
+			/* absent or unknown: both endpoints answer for it */
+			elog(DEBUG1, "atlas_snapshot_fdw: cluster \"%s\" of clusterType \"%s\" is read as a replica set and as a sharded cluster",
+				 json_string_member(item, "name") ? json_string_member(item, "name") : "",
+				 type ? type : "(absent)");
+			return true;
 		case ENUM_FLEX:
 			if (json_object_object_get_ex(item, "backupSettings", &settings) &&
 				json_object_is_type(settings, json_type_object))
