@@ -144,7 +144,6 @@ typedef struct AtlasFdwScanState
 	bool		enumerate;		/* find the group/cluster keys first */
 	bool		keys_ready;		/* chainset evaluated, not used yet */
 	AtlasEnumeration *enumeration;	/* started, not finished, or NULL */
-	int64		enum_requests;	/* inventory requests that made */
 } AtlasFdwScanState;
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_handler);
@@ -841,7 +840,8 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 		fsstate->enumeration = atlas_enumeration_start(fsstate->chainset,
 													   fsstate->conn,
 													   &fsstate->opts,
-													   fsstate->res);
+													   fsstate->res,
+													   fsstate->fetcher);
 	}
 	fsstate->keys_ready = true;
 	MemoryContextSwitchTo(oldcxt);
@@ -872,7 +872,7 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 		AtlasEnumeration *en = fsstate->enumeration;
 
 		fsstate->enumeration = NULL;
-		atlas_enumeration_finish(en, fsstate->rel, &fsstate->enum_requests);
+		atlas_enumeration_finish(en, fsstate->rel);
 	}
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
@@ -949,6 +949,29 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 }
 
 /*
+ * start_scan
+ *		build_request_chains for the executor's first read of a (re)scan:
+ *		an ERROR of its enumeration (an inventory request, too many
+ *		projects or clusters) or of its chain count is the scan's, and is
+ *		recorded in the connection's statistics (note_scan_error) like an
+ *		error of its pages.
+ */
+static void
+start_scan(AtlasFdwScanState *fsstate, ExprContext *econtext)
+{
+	PG_TRY();
+	{
+		build_request_chains(fsstate, econtext);
+	}
+	PG_CATCH();
+	{
+		note_scan_error(fsstate);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
  * atlasIterateForeignScan
  *		Return the next row, fetching pages as they run out.
  *
@@ -962,7 +985,7 @@ atlasIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
 	if (!fsstate->started)
-		build_request_chains(fsstate, node->ss.ps.ps_ExprContext);
+		start_scan(fsstate, node->ss.ps.ps_ExprContext);
 
 	while (fsstate->page == NULL ||
 		   fsstate->next_row >= atlas_page_nrows(fsstate->page))
@@ -1064,9 +1087,9 @@ atlasExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							es);
 	if (es->analyze && es->costs && fsstate)
 	{
+		/* the fetcher's counts include an enumeration's (enumerate.c) */
 		ExplainPropertyInteger("Atlas Requests", NULL,
-							   atlas_fetcher_requests(fsstate->fetcher) +
-							   fsstate->enum_requests, es);
+							   atlas_fetcher_requests(fsstate->fetcher), es);
 		ExplainPropertyInteger("Atlas Pages", NULL,
 							   atlas_fetcher_pages(fsstate->fetcher), es);
 		explain_pace(atlas_fetcher_pace(fsstate->fetcher), es);

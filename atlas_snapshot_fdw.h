@@ -316,6 +316,17 @@ extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
 /* in chains.c */
 typedef struct AtlasChainSet AtlasChainSet;
 
+/* What a scan's request chains are made of, for atlas_too_many_chains */
+typedef enum AtlasChainLevel
+{
+	ATLAS_CHAINS_KEYS,			/* combinations of the key values given */
+	ATLAS_CHAINS_PROJECTS,		/* enumeration: projects' cluster lists */
+	ATLAS_CHAINS_CLUSTERS		/* enumeration: clusters found */
+} AtlasChainLevel;
+
+extern void atlas_too_many_chains(Relation rel, AtlasChainLevel level,
+								  int64 count, int max_chains);
+
 extern AtlasChainSet *atlas_chain_set_create(void);
 extern void atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind,
 								bool is_array, Oid valtype, Datum value,
@@ -333,6 +344,7 @@ extern void atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
 									  char **clusters, Datum *cluster_datums);
 
 /* in enumerate.c */
+struct AtlasFetcher;			/* fetch.c */
 extern bool atlas_can_enumerate(const AtlasResource *res);
 extern char *atlas_enumeration_text(const AtlasResource *res, uint32 mask);
 typedef struct AtlasEnumeration AtlasEnumeration;
@@ -340,9 +352,9 @@ typedef struct AtlasEnumeration AtlasEnumeration;
 extern AtlasEnumeration *atlas_enumeration_start(AtlasChainSet *set,
 												 AtlasConnEntry *conn,
 												 const AtlasFdwOptions *opts,
-												 const AtlasResource *res);
-extern void atlas_enumeration_finish(AtlasEnumeration *en, Relation rel,
-									 int64 *requests);
+												 const AtlasResource *res,
+												 struct AtlasFetcher *scan_fetcher);
+extern void atlas_enumeration_finish(AtlasEnumeration *en, Relation rel);
 
 /* in url.c */
 extern bool atlas_is_loopback_host(const char *host);
@@ -458,6 +470,7 @@ extern int64 atlas_fetcher_pages(AtlasFetcher *f);
 extern void atlas_fetcher_pump(AtlasFetcher *f);
 extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
+extern void atlas_fetcher_continue(AtlasFetcher *to, const AtlasFetcher *from);
 
 /* in oauth.c */
 extern bool atlas_oauth_ready(AtlasConnEntry *entry,

@@ -14,7 +14,9 @@
  *	- every loop over the values checks for interrupts, so that a cancel or
  *	  statement_timeout takes effect while keys are expanded;
  *	- the number of chains is computed with overflow-checked arithmetic and
- *	  checked against max_request_chains before any request is made;
+ *	  checked against max_request_chains before any request is made (one
+ *	  error for every level, atlas_too_many_chains: the key values here,
+ *	  the projects and clusters of an enumeration in enumerate.c);
  *	- chains are never materialised: an odometer over the per-key lists
  *	  produces them one at a time, as the fetcher asks for them
  *	  (AtlasChainSource), groups outermost and the last key varying fastest.
@@ -338,6 +340,55 @@ atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
 }
 
 /*
+ * atlas_too_many_chains
+ *		Raise the ERROR of a scan that would make "count" request chains at
+ *		one level, more than max_chains (max_request_chains) allows: the
+ *		combinations of its key values, or, when it enumerates, the
+ *		projects whose cluster lists it would read or the clusters whose
+ *		snapshots it would read (enumerate.c).  The one message of every
+ *		level, raised before any request of that level.
+ */
+void
+atlas_too_many_chains(Relation rel, AtlasChainLevel level, int64 count,
+					  int max_chains)
+{
+	switch (level)
+	{
+		case ATLAS_CHAINS_PROJECTS:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("scan of foreign table \"%s\" would read the cluster lists of %lld projects, more than option \"%s\" allows (%d)",
+							RelationGetRelationName(rel), (long long) count,
+							OPTION_MAX_REQUEST_CHAINS, max_chains),
+					 errdetail("Enumeration reads one cluster list per project, each a request chain."),
+					 errhint("Give group_id conditions, or raise \"%s\" on the foreign server or table.",
+							 OPTION_MAX_REQUEST_CHAINS)));
+			break;
+		case ATLAS_CHAINS_CLUSTERS:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("scan of foreign table \"%s\" would read the snapshots of %lld clusters, more than option \"%s\" allows (%d)",
+							RelationGetRelationName(rel), (long long) count,
+							OPTION_MAX_REQUEST_CHAINS, max_chains),
+					 errdetail("Enumeration found that many clusters to read in the projects searched; each is a request chain."),
+					 errhint("Give group_id or cluster_name conditions, or raise \"%s\" on the foreign server or table.",
+							 OPTION_MAX_REQUEST_CHAINS)));
+			break;
+		case ATLAS_CHAINS_KEYS:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("scan of foreign table \"%s\" would make %lld request chains, more than option \"%s\" allows (%d)",
+							RelationGetRelationName(rel), (long long) count,
+							OPTION_MAX_REQUEST_CHAINS, max_chains),
+					 errdetail("Each combination of key values is one request chain."),
+					 errhint("Give fewer key values, or raise \"%s\" on the foreign server or table.",
+							 OPTION_MAX_REQUEST_CHAINS)));
+			break;
+	}
+	elog(ERROR, "atlas_snapshot_fdw: unknown request chain level %d", (int) level);
+}
+
+/*
  * atlas_chain_set_count
  *		Count the chains (the product of the number of values of each
  *		constrained key) and refuse more than max_chains, before any
@@ -375,14 +426,7 @@ atlas_chain_set_count(AtlasChainSet *set, Relation rel, int max_chains)
 						   (long long) PG_INT64_MAX),
 				 errhint("Give fewer key values.")));
 	if (total > max_chains)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("scan of foreign table \"%s\" would make %lld request chains, more than option \"%s\" allows (%d)",
-						RelationGetRelationName(rel), (long long) total,
-						OPTION_MAX_REQUEST_CHAINS, max_chains),
-				 errdetail("Each combination of key values is one request chain."),
-				 errhint("Give fewer key values, or raise \"%s\" on the foreign server or table.",
-						 OPTION_MAX_REQUEST_CHAINS)));
+		atlas_too_many_chains(rel, ATLAS_CHAINS_KEYS, total, max_chains);
 
 	set->total = total;
 	set->produced = 0;

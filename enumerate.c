@@ -11,23 +11,45 @@
  *	  kind: GET /groups/{group}/clusters for cluster_snapshots and
  *	  sharded_cluster_snapshots, /flexClusters for flex_snapshots,
  *	  /serverless for serverless_snapshots.
- * A cluster is kept only if it can have snapshots of the table's kind:
- *	- cluster_snapshots: backupEnabled true and clusterType REPLICASET;
- *	- sharded_cluster_snapshots: backupEnabled true and clusterType SHARDED
- *	  or GEOSHARDED;
- *	- flex_snapshots: every Flex cluster but those whose
- *	  backupSettings.enabled is false;
- *	- serverless_snapshots: every serverless instance.
- * Any other cluster is skipped without a request for its snapshots, and so
- * is one whose name fails a qual on cluster_name (cluster_name IN (...)
- * without group_id looks for those names in every project).
- * tenant_snapshots (retired shared tier) is not enumerated.
+ * Enumeration only saves requests: a scan that enumerates returns the rows
+ * that naming every cluster (group_id and cluster_name) would, whatever
+ * plan the planner picks.  So a cluster is skipped only when its inventory
+ * item says it cannot have snapshots of the table's kind, and read
+ * otherwise:
+ *	- cluster_snapshots and sharded_cluster_snapshots skip a cluster whose
+ *	  backupEnabled is false, and one whose clusterType names the other
+ *	  kind (REPLICASET for the sharded table; SHARDED or GEOSHARDED for the
+ *	  replica-set table).  The spec marks clusterType optional: a cluster
+ *	  without it, or with a type this code does not know, is read by both
+ *	  tables, since both endpoints answer for any dedicated cluster (with
+ *	  an empty list for the other kind), as they do for a named cluster
+ *	  (DEBUG1 names it); so is one without backupEnabled;
+ *	- flex_snapshots skips the Flex clusters whose backupSettings.enabled
+ *	  is false;
+ *	- serverless_snapshots reads every serverless instance.
+ * A cluster whose name fails a qual on cluster_name is skipped too
+ * (cluster_name IN (...) without group_id looks for those names in every
+ * project).  tenant_snapshots (retired shared tier) is not enumerated.
  *
- * The inventory requests run through a fetcher of their own (fetch.c):
+ * The inventory requests run through fetchers of their own (fetch.c):
  * paged, up to max_concurrency at once (the projects' cluster lists are
- * request chains like any other), retried, within max_scan_memory.  The
- * (group, cluster) pairs found are collected, at most max_request_chains of
- * them, and become the scan's request chains (chains.c).
+ * request chains like any other), retried, within max_scan_memory.  Each
+ * level is bounded by max_request_chains before the requests it costs
+ * (atlas_too_many_chains, the same error as for key values):
+ *	- projects: the group_id values given, or the projects GET /groups
+ *	  lists (read to the end and counted), each one cluster-list chain;
+ *	- clusters: the (group, cluster) pairs found, read to the end of every
+ *	  cluster list and counted, each one snapshot chain.
+ * Only the first max_request_chains of each level are kept, so the ids and
+ * names held stay within that many (each at most a key's length) whatever
+ * the organization's size; max_scan_memory bounds the pages read.  The
+ * pairs become the scan's request chains (chains.c).
+ *
+ * The fetchers go on one from the other, from the scan's own and back to
+ * it (atlas_fetcher_continue): what the inventory learned of the rate limit
+ * paces the snapshot requests, and the scan's counts for EXPLAIN ANALYZE
+ * include the inventory's requests, pages and rate limits.  Its errors are
+ * the scan's (atlas_snapshot_fdw.c counts them in the statistics).
  *
  * An enumeration runs in two steps so that its first round trip overlaps
  * whatever runs before the scan reads (issue 17: the other side of a join,
@@ -172,10 +194,10 @@ atlas_enumeration_text(const AtlasResource *res, uint32 mask)
 	switch (enum_kind(res))
 	{
 		case ENUM_REPLICA_SET:
-			appendStringInfoString(&buf, "REPLICASET cluster with backup enabled");
+			appendStringInfoString(&buf, "cluster with backup enabled that is not SHARDED or GEOSHARDED");
 			break;
 		case ENUM_SHARDED:
-			appendStringInfoString(&buf, "SHARDED or GEOSHARDED cluster with backup enabled");
+			appendStringInfoString(&buf, "cluster with backup enabled that is not REPLICASET");
 			break;
 		case ENUM_FLEX:
 			appendStringInfoString(&buf, "Flex cluster with backup enabled");
@@ -216,23 +238,6 @@ group_chain(void *arg, AtlasRequestKeys *keys)
 	keys->datum[ATLAS_KEY_GROUP] = gs->datums[gs->next];
 	gs->next++;
 	return true;
-}
-
-/*
- * too_many_chains
- *		The enumeration found more clusters than max_request_chains allows.
- */
-static void
-too_many_chains(Relation rel, int max_chains)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("scan of foreign table \"%s\" would make more request chains than option \"%s\" allows (%d)",
-					RelationGetRelationName(rel), OPTION_MAX_REQUEST_CHAINS,
-					max_chains),
-			 errdetail("The projects searched have more clusters with snapshots than that."),
-			 errhint("Give group_id or cluster_name conditions, or raise \"%s\" on the foreign server or table.",
-					 OPTION_MAX_REQUEST_CHAINS)));
 }
 
 /*
@@ -307,27 +312,34 @@ json_bool_member(struct json_object *obj, const char *key, bool dflt)
 
 /*
  * cluster_matches
- *		Whether an inventory item can have snapshots of the table's kind.
+ *		Whether an inventory item may have snapshots of the table's kind:
+ *		false only if the item says it cannot (see the file header).
  */
 static bool
 cluster_matches(EnumKind kind, struct json_object *item)
 {
 	const char *type;
 	struct json_object *settings;
+	bool		sharded;
 
 	switch (kind)
 	{
 		case ENUM_REPLICA_SET:
 		case ENUM_SHARDED:
-			if (!json_bool_member(item, "backupEnabled", false))
+			if (!json_bool_member(item, "backupEnabled", true))
 				return false;
 			type = json_string_member(item, "clusterType");
-			if (type == NULL)
-				return false;
-			if (kind == ENUM_REPLICA_SET)
-				return strcmp(type, "REPLICASET") == 0;
-			return strcmp(type, "SHARDED") == 0 ||
-				strcmp(type, "GEOSHARDED") == 0;
+			if (type != NULL && strcmp(type, "REPLICASET") == 0)
+				return kind == ENUM_REPLICA_SET;
+			sharded = type != NULL && (strcmp(type, "SHARDED") == 0 ||
+									   strcmp(type, "GEOSHARDED") == 0);
+			if (sharded)
+				return kind == ENUM_SHARDED;
+			/* absent or unknown: both endpoints answer for it */
+			elog(DEBUG1, "atlas_snapshot_fdw: cluster \"%s\" of clusterType \"%s\" is read as a replica set and as a sharded cluster",
+				 json_string_member(item, "name") ? json_string_member(item, "name") : "",
+				 type ? type : "(absent)");
+			return true;
 		case ENUM_FLEX:
 			if (json_object_object_get_ex(item, "backupSettings", &settings) &&
 				json_object_is_type(settings, json_type_object))
@@ -344,8 +356,7 @@ cluster_matches(EnumKind kind, struct json_object *item)
 /*
  * read_inventory
  *		Read every page of every chain of a fetcher over an inventory list,
- *		calling visit for each item that is a JSON object, until *stop is
- *		set.
+ *		calling visit for each item that is a JSON object.
  *
  * The pages are read as a scan reads its own (atlas_fetcher_read_page:
  * the same errors, the same rules for the end of a list), into a context
@@ -358,7 +369,7 @@ static void
 read_inventory(AtlasFetcher *f,
 			   void (*visit) (void *arg, const AtlasRequestKeys *keys,
 							  struct json_object *item),
-			   void *arg, const bool *stop)
+			   void *arg)
 {
 	MemoryContext page_cxt;
 	ErrorContextCallback errcallback;
@@ -370,8 +381,7 @@ read_inventory(AtlasFetcher *f,
 	errcallback.callback = atlas_fetcher_error_context;
 	errcallback.arg = f;
 
-	while (!*stop &&
-		   atlas_fetcher_read_page(f, page_cxt, ATLAS_READ_INVENTORY, &rd))
+	while (atlas_fetcher_read_page(f, page_cxt, ATLAS_READ_INVENTORY, &rd))
 	{
 		int			nrows = rd.page ? atlas_page_nrows(rd.page) : 0;
 
@@ -401,11 +411,14 @@ typedef struct VisitArg
 	EnumKind	kind;
 	AtlasChainSet *set;			/* the scan's keys (for cluster_name) */
 	Found	   *found;			/* projects or clusters found */
-	int			max_chains;
-	bool		over;			/* more pairs than max_chains: stop */
+	int			max_chains;		/* most kept in found */
+	int64		count;			/* how many there are, kept or not */
 } VisitArg;
 
-/* visit callback of GET /groups: collect project ids */
+/*
+ * visit callback of GET /groups: count the projects, keep the ids of the
+ * first max_chains (more is an error once the list is read)
+ */
 static void
 visit_group(void *arg, const AtlasRequestKeys *keys, struct json_object *item)
 {
@@ -415,10 +428,14 @@ visit_group(void *arg, const AtlasRequestKeys *keys, struct json_object *item)
 	if (id == NULL)
 		return;
 	atlas_validate_key_value(ATLAS_KEY_GROUP, id);
-	(void) found_add(va->found, id, (Datum) 0, "", INT_MAX);
+	va->count++;
+	(void) found_add(va->found, id, (Datum) 0, "", va->max_chains);
 }
 
-/* visit callback of a cluster list: collect the clusters to scan */
+/*
+ * visit callback of a cluster list: count the clusters to scan, keep the
+ * first max_chains (more is an error once the lists are read)
+ */
 static void
 visit_cluster(void *arg, const AtlasRequestKeys *keys,
 			  struct json_object *item)
@@ -430,10 +447,9 @@ visit_cluster(void *arg, const AtlasRequestKeys *keys,
 		!atlas_chain_set_allows(va->set, ATLAS_KEY_CLUSTER, name))
 		return;
 	atlas_validate_key_value(ATLAS_KEY_CLUSTER, name);
-	if (!va->over &&
-		!found_add(va->found, keys->text[ATLAS_KEY_GROUP],
-				   keys->datum[ATLAS_KEY_GROUP], name, va->max_chains))
-		va->over = true;		/* reported once the reading stops */
+	va->count++;
+	(void) found_add(va->found, keys->text[ATLAS_KEY_GROUP],
+					 keys->datum[ATLAS_KEY_GROUP], name, va->max_chains);
 }
 
 /*
@@ -447,8 +463,12 @@ struct AtlasEnumeration
 	AtlasChainSet *set;			/* the scan's keys; gets the pairs */
 	AtlasConnEntry *conn;
 	const AtlasFdwOptions *opts;
+	AtlasFetcher *scan_fetcher; /* the scan's: its pacing and counts go on
+								 * into the inventory's and come back */
 	MemoryContext enumcxt;		/* all but the pairs (in the set's context) */
 	bool		groups_given;	/* group_id was given: no GET /groups */
+	int64		groups_over;	/* group_id values given beyond
+								 * max_request_chains: their number, or 0 */
 	bool		given;			/* one_chain's state */
 	AtlasFetcher *fetcher;		/* GET /groups, or the cluster lists */
 	bool		reading_groups; /* fetcher is GET /groups */
@@ -462,16 +482,18 @@ struct AtlasEnumeration
  * inventory_fetcher
  *		A fetcher, in the enumeration's context, over the inventory list
  *		"list" for the chains that source(arg) makes: paged by
- *		items_per_page, fetching ahead.
+ *		items_per_page, fetching ahead, going on from "prev" (the scan's
+ *		fetcher, or the inventory's before it: atlas_fetcher_continue).
  */
 static AtlasFetcher *
 inventory_fetcher(AtlasEnumeration *en, const AtlasResource *list,
-				  AtlasChainSource source, void *arg)
+				  AtlasChainSource source, void *arg, AtlasFetcher *prev)
 {
 	AtlasFetcher *f = atlas_fetcher_create(en->conn, en->opts, list,
 										   en->opts->items_per_page, true,
 										   en->enumcxt);
 
+	atlas_fetcher_continue(f, prev);
 	atlas_fetcher_start(f, source, arg);
 	return f;
 }
@@ -488,12 +510,16 @@ inventory_fetcher(AtlasEnumeration *en, const AtlasResource *list,
  * and by the time this scan reads its keys (atlas_enumeration_finish) the
  * first inventory page has often arrived.  A request that fails is
  * reported only when it is read; a scan that never reads leaves nothing
- * behind (the fetcher's context goes with the query's).  Allocates in the
- * current memory context (the chain set's).
+ * behind (the fetcher's context goes with the query's).  More group_id
+ * values than max_request_chains arm nothing: atlas_enumeration_finish
+ * reports them.  scan_fetcher is the scan's own, idle until the
+ * enumeration finishes.  Allocates in the current memory context (the
+ * chain set's).
  */
 AtlasEnumeration *
 atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
-						const AtlasFdwOptions *opts, const AtlasResource *res)
+						const AtlasFdwOptions *opts, const AtlasResource *res,
+						AtlasFetcher *scan_fetcher)
 {
 	EnumKind	kind = enum_kind(res);
 	const AtlasResource *projects = atlas_find_resource("projects");
@@ -509,6 +535,7 @@ atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
 	en->set = set;
 	en->conn = conn;
 	en->opts = opts;
+	en->scan_fetcher = scan_fetcher;
 	en->enumcxt = AllocSetContextCreate(setcxt, "atlas_snapshot_fdw enumeration",
 										ALLOCSET_DEFAULT_SIZES);
 	en->groups.cxt = en->enumcxt;
@@ -522,12 +549,16 @@ atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
 	{
 		en->gs.n = atlas_chain_set_values(set, ATLAS_KEY_GROUP, &en->gs.texts,
 										  &en->gs.datums);
-		if (en->gs.n > 0)
-			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs);
+		if (en->gs.n > opts->max_request_chains)
+			en->groups_over = en->gs.n;
+		else if (en->gs.n > 0)
+			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs,
+											scan_fetcher);
 	}
 	else
 	{
-		en->fetcher = inventory_fetcher(en, projects, one_chain, &en->given);
+		en->fetcher = inventory_fetcher(en, projects, one_chain, &en->given,
+										scan_fetcher);
 		en->reading_groups = true;
 	}
 	if (en->fetcher)
@@ -540,36 +571,49 @@ atlas_enumeration_start(AtlasChainSet *set, AtlasConnEntry *conn,
  *		Read the rest of the inventory and make the pairs found the chain
  *		set's groups and clusters.
  *
- * *requests is increased by the inventory requests made (EXPLAIN
- * ANALYZE).  More pairs than max_request_chains is an ERROR before any
- * snapshot request.  The enumeration's context is deleted; the pairs stay
- * in the chain set's.
+ * More projects than max_request_chains is an ERROR before any cluster
+ * list is asked for, more clusters one before any snapshot request.  The
+ * scan's fetcher goes on from the last inventory fetcher (pacing, counts).
+ * The enumeration's context is deleted; the pairs stay in the chain
+ * set's.
  */
 void
-atlas_enumeration_finish(AtlasEnumeration *en, Relation rel, int64 *requests)
+atlas_enumeration_finish(AtlasEnumeration *en, Relation rel)
 {
 	const AtlasFdwOptions *opts = en->opts;
 
+	if (en->groups_over > 0)
+		atlas_too_many_chains(rel, ATLAS_CHAINS_PROJECTS, en->groups_over,
+							  opts->max_request_chains);
 	if (en->reading_groups)
 	{
+		AtlasFetcher *groups_fetcher = en->fetcher;
+
 		en->va.found = &en->groups;
-		read_inventory(en->fetcher, visit_group, &en->va, &en->va.over);
-		*requests += atlas_fetcher_requests(en->fetcher);
+		en->va.count = 0;
+		read_inventory(groups_fetcher, visit_group, &en->va);
+		atlas_fetcher_continue(en->scan_fetcher, groups_fetcher);
+		if (en->va.count > opts->max_request_chains)
+			atlas_too_many_chains(rel, ATLAS_CHAINS_PROJECTS, en->va.count,
+								  opts->max_request_chains);
 		en->gs.n = en->groups.n;
 		en->gs.texts = en->groups.groups;
 		en->gs.datums = en->groups.group_datums;
 		en->fetcher = NULL;
 		if (en->gs.n > 0)
-			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs);
+			en->fetcher = inventory_fetcher(en, en->inv, group_chain, &en->gs,
+											groups_fetcher);
 	}
 	if (en->fetcher)
 	{
 		en->va.found = &en->clusters;
-		read_inventory(en->fetcher, visit_cluster, &en->va, &en->va.over);
-		*requests += atlas_fetcher_requests(en->fetcher);
+		en->va.count = 0;
+		read_inventory(en->fetcher, visit_cluster, &en->va);
+		atlas_fetcher_continue(en->scan_fetcher, en->fetcher);
+		if (en->va.count > opts->max_request_chains)
+			atlas_too_many_chains(rel, ATLAS_CHAINS_CLUSTERS, en->va.count,
+								  opts->max_request_chains);
 	}
-	if (en->va.over)
-		too_many_chains(rel, opts->max_request_chains);
 
 	/* group values found by GET /groups must outlive enumcxt */
 	if (!en->groups_given)

@@ -39,7 +39,9 @@
  * start, and complete_request() tells pace.c how each request was answered
  * (429 and 503 cut the limit, clean answers grow it, RateLimit-Remaining
  * caps what is sent).  The pacing state lives in its own struct with its
- * own functions (pace.c).
+ * own functions (pace.c); a scan's next fetcher goes on from it
+ * (atlas_fetcher_continue: an enumeration's inventory, then its
+ * snapshots).
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
@@ -1532,6 +1534,36 @@ atlas_fetcher_pump(AtlasFetcher *f)
 			return;
 		}
 	}
+}
+
+/*
+ * atlas_fetcher_continue
+ *		Have fetcher "to" go on from where fetcher "from" is: what "from"
+ *		learned of Atlas's rate limit (its pacing: the adaptive limit, the
+ *		bucket's RateLimit-Remaining and the requests started since, the
+ *		pause after a 429) and its counts for EXPLAIN ANALYZE (requests,
+ *		pages, rate limits, cuts, waits, peak in flight).
+ *
+ * A scan that enumerates reads with up to three fetchers, one after the
+ * other (GET /groups, the cluster lists, the snapshots; enumerate.c), and
+ * each goes on from the one before: a bucket the inventory emptied is not
+ * met by max_concurrency requests at once in the snapshot phase, and the
+ * scan's counts (its own fetcher's) include the inventory.  "to" keeps
+ * its own max_concurrency.  Call it while "from" has nothing left to
+ * read (its answers, if any still come, are no longer counted) and
+ * before "to" starts anything.  Never throws.
+ */
+void
+atlas_fetcher_continue(AtlasFetcher *to, const AtlasFetcher *from)
+{
+	int			max = to->pace.max;
+
+	to->pace = from->pace;
+	to->pace.max = max;
+	to->pace.limit = Max(1, Min(to->pace.limit, max));
+	to->pause_until = Max(to->pause_until, from->pause_until);
+	to->requests_made = from->requests_made;
+	to->pages = from->pages;
 }
 
 /*

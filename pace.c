@@ -23,6 +23,11 @@
  * The state is a plain struct inside the fetcher (fetch.c), in the scan's
  * memory; these functions do no allocation and never throw, so that they
  * may run while a completion is handed over (fetch.c's complete_request).
+ * A scan that reads with several fetchers in turn (an enumeration's
+ * inventory, then the snapshots) hands the struct on from one to the next
+ * (atlas_fetcher_continue): what it learned of the rate limit, sequence
+ * numbers included, holds for its next requests whichever fetcher sends
+ * them.
  *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *

@@ -74,15 +74,36 @@ SELECT count(*) FROM atlas.tenant_snapshots WHERE group_id = '32b6e34b3d91647abb
 SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = '6b8cd3c1e8f0b0a1d2c3d4e5';
 \! python3 test/mockctl.py log --authorized | sort
 
--- more clusters than max_request_chains: an ERROR before any snapshot
--- request
+-- max_request_chains bounds every level of an enumeration, each before
+-- the requests it would cost, and the error names the level and the
+-- count.  Projects: more projects than that is an ERROR before any
+-- cluster list is asked for (3 projects here)
 ALTER SERVER enum_srv OPTIONS (ADD max_request_chains '2');
 \! python3 test/mockctl.py reset
 SELECT count(*) FROM atlas.cluster_snapshots;
--- (the projects' cluster lists run concurrently: how many were asked for
--- before the error depends on timing, so only the snapshot requests are
--- counted)
-\! python3 test/mockctl.py log --authorized | grep -c /backup/
+\! python3 test/mockctl.py log --authorized | sort
+-- ... whether GET /groups lists them (1,000 more projects: its three
+-- pages are read and counted, no cluster list), or group_id names them
+ALTER SERVER enum_srv OPTIONS (SET max_request_chains '5');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py variant '{"projects": 1000}'
+SELECT count(*) FROM atlas.cluster_snapshots WHERE cluster_name = 'prod-1';
+\! python3 test/mockctl.py log --authorized | sed 's/pageNum=[0-9]*&//' | sort | uniq -c
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM atlas.cluster_snapshots
+ WHERE group_id IN ('32b6e34b3d91647abb20e7b8', '5e2211c17a3e5a48f5497de3',
+					'6b8cd3c1e8f0b0a1d2c3d4e5', 'bf0000000000000000000001',
+					'bf0000000000000000000002', 'bf0000000000000000000003');
+\! python3 test/mockctl.py log --authorized | grep -c . || true
+-- clusters: more than that is an ERROR before any snapshot request (the
+-- cluster lists are read to the end, to count them)
+ALTER SERVER enum_srv OPTIONS (SET max_request_chains '1');
+\! python3 test/mockctl.py reset
+SELECT count(*) FROM atlas.cluster_snapshots WHERE group_id = '32b6e34b3d91647abb20e7b8';
+\! python3 test/mockctl.py log --authorized | grep -c /backup/ || true
+-- as many as allowed is fine
+ALTER SERVER enum_srv OPTIONS (SET max_request_chains '3');
+SELECT count(*) FROM atlas.cluster_snapshots;
 ALTER SERVER enum_srv OPTIONS (DROP max_request_chains);
 
 -- inventory failures: retried, then reported with the request
@@ -156,8 +177,30 @@ BEGIN
 	END LOOP;
 END $$;
 SELECT atlas_counters($$SELECT * FROM atlas.cluster_snapshots$$);
+-- ... its pages, and its rate limits: a 429 on the project's cluster list
+-- is counted, and so is the wait it cost (shown as wait > 0)
+CREATE FUNCTION atlas_counts(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) ' || query LOOP
+		IF line ~ 'Atlas (Requests|Pages|Rate Limited)' THEN
+			RETURN NEXT btrim(line);
+		ELSIF line ~ 'Atlas Rate Limit Wait' THEN
+			RETURN NEXT 'Atlas Rate Limit Wait > 0: ' ||
+				(substring(line from ': ([0-9.]+) ms')::numeric > 0)::text;
+		END IF;
+	END LOOP;
+END $$;
+ALTER SERVER enum_srv OPTIONS (ADD max_retry_wait_ms '50');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "groups/32b6e34b3d91647abb20e7b8/clusters\\?", "kind": "status", "status": 429, "retry_after": 1}'
+SELECT atlas_counts($$SELECT * FROM atlas.cluster_snapshots WHERE group_id = '32b6e34b3d91647abb20e7b8'$$);
+\! python3 test/mockctl.py log --authorized | sort
+ALTER SERVER enum_srv OPTIONS (DROP max_retry_wait_ms);
 
 DROP FUNCTION atlas_counters;
+DROP FUNCTION atlas_counts;
 DROP FUNCTION strategy;
 DROP TABLE my_clusters;
 SET client_min_messages = warning;

@@ -66,6 +66,25 @@ SELECT pace_explain($$SELECT * FROM pace_snaps WHERE group_id = '32b6e34b3d91647
 SELECT pace_explain($$SELECT * FROM pace_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
    AND cluster_name IN ('n1', 'n2')$$, false);
 
+-- what the inventory of an enumeration learned of the rate limit paces
+-- its snapshot requests: after the project's cluster list answers with
+-- RateLimit-Remaining 0, one snapshot request at a time is in flight
+-- until an answer tells of tokens again (here the first, which the mock
+-- holds for half a second: nothing else may start meanwhile), not eight
+-- at once.  The mock's variant "wide" lists n1 .. n100 in
+-- analytics-project (nK has K snapshots).
+CREATE FOREIGN TABLE pace_enum (group_id text, cluster_name text, id text)
+	SERVER pace_srv OPTIONS (resource 'cluster_snapshots');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py variant '{"wide": true}'
+\! python3 test/mockctl.py fault '{"match": "groups/6b8cd3c1e8f0b0a1d2c3d4e5/clusters\\?", "kind": "rate_headers", "remaining": 0}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n1/backup", "kind": "stall", "seconds": 0.5}'
+SELECT count(*) FROM pace_enum WHERE group_id = '6b8cd3c1e8f0b0a1d2c3d4e5';
+\! python3 test/mockctl.py overlap --first 'clusters/n1/backup' --others '/backup/'
+-- the requests in the mock's order: the cluster list, then n1 alone
+\! python3 test/mockctl.py log --authorized | sed -n 1,2p
+\! python3 test/mockctl.py reset
+
 DROP FUNCTION pace_explain(text, boolean);
 DROP FUNCTION pace_stats();
 DROP SERVER pace_srv CASCADE;

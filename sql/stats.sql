@@ -63,6 +63,30 @@ RESET ROLE;
 SELECT server_name, user_name, auth, pages
   FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%' ORDER BY 1, 2;
 
-DROP SERVER stats_key, stats_sa CASCADE;
+-- an enumeration's inventory requests count like any other: a failed
+-- cluster list is an error of the scan, with its message
+CREATE SERVER stats_enum FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'mock_url', max_retries '1', max_retry_wait_ms '10');
+CREATE USER MAPPING FOR CURRENT_USER SERVER stats_enum
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE stats_enum_snaps (group_id text, cluster_name text, id text)
+	SERVER stats_enum OPTIONS (resource 'cluster_snapshots');
+\! python3 test/mockctl.py fault '{"match": "groups/32b6e34b3d91647abb20e7b8/clusters\\?", "kind": "status", "status": 500, "count": 2}'
+\set VERBOSITY terse
+SELECT count(*) FROM stats_enum_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8';
+\set VERBOSITY default
+SELECT server_name, requests > 0 AS has_requests, pages, retries, errors, last_error,
+       last_error_at IS NOT NULL AS has_time
+  FROM atlas_snapshot_fdw_stats() WHERE server_name = 'stats_enum';
+-- ... and so are too many clusters for max_request_chains
+ALTER SERVER stats_enum OPTIONS (ADD max_request_chains '1');
+\set VERBOSITY terse
+SELECT count(*) FROM stats_enum_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8';
+\set VERBOSITY default
+SELECT server_name, pages, errors, last_error
+  FROM atlas_snapshot_fdw_stats() WHERE server_name = 'stats_enum';
+\! python3 test/mockctl.py reset
+
+DROP SERVER stats_key, stats_sa, stats_enum CASCADE;
 SELECT count(*) FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'stats%';
 DROP ROLE stats_alice, stats_bob;

@@ -703,7 +703,8 @@ class Fleet:
         ones), else None."""
         for c in self.clusters.get(gid, ()):
             if c["name"] == name:
-                return c["clusterType"]
+                # clusterType is optional in the spec (variant "untyped")
+                return c.get("clusterType") or "UNTYPED"
         if self.synthetic and SYNTHETIC_RE.match(name) and self.has_group(gid):
             return "REPLICASET"
         if (gid, name) in self.tenant_snaps:
@@ -1523,6 +1524,100 @@ def build_wide_fleet():
     f.clusters[G3] = [cluster_doc(G3, _cid(G3, i), "n%d" % i,
                                   created="2024-06-01T00:00:00Z")
                       for i in range(1, 101)]
+    return f.finish()
+
+
+# ---------------------------------------------------------------------------
+# Variants of a fleet, switched on at run time (POST /_mock/variant) and off
+# again by POST /_mock/reset, so that the outputs of the other tests stay
+# as they are
+# ---------------------------------------------------------------------------
+
+G4 = "7c4e1d2a9b3f5e6d7a8b9c0d"
+VARIANT_KEYS = {"untyped", "wide", "projects"}
+
+
+def add_untyped_project(f):
+    """legacy-project (G4), whose dedicated clusters' inventory items leave
+    out optional fields (clusterType is optional in the spec):
+
+        untyped-rs     no clusterType          2 replica-set snapshots
+                                               6a6f0000000000000000000{1,2}
+        untyped-sh     no clusterType          1 sharded snapshot
+                                               6a6f000000000000000000a1
+        future-1       clusterType FUTURE_TOPOLOGY  1 replica-set snapshot
+                                               6a6f00000000000000000003
+        typed-rs       REPLICASET              1 replica-set snapshot
+                                               6a6f00000000000000000004
+        unflagged-1    no clusterType, no backupEnabled  1 replica-set
+                                               snapshot 6a6f00000000000000000005
+        off-1          REPLICASET, backupEnabled false, no snapshots
+
+    Replica-set snapshots: createdAt 2026-11-01T00:00:00Z minus k days,
+    completed, daily, storageSizeBytes 1000 + k (k = last digit - 1)."""
+    f.add_group(group_doc(G4, "legacy-project", "2024-01-18T10:00:00Z", 0))
+    docs = []
+    for i, (name, ctype, backup) in enumerate((
+            ("untyped-rs", None, True), ("untyped-sh", None, True),
+            ("future-1", "FUTURE_TOPOLOGY", True), ("typed-rs", "REPLICASET", True),
+            ("unflagged-1", None, None), ("off-1", "REPLICASET", False))):
+        doc = cluster_doc(G4, _cid(G4, i + 1), name,
+                          cluster_type=ctype or "REPLICASET",
+                          backup=bool(backup), created="2024-07-01T00:00:00Z")
+        if ctype is None:
+            del doc["clusterType"]
+        elif ctype != "REPLICASET":
+            doc["clusterType"] = ctype
+        if backup is None:
+            del doc["backupEnabled"]
+        docs.append(doc)
+    f.clusters[G4] = docs
+
+    def replica(k, name):
+        created = iso(epoch("2026-11-01T00:00:00Z") - k * DAY)
+        return {"cloudProvider": "AWS", "copyRegions": [],
+                "createdAt": created, "expiresAt": iso(epoch(created) + 7 * DAY),
+                "frequencyType": "daily", "id": "6a6f%020x" % (k + 1),
+                "mongodVersion": "7.0.14", "policyItems": [POLICY_ITEM],
+                "replicaSetName": name, "snapshotType": "scheduled",
+                "status": "completed", "storageSizeBytes": 1000 + k,
+                "type": "replicaSet"}
+
+    f.replica_snaps[(G4, "untyped-rs")] = ListSource(
+        [replica(0, "untyped-rs"), replica(1, "untyped-rs")])
+    f.replica_snaps[(G4, "future-1")] = ListSource([replica(2, "future-1")])
+    f.replica_snaps[(G4, "typed-rs")] = ListSource([replica(3, "typed-rs")])
+    f.replica_snaps[(G4, "unflagged-1")] = ListSource([replica(4, "unflagged-1")])
+    members = [{"cloudProvider": "AWS", "id": "6a6f00000000000000000%da1" % (i + 1),
+                "replicaSetName": rs}
+               for i, rs in enumerate(("untyped-sh-shard-0", "untyped-sh-config-0"))]
+    f.sharded_snaps[(G4, "untyped-sh")] = ListSource([{
+        "configServerType": "EMBEDDED", "createdAt": "2026-11-01T00:00:00Z",
+        "expiresAt": "2026-11-08T00:00:00Z", "frequencyType": "daily",
+        "id": "6a6f000000000000000000a1", "members": members,
+        "mongodVersion": "7.0.14", "policyItems": [POLICY_ITEM],
+        "snapshotIds": [m["id"] for m in members], "snapshotType": "scheduled",
+        "status": "completed", "storageSizeBytes": 4000000000,
+        "type": "shardedCluster"}])
+
+
+def add_variant(f, variant):
+    """Apply a variant to fleet ``f`` (built afresh): "untyped" adds
+    legacy-project (add_untyped_project); "wide" lists clusters n1 .. n100
+    in analytics-project (G3), as the wide fleet does; "projects": N adds N
+    empty projects (ids bf00...0001 upwards, names many-N)."""
+    unknown = set(variant) - VARIANT_KEYS
+    if unknown:
+        raise ValueError("unknown variant keys: %s" % ", ".join(sorted(unknown)))
+    if variant.get("wide") and f.has_group(G3):
+        f.clusters[G3] = [cluster_doc(G3, _cid(G3, i), "n%d" % i,
+                                      created="2024-06-01T00:00:00Z")
+                          for i in range(1, 101)]
+    if variant.get("untyped"):
+        add_untyped_project(f)
+    for i in range(int(variant.get("projects", 0))):
+        f.add_group(group_doc("bf%022x" % (i + 1), "many-%d" % (i + 1),
+                              "2024-01-19T10:00:00Z", 0))
     return f.finish()
 
 

@@ -68,9 +68,14 @@ CANNOT_USE_*) -> snapshot (404 SNAPSHOT_NOT_FOUND).
 
 Control API (no auth, never logged):
 
-    POST /_mock/reset            clear request log, fault queue and stats
+    POST /_mock/reset            clear request log, fault queue and stats,
+                                 and serve the fleet as started again
                                  (answers to requests that arrived before
                                  it are not logged)
+    POST /_mock/variant          serve the fleet with a variant (JSON body,
+                                 fleet.add_variant: {"untyped": true,
+                                 "wide": true, "projects": N}) until the
+                                 next reset
     GET  /_mock/log              request log, text/plain, one line each:
                                  "STATUS METHOD PATH?QUERY" (target as sent)
     GET  /_mock/log?authorized=1 only lines whose status is not 401
@@ -116,6 +121,8 @@ normal answer.  Kinds and options:
                   counted in the stats as gzip_sent / gzip_not_offered
     token         (token endpoint) a normal token answer whose token lives
                   only "expires_in" seconds
+    rate_headers  the normal answer, with RateLimit-Remaining "remaining"
+                  (0) and RateLimit-Limit "limit" (--rate-limit)
     (any kind)    "wait_ms": sleep that long before answering
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
@@ -182,6 +189,8 @@ DEFAULT_ERROR_CODES = {
 
 # faults for the README's promises (sql/promises.sql)
 FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
+# the rate limit an answer tells of (sql/pacing.sql)
+FAULT_KINDS = FAULT_KINDS | {"rate_headers"}
 
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
@@ -252,9 +261,11 @@ class State:
 
     MAX_NONCES = 20000
 
-    def __init__(self, args, fleet):
+    def __init__(self, args, fleet, build_fleet=None):
         self.args = args
         self.fleet = fleet
+        self.variant = {}
+        self.build_fleet = build_fleet or (lambda variant: fleet)
         self.lock = threading.Lock()
         self.log = []
         self.times = []                           # (arrived, answered) per line
@@ -282,7 +293,17 @@ class State:
             self.log.append("%03d %s %s" % (status, method, target))
             self.times.append((arrived if arrived is not None else now, now))
 
+    def set_variant(self, variant):
+        """Serve the fleet built afresh with ``variant`` (fleet.add_variant);
+        {} is the fleet as started."""
+        fleet = self.build_fleet(variant)
+        with self.lock:
+            self.fleet = fleet
+            self.variant = dict(variant)
+
     def reset(self):
+        if self.variant:
+            self.set_variant({})
         with self.lock:
             self.reset_at = time.monotonic()
             self.log.clear()
@@ -856,6 +877,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = error_reply(status, code, detail, headers)
             if status == 401:
                 reply.headers.append(self.digest_challenge().headers[0])
+            return self.send_reply(reply, target, method)
+        if kind == "rate_headers":
+            reply = normal()
+            reply.headers = [(n, v) for n, v in reply.headers
+                             if not n.lower().startswith("ratelimit-")]
+            reply.headers += [
+                ("RateLimit-Limit", str(fault.get("limit", st.args.rate_limit))),
+                ("RateLimit-Remaining", str(fault.get("remaining", 0)))]
             return self.send_reply(reply, target, method)
         if kind == "html":
             return self.send_reply(Reply(int(fault.get("status", 502)),
@@ -1504,7 +1533,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ("POST", "/_mock/reset"), ("GET", "/_mock/log"),
             ("POST", "/_mock/fault"), ("GET", "/_mock/faults"),
             ("POST", "/_mock/revoke-tokens"), ("GET", "/_mock/stats"),
-            ("GET", "/_mock/issued-tokens"),
+            ("GET", "/_mock/issued-tokens"), ("POST", "/_mock/variant"),
         }
         if (method, path) not in routes:
             known = {p for _, p in routes}
@@ -1536,6 +1565,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 doc = [{k: v for k, v in f.items() if not k.startswith("_")}
                        for f in st.faults]
             return self.send_reply(js(200, doc))
+        if path == "/_mock/variant":
+            try:
+                variant = json.loads(body.decode("utf-8") or "{}")
+                if not isinstance(variant, dict):
+                    raise ValueError("a variant is a JSON object")
+                st.set_variant(variant)
+            except ValueError as exc:
+                return self.send_reply(js(400, {"error": str(exc)}))
+            return self.send_reply(js(200, {"variant": variant}))
         if path == "/_mock/revoke-tokens":
             return self.send_reply(js(200, {"revoked": st.revoke()}))
         if path == "/_mock/issued-tokens":
@@ -1612,11 +1650,14 @@ class Server(http.server.ThreadingHTTPServer):
 
 def make_server(args):
     """Build the fleet, state and listening server from parsed ``args``."""
-    fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant)
-    for i in range(getattr(args, "extra_groups", 0)):
-        fleet.add_group(fleetmod.group_doc("be%022x" % (i + 1), "bench-%d" % (i + 1),
-                                           "2024-01-15T10:00:00Z", 0))
-    state = State(args, fleet)
+    def build(variant):
+        fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant)
+        for i in range(getattr(args, "extra_groups", 0)):
+            fleet.add_group(fleetmod.group_doc("be%022x" % (i + 1), "bench-%d" % (i + 1),
+                                               "2024-01-15T10:00:00Z", 0))
+        return fleetmod.add_variant(fleet, variant) if variant else fleet
+
+    state = State(args, build({}), build)
     handler = type("BoundHandler", (Handler,), {"state": state})
     server_cls = Server
     if ":" in args.host:

@@ -17,6 +17,13 @@ http://127.0.0.1:18443).
         first log line matching REGEX (prints a verdict, for a 429's
         hold-back: a lower bound on time, never an upper one)
     python3 test/mockctl.py wait [--timeout 10]      exit 1 if not up in time
+    python3 test/mockctl.py variant '{"untyped": true}'
+        serve the fleet with a variant (fleet.add_variant) until the next
+        reset
+    python3 test/mockctl.py overlap --first REGEX --others REGEX
+        how many requests matching --others arrived while the first
+        request matching --first was in flight (after it arrived, before
+        its answer was sent): concurrency read from the log, in order
 
 reset, fault and revoke-tokens print nothing on success.  Any failure
 prints a message to stderr and exits with status 1.
@@ -68,6 +75,23 @@ def quiet_after(text, pattern, ms):
     return 1
 
 
+def overlap(text, first, others):
+    """Print how many requests matching ``others`` (not the first one
+    itself) arrived while the first matching ``first`` was in flight."""
+    entries = []
+    for line in text.splitlines():
+        arrived, answered, rest = line.split(" ", 2)
+        entries.append((int(arrived), int(answered), rest))
+    start = next((e for e in entries if first.search(e[2])), None)
+    if start is None:
+        print("no request matches %s" % first.pattern)
+        return 1
+    during = [e for e in entries if e is not start and others.search(e[2])
+              and start[0] <= e[0] < start[1]]
+    print("%d requests arrived while the first was in flight" % len(during))
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -88,6 +112,11 @@ def main(argv=None):
     quiet = sub.add_parser("quiet")
     quiet.add_argument("--after", required=True, metavar="REGEX")
     quiet.add_argument("--ms", required=True, type=int)
+    variant = sub.add_parser("variant")
+    variant.add_argument("json", help="variant as a JSON object")
+    ov = sub.add_parser("overlap")
+    ov.add_argument("--first", required=True, metavar="REGEX")
+    ov.add_argument("--others", required=True, metavar="REGEX")
     wait = sub.add_parser("wait")
     wait.add_argument("--timeout", type=float, default=10.0)
     args = p.parse_args(argv)
@@ -127,6 +156,11 @@ def main(argv=None):
         elif args.cmd == "quiet":
             return quiet_after(call("GET", "/_mock/log?times=1"),
                                re.compile(args.after), args.ms)
+        elif args.cmd == "variant":
+            call("POST", "/_mock/variant", args.json)
+        elif args.cmd == "overlap":
+            return overlap(call("GET", "/_mock/log?times=1"),
+                           re.compile(args.first), re.compile(args.others))
         elif args.cmd == "wait":
             deadline = time.monotonic() + args.timeout
             while True:

@@ -301,6 +301,35 @@ class MockAtlasTest(unittest.TestCase):
         self.assertEqual(stats["faults_applied"], 1)
         self.assertEqual(stats["faults_pending"], 0)
 
+    def test_variant_and_rate_headers(self):
+        """A variant changes the fleet until the next reset; rate_headers
+        answers normally with the RateLimit headers it is given."""
+        g4 = "7c4e1d2a9b3f5e6d7a8b9c0d"
+        self.control("POST", "/_mock/variant", {"untyped": True, "projects": 2})
+        status, _, body = self.digest_get("/api/atlas/v2/groups")
+        self.assertEqual(json.loads(body)["totalCount"], 6)
+        status, _, body = self.digest_get("/api/atlas/v2/groups/%s/clusters" % g4,
+                                          accept=V_CLUSTERS)
+        items = {c["name"]: c for c in json.loads(body)["results"]}
+        self.assertNotIn("clusterType", items["untyped-rs"])
+        self.assertNotIn("backupEnabled", items["unflagged-1"])
+        self.assertEqual(items["future-1"]["clusterType"], "FUTURE_TOPOLOGY")
+        status, _, body = self.digest_get(
+            "/api/atlas/v2/groups/%s/clusters/untyped-sh/backup/snapshots/shardedClusters" % g4)
+        self.assertEqual(json.loads(body)["totalCount"], 1)
+        self.control("POST", "/_mock/fault", {
+            "match": r"/v2/groups$", "kind": "rate_headers", "remaining": 0,
+            "limit": 100})
+        status, headers, body = self.digest_get("/api/atlas/v2/groups")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["RateLimit-Remaining"], "0")
+        self.assertEqual(headers["RateLimit-Limit"], "100")
+        self.control("POST", "/_mock/reset")
+        status, _, body = self.digest_get("/api/atlas/v2/groups")
+        self.assertEqual(json.loads(body)["totalCount"], 3)
+        with self.assertRaises(urllib.error.HTTPError):
+            self.control("POST", "/_mock/variant", {"nonsense": 1})
+
     def test_raw_fault_bytes(self):
         body = b'{"results":[{"status":"\xff"}]}\x00'
         self.control("POST", "/_mock/fault", {
