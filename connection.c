@@ -350,12 +350,21 @@ atlas_acquire_slot(AtlasConnEntry *entry, int limit)
  *		The caller is done with a slot: its transfer, if still running, is
  *		aborted (its owner not told), and the slot is free again.  Never
  *		throws.
+ *
+ * A free slot holds no response buffer: what its last transfer left and
+ * nobody took (the body of an answer to be retried, a 401, a transfer
+ * detached half way) is freed here.  Scans count the bodies they hold
+ * against max_scan_memory (fetch.c), and a body left in a free slot would
+ * be held by nobody's count, for as long as the backend lives.
  */
 void
 atlas_release_slot(AtlasSlot *slot)
 {
 	detach_slot(slot, false);
 	slot->in_use = false;
+	free(slot->body);
+	slot->body = NULL;
+	slot->body_len = slot->body_cap = 0;
 }
 
 /*
@@ -369,9 +378,6 @@ free_slot(AtlasSlot *slot)
 	if (slot->curl)
 		curl_easy_cleanup(slot->curl);
 	slot->curl = NULL;
-	free(slot->body);
-	slot->body = NULL;
-	slot->body_len = slot->body_cap = 0;
 	slot->token_gen = 0;
 }
 

@@ -212,12 +212,12 @@ atlas_oauth_abort(AtlasConnEntry *entry, int nest_level)
 
 	if (tr->state == TOKEN_IDLE || tr->nest_level < nest_level)
 		return;
-	if (entry->main.attached)
-		atlas_release_slot(&entry->main);
-	token_cleanup(entry);
 	/* an answer nobody read may hold a token: leave no copy of it behind */
 	if (entry->main.body)
 		explicit_bzero(entry->main.body, entry->main.body_len);
+	if (entry->main.attached)
+		atlas_release_slot(&entry->main);
+	token_cleanup(entry);
 	tr->state = TOKEN_IDLE;
 }
 
