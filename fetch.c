@@ -43,7 +43,9 @@
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
- * (what it may grow to) and a body that has arrived as its buffer's size;
+ * (what it may grow to) and a body that has arrived as its buffer's size
+ * (an answer that is retried, or a transfer cut off, leaves no body: its
+ * handle frees it when released, connection.c);
  * a page is fetched ahead only while that holds, and the page the scan
  * waits for displaces pages fetched ahead to make room.  The other half is
  * for the parsed form (a json-c tree) of the one page the scan reads:
