@@ -1405,10 +1405,10 @@ repeated_page(ChainState *cs, int page_num, AtlasPage *page)
  * list that does not page), with a page shorter than asked for, and, where
  * the list does not declare paging, with a page that repeats an earlier
  * one (repeated_page; dropped: its rows were read already); where paging
- * is declared a repeated page is an ERROR, and so is an empty first page of a retired
- * resource's own list (ATLAS_READ_TABLE: past their sunset, deprecated
- * lists answer with nothing; an inventory list read for enumeration may
- * just be empty).  A full page tells that the chain goes on, for as many
+ * is declared a repeated page is an ERROR, and so is an empty first page
+ * of a retired resource's own list (ATLAS_READ_TABLE: past their sunset,
+ * deprecated lists answer with nothing; an inventory list read for
+ * enumeration may just be empty).  A full page tells that the chain goes on, for as many
  * pages as its first page's totalCount says.
  */
 static bool
