@@ -7,10 +7,11 @@
  * client_id and client_secret gets its access token from
  * POST {base_url}/api/oauth/token (HTTP Basic, grant_type
  * client_credentials) and sends it as "Authorization: Bearer".  The token
- * is cached in the connection entry (malloc'd, never printed; each pool
- * handle picks up the current one by generation) until shortly before it
- * expires, dropped with the entry when the server or user
- * mapping changes, and fetched again once if Atlas answers 401.
+ * is cached in the connection entry (malloc'd, never printed; each request
+ * carries the current one in an Authorization header line of its own,
+ * zeroed when freed) until shortly before it expires, dropped with the
+ * entry when the server or user mapping changes, and fetched again once if
+ * Atlas answers 401.
  *
  * The token request is an ordinary transfer of the event loop (loop.c), on
  * the entry's main handle, under the retry policy of every transfer
@@ -89,19 +90,16 @@ token_cleanup(AtlasConnEntry *entry)
 }
 
 /*
- * free_secret
- *		Zero and free a string of libcurl's (curl_easy_escape) or malloc's.
+ * free_escaped
+ *		Zero and free a string of curl_easy_escape's.
  */
 static void
-free_secret(char *s, bool from_curl)
+free_escaped(char *s)
 {
 	if (s == NULL)
 		return;
 	explicit_bzero(s, strlen(s));
-	if (from_curl)
-		curl_free(s);
-	else
-		free(s);
+	curl_free(s);
 }
 
 /*
@@ -147,7 +145,8 @@ append_basic(CURL *curl, struct curl_slist *list, const char *client_id,
 		snprintf(pair, pair_len + 1, "%s:%s", id, secret);
 		memcpy(line, prefix, sizeof(prefix) - 1);
 		/* void *: the source is char * up to PostgreSQL 17, uint8 * since */
-		n = pg_b64_encode((const void *) pair, (int) pair_len, line + sizeof(prefix) - 1,
+		n = pg_b64_encode((const void *) pair, (int) pair_len,
+						  line + sizeof(prefix) - 1,
 						  (int) (line_len - sizeof(prefix)));
 		if (n >= 0)
 		{
@@ -155,8 +154,8 @@ append_basic(CURL *curl, struct curl_slist *list, const char *client_id,
 			result = curl_slist_append(list, line);
 		}
 	}
-	free_secret(id, true);
-	free_secret(secret, true);
+	free_escaped(id);
+	free_escaped(secret);
 	if (pair)
 	{
 		explicit_bzero(pair, pair_len + 1);
@@ -175,8 +174,10 @@ append_basic(CURL *curl, struct curl_slist *list, const char *client_id,
  *		Start one POST to the token endpoint on the entry's main handle, a
  *		transfer of the event loop.
  *
- * On ERROR nothing is attached and nothing it allocated is left (the
- * handle's Basic credentials are cleared again).
+ * The client's credentials go in a Basic Authorization header line of our
+ * own (append_basic), never into libcurl's options.  On ERROR nothing is
+ * attached and nothing it allocated is left (its header lines, the
+ * credentials among them, are zeroed and freed).
  */
 static void
 start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
