@@ -532,7 +532,7 @@ extern void atlas_page_select_rows(AtlasPage *page, const char *rows_path,
 extern int	atlas_page_nrows(AtlasPage *page);
 extern int64 atlas_page_total(AtlasPage *page);
 extern struct json_object *atlas_page_row_object(AtlasPage *page, int rowno);
-extern const char *atlas_page_row_id(AtlasPage *page, int rowno);
+extern uint64 atlas_page_digest(AtlasPage *page);
 extern Datum atlas_text_datum(const char *s, int len);
 extern void atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 						   const AtlasRequestKeys *keys,

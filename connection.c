@@ -245,7 +245,10 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header) == CURLE_OK;
 	if (entry->auth == ATLAS_AUTH_DIGEST)
 	{
-		/* libcurl copies both strings */
+		/*
+		 * libcurl copies both strings, and keeps them for the handle's life
+		 * (every new nonce needs the key again): see README, Security
+		 */
 		ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_DIGEST) == CURLE_OK;
 		ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, opts->public_key) == CURLE_OK;
 		ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, opts->private_key) == CURLE_OK;
@@ -315,7 +318,6 @@ pool_slot(AtlasConnEntry *entry, int i)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not configure libcurl handle")));
 	}
-	slot->token_gen = 0;
 	return slot;
 }
 
@@ -350,12 +352,21 @@ atlas_acquire_slot(AtlasConnEntry *entry, int limit)
  *		The caller is done with a slot: its transfer, if still running, is
  *		aborted (its owner not told), and the slot is free again.  Never
  *		throws.
+ *
+ * A free slot holds no response buffer: what its last transfer left and
+ * nobody took (the body of an answer to be retried, a 401, a transfer
+ * detached half way) is freed here.  Scans count the bodies they hold
+ * against max_scan_memory (fetch.c), and a body left in a free slot would
+ * be held by nobody's count, for as long as the backend lives.
  */
 void
 atlas_release_slot(AtlasSlot *slot)
 {
 	detach_slot(slot, false);
 	slot->in_use = false;
+	free(slot->body);
+	slot->body = NULL;
+	slot->body_len = slot->body_cap = 0;
 }
 
 /*
@@ -369,10 +380,6 @@ free_slot(AtlasSlot *slot)
 	if (slot->curl)
 		curl_easy_cleanup(slot->curl);
 	slot->curl = NULL;
-	free(slot->body);
-	slot->body = NULL;
-	slot->body_len = slot->body_cap = 0;
-	slot->token_gen = 0;
 }
 
 /*
@@ -733,29 +740,60 @@ atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done, void *owner)
 }
 
 /*
- * set_token
- *		Give a slot's handle the entry's current OAuth token, if it has an
- *		older one.
+ * atlas_free_headers
+ *		Zero every line of a request header list, then free it.  Never
+ *		throws.
+ *
+ * Header lists carry credentials (a bearer token, a token request's Basic
+ * credentials): libcurl keeps only a pointer to the list (CURLOPT_HTTPHEADER),
+ * no copy of it, so zeroing the lines here leaves none of them behind in
+ * freed memory but for the request text libcurl builds from them while
+ * sending (see README, Security).
  */
-static void
-set_token(AtlasConnEntry *entry, AtlasSlot *slot)
+void
+atlas_free_headers(struct curl_slist *list)
 {
-	if (entry->auth != ATLAS_AUTH_OAUTH || slot->token_gen == entry->token_gen)
-		return;
-	if (curl_easy_setopt(slot->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER) != CURLE_OK ||
-		curl_easy_setopt(slot->curl, CURLOPT_XOAUTH2_BEARER, entry->token) != CURLE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not configure libcurl handle"),
-				 errdetail("libcurl lacks bearer token authentication.")));
-	slot->token_gen = entry->token_gen;
+	for (struct curl_slist *line = list; line; line = line->next)
+	{
+		if (line->data)
+			explicit_bzero(line->data, strlen(line->data));
+	}
+	curl_slist_free_all(list);
+}
+
+/*
+ * append_bearer
+ *		Append "Authorization: Bearer <token>" to a request header list, or
+ *		return NULL (the list unchanged) if out of memory.  Never throws.
+ *
+ * The header is ours rather than libcurl's (CURLOPT_XOAUTH2_BEARER), so that
+ * the token lives only in the list, which atlas_free_headers zeroes: a
+ * string option is copied into the handle, and freed without being zeroed
+ * when it is replaced.
+ */
+static struct curl_slist *
+append_bearer(struct curl_slist *list, const char *token)
+{
+	static const char prefix[] = "Authorization: Bearer ";
+	size_t		len = sizeof(prefix) - 1 + strlen(token) + 1;
+	char	   *line = malloc(len);
+	struct curl_slist *result;
+
+	if (line == NULL)
+		return NULL;
+	snprintf(line, len, "%s%s", prefix, token);
+	result = curl_slist_append(list, line);
+	explicit_bzero(line, len);
+	free(line);
+	return result;
 }
 
 /*
  * atlas_start_get
  *		Start GET {base_url}{path} (Accept: the API version's media type) on
- *		an acquired slot, with the entry's current OAuth token; done(owner,
- *		...) is told how it ended.
+ *		an acquired slot, with the entry's current OAuth token in its own
+ *		Authorization header (append_bearer); done(owner, ...) is told how
+ *		it ended.
  *
  * The caller must have a valid token first (atlas_oauth_ready).  On ERROR
  * nothing is attached and the slot is released.
@@ -773,13 +811,15 @@ atlas_start_get(AtlasSlot *slot, const char *path, const char *api_version,
 	Assert(slot->in_use && !slot->attached);
 	PG_TRY();
 	{
-		set_token(entry, slot);
 		url = psprintf("%s%s", entry->base_url, path);
 		snprintf(accept, sizeof(accept),
 				 "Accept: application/vnd.atlas.%s+json", api_version);
 		atlas_slot_prepare(slot, opts);
 		slot->headers = curl_slist_append(NULL, accept);
-		if (slot->headers == NULL)
+		if (slot->headers && entry->auth == ATLAS_AUTH_OAUTH &&
+			append_bearer(slot->headers, entry->token ? entry->token : "") == NULL)
+			ok = false;
+		if (slot->headers == NULL || !ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
@@ -838,7 +878,7 @@ detach_slot(AtlasSlot *slot, bool tell_owner)
 	}
 	if (slot->curl)
 		curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(slot->headers);
+	atlas_free_headers(slot->headers);
 	slot->headers = NULL;
 	if (was_attached && tell_owner && slot->done)
 	{

@@ -36,8 +36,8 @@ struct AtlasSlot
 								 * at (a subtransaction abort detaches it) */
 	AtlasTransferDone done;		/* told the outcome, while attached */
 	void	   *owner;			/* done's first argument */
-	uint64		token_gen;		/* OAuth token generation set on curl */
-	struct curl_slist *headers; /* request headers while attached */
+	struct curl_slist *headers; /* request headers while attached (with
+								 * the bearer token: atlas_free_headers) */
 	char	   *body;			/* response buffer (malloc'd), reused */
 	size_t		body_len;		/* bytes of the current response */
 	size_t		body_cap;		/* allocated size of body */
@@ -73,10 +73,9 @@ typedef struct AtlasTokenRequest
 	int			nest_level;		/* transaction nesting level it began at */
 	TimestampTz not_before;		/* while TOKEN_WAITING */
 	AtlasOutcome outcome;		/* once TOKEN_DONE (errbuf: the slot's) */
-	struct curl_slist *headers; /* while running (malloc'd by libcurl) */
-	char	   *id;				/* escaped client_id, while running */
-	char	   *secret;			/* escaped client_secret (secret), while
-								 * running */
+	struct curl_slist *headers; /* while running (malloc'd by libcurl),
+								 * with the client's Basic credentials
+								 * (secret: atlas_free_headers) */
 } AtlasTokenRequest;
 
 /*
@@ -111,6 +110,7 @@ extern void atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts);
 extern void atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done,
 							  void *owner);
 extern void atlas_slot_finished(CURL *curl, CURLcode rc);
+extern void atlas_free_headers(struct curl_slist *list);
 
 /* in loop.c */
 extern bool atlas_loop_add(CURL *curl);

@@ -45,7 +45,9 @@
  *
  * Memory (max_scan_memory, "the budget"): the response bodies a scan holds
  * stay within half of it, counting a transfer in flight as max_page_bytes
- * (what it may grow to) and a body that has arrived as its buffer's size;
+ * (what it may grow to) and a body that has arrived as its buffer's size
+ * (an answer that is retried, or a transfer cut off, leaves no body: its
+ * handle frees it when released, connection.c);
  * a page is fetched ahead only while that holds, and the page the scan
  * waits for displaces pages fetched ahead to make room.  The other half is
  * for the parsed form (a json-c tree) of the one page the scan reads:
@@ -65,7 +67,7 @@
  * rows selected) or raises the page's error itself (report.c), under an
  * error context naming the request.  The rules that end a request chain
  * live there too (page_ends_chain): a short page, a single-page chain, a
- * 404 that means "nothing there", a page that repeats the one before; so
+ * 404 that means "nothing there", a page that repeats an earlier one; so
  * do the two that turn a page into an error (a retired list answering
  * empty, a repeated page where paging is declared).  A chain learns its
  * length (totalCount) when its first page is read; a failed answer ends
@@ -142,12 +144,27 @@ typedef struct FetchRequest
 	AtlasFetchResult result;	/* once REQ_DONE; retries counted before */
 } FetchRequest;
 
+/*
+ * Pages of a chain remembered by their digest (atlas_page_digest), to
+ * recognize a page that comes again: the last RECENT_PAGES pages read,
+ * and the last page read whose number is a power of two.
+ */
+#define RECENT_PAGES	8
+
+typedef struct PageDigest
+{
+	uint64		digest;			/* atlas_page_digest of its rows */
+	int			page;			/* its page number, 0: none */
+} PageDigest;
+
 /* What is known about the pages of one chain (started, not finished) */
 typedef struct ChainState
 {
 	int			chain;			/* its number, in the source's order */
 	AtlasRequestKeys keys;		/* its key values (pointing into the source) */
-	char	   *first_id;		/* first item of the last page read, or NULL */
+	PageDigest	recent[RECENT_PAGES];	/* pages read, page p at
+										 * (p - 1) % RECENT_PAGES */
+	PageDigest	anchor;			/* the last page read numbered 2^k */
 	int			issued;			/* highest page requested so far */
 	int			known_pages;	/* pages it is believed to have, 0 unknown */
 	int			end_page;		/* page that ended it (short or failed), or 0 */
@@ -291,8 +308,6 @@ static void
 free_chain(AtlasFetcher *f, ChainState *cs)
 {
 	f->active = list_delete_ptr(f->active, cs);
-	if (cs->first_id)
-		pfree(cs->first_id);
 	pfree(cs);
 }
 
@@ -1334,22 +1349,50 @@ absent_answer(const AtlasResource *res, const AtlasFetchResult *result,
 }
 
 /*
- * repeats_previous_page
- *		Whether a page of a chain starts with the same item as its previous
- *		page (a server that ignores pageNum would hand us the same page
- *		forever); remembers the page's first id for the next page.
+ * repeated_page
+ *		The number of an earlier page of the chain that this page (page_num,
+ *		read in order after the pages before it) repeats, or 0; remembers
+ *		this page for the pages after it.
+ *
+ * A server that ignores pageNum answers with the same page forever, and
+ * one whose paging wraps around with the same few pages over and over:
+ * either would be read without end.  Pages are compared by a digest of
+ * their rows (every value of every row), whatever the resource's items
+ * look like, and only a constant number of them is kept per chain: the
+ * last RECENT_PAGES pages, which find a cycle of up to that many pages at
+ * its first repeated page, and the last page numbered a power of two,
+ * which finds any longer cycle: once that page is in the cycle and the
+ * cycle is no longer than its number, the page one cycle after it comes
+ * before the next power of two.  A cycle of L pages starting at page m is
+ * thus found by page 3 * Max(m, L) at the latest.
+ *
+ * Two pages of a list never have the same rows unless the server repeats
+ * itself (items carry their ids), or the list shifted by exactly a page
+ * between two requests.
  */
-static bool
-repeats_previous_page(AtlasFetcher *f, ChainState *cs, AtlasPage *page)
+static int
+repeated_page(ChainState *cs, int page_num, AtlasPage *page)
 {
-	const char *first_id = atlas_page_row_id(page, 0);
+	uint64		digest = atlas_page_digest(page);
+	int			earlier = 0;
+	PageDigest *slot;
 
-	if (first_id && cs->first_id && strcmp(first_id, cs->first_id) == 0)
-		return true;
-	if (cs->first_id)
-		pfree(cs->first_id);
-	cs->first_id = first_id ? MemoryContextStrdup(f->cxt, first_id) : NULL;
-	return false;
+	for (int i = 0; i < RECENT_PAGES; i++)
+	{
+		if (cs->recent[i].page > 0 && cs->recent[i].digest == digest)
+			earlier = Max(earlier, cs->recent[i].page);
+	}
+	if (cs->anchor.page > 0 && cs->anchor.digest == digest)
+		earlier = Max(earlier, cs->anchor.page);
+	if (earlier > 0)
+		return earlier;
+
+	slot = &cs->recent[(page_num - 1) % RECENT_PAGES];
+	slot->digest = digest;
+	slot->page = page_num;
+	if ((page_num & (page_num - 1)) == 0)
+		cs->anchor = *slot;
+	return 0;
 }
 
 /*
@@ -1362,12 +1405,12 @@ repeats_previous_page(AtlasFetcher *f, ChainState *cs, AtlasPage *page)
  * page is NULL for a 404 that means "nothing there" (absent_answer): the
  * chain ends.  Otherwise a chain ends with its one page (a GET by id, a
  * list that does not page), with a page shorter than asked for, and, where
- * the list does not declare paging, with a page that repeats the one
- * before (dropped: its rows were read already); where paging is declared
- * a repeated page is an ERROR, and so is an empty first page of a retired
- * resource's own list (ATLAS_READ_TABLE: past their sunset, deprecated
- * lists answer with nothing; an inventory list read for enumeration may
- * just be empty).  A full page tells that the chain goes on, for as many
+ * the list does not declare paging, with a page that repeats an earlier
+ * one (repeated_page; dropped: its rows were read already); where paging
+ * is declared a repeated page is an ERROR, and so is an empty first page
+ * of a retired resource's own list (ATLAS_READ_TABLE: past their sunset,
+ * deprecated lists answer with nothing; an inventory list read for
+ * enumeration may just be empty).  A full page tells that the chain goes on, for as many
  * pages as its first page's totalCount says.
  */
 static bool
@@ -1378,6 +1421,7 @@ page_ends_chain(AtlasFetcher *f, ChainState *cs, int page_num,
 	bool		by_id = by_id_chain(f, cs);
 	bool		ends;
 	int			nrows;
+	int			earlier;
 
 	*drop = false;
 	if (page == NULL)
@@ -1391,14 +1435,15 @@ page_ends_chain(AtlasFetcher *f, ChainState *cs, int page_num,
 	if (purpose == ATLAS_READ_TABLE && res->replacement && !by_id &&
 		nrows == 0 && page_num == 1)
 		atlas_report_retired(res, "The list is empty, as Atlas lists of this kind are after their sunset date.");
-	if (nrows > 0 && !by_id && repeats_previous_page(f, cs, page))
+	if (nrows > 0 && !single_page_chain(f, cs) &&
+		(earlier = repeated_page(cs, page_num, page)) > 0)
 	{
 		if (res->paging != ATLAS_PAGING_UNDECLARED)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Atlas returned the same page twice"),
-					 errdetail("Page %d starts with the same item as page %d.",
-							   page_num, page_num - 1)));
+					 errdetail("Page %d has the same items as page %d.",
+							   page_num, earlier)));
 		*drop = true;
 		ends = true;
 	}

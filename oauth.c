@@ -7,10 +7,11 @@
  * client_id and client_secret gets its access token from
  * POST {base_url}/api/oauth/token (HTTP Basic, grant_type
  * client_credentials) and sends it as "Authorization: Bearer".  The token
- * is cached in the connection entry (malloc'd, never printed; each pool
- * handle picks up the current one by generation) until shortly before it
- * expires, dropped with the entry when the server or user
- * mapping changes, and fetched again once if Atlas answers 401.
+ * is cached in the connection entry (malloc'd, never printed; each request
+ * carries the current one in an Authorization header line of its own,
+ * zeroed when freed) until shortly before it expires, dropped with the
+ * entry when the server or user mapping changes, and fetched again once if
+ * Atlas answers 401.
  *
  * The token request is an ordinary transfer of the event loop (loop.c), on
  * the entry's main handle, under the retry policy of every transfer
@@ -33,6 +34,7 @@
 #include <json-c/json.h>
 
 #include "access/xact.h"
+#include "common/base64.h"
 #include "connection_int.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
@@ -68,8 +70,8 @@ atlas_oauth_forget(AtlasConnEntry *entry)
 /*
  * token_cleanup
  *		Make the main handle a plain GET handle again (pool handles are
- *		duplicated from it), without the client credentials, and free what
- *		the token request allocated.  Never throws.
+ *		duplicated from it), without the client credentials, and zero and
+ *		free what the token request allocated.  Never throws.
  */
 static void
 token_cleanup(AtlasConnEntry *entry)
@@ -82,22 +84,89 @@ token_cleanup(AtlasConnEntry *entry)
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
 		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
-		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
-		curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, NULL);
 	}
-	curl_slist_free_all(tr->headers);
+	atlas_free_headers(tr->headers);
 	tr->headers = NULL;
-	if (tr->id)
-		curl_free(tr->id);
-	tr->id = NULL;
-	if (tr->secret)
+}
+
+/*
+ * free_escaped
+ *		Zero and free a string of curl_easy_escape's.
+ */
+static void
+free_escaped(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	curl_free(s);
+}
+
+/*
+ * append_basic
+ *		Append "Authorization: Basic <base64(id:secret)>" (RFC 6749 2.3.1:
+ *		both form-encoded first) to the token request's header list, or
+ *		return NULL (the list unchanged) if out of memory.  Never throws.
+ *
+ * The header is ours rather than libcurl's (CURLOPT_USERNAME and
+ * CURLOPT_PASSWORD), so that the client secret is kept nowhere but in the
+ * list, which atlas_free_headers zeroes: libcurl copies those options into
+ * the handle and into the connection it keeps alive, and frees the copies
+ * without zeroing them.  Every intermediate copy is zeroed here.
+ */
+static struct curl_slist *
+append_basic(CURL *curl, struct curl_slist *list, const char *client_id,
+			 const char *client_secret)
+{
+	static const char prefix[] = "Authorization: Basic ";
+	char	   *id = curl_easy_escape(curl, client_id, 0);
+	char	   *secret = curl_easy_escape(curl, client_secret, 0);
+	char	   *pair = NULL;
+	char	   *line = NULL;
+	size_t		pair_len = 0;
+	size_t		line_len = 0;
+	struct curl_slist *result = NULL;
+
+	if (id && secret)
 	{
-		explicit_bzero(tr->secret, strlen(tr->secret));
-		curl_free(tr->secret);
+		pair_len = strlen(id) + 1 + strlen(secret);
+		/* option values are short; this keeps the sizes within an int */
+		if (pair_len < (size_t) MaxAllocSize / 2)
+		{
+			line_len = sizeof(prefix) - 1 + pg_b64_enc_len((int) pair_len) + 1;
+			pair = malloc(pair_len + 1);
+			line = malloc(line_len);
+		}
 	}
-	tr->secret = NULL;
+	if (pair && line)
+	{
+		int			n;
+
+		snprintf(pair, pair_len + 1, "%s:%s", id, secret);
+		memcpy(line, prefix, sizeof(prefix) - 1);
+		/* void *: the source is char * up to PostgreSQL 17, uint8 * since */
+		n = pg_b64_encode((const void *) pair, (int) pair_len,
+						  line + sizeof(prefix) - 1,
+						  (int) (line_len - sizeof(prefix)));
+		if (n >= 0)
+		{
+			line[sizeof(prefix) - 1 + n] = '\0';
+			result = curl_slist_append(list, line);
+		}
+	}
+	free_escaped(id);
+	free_escaped(secret);
+	if (pair)
+	{
+		explicit_bzero(pair, pair_len + 1);
+		free(pair);
+	}
+	if (line)
+	{
+		explicit_bzero(line, line_len);
+		free(line);
+	}
+	return result;
 }
 
 /*
@@ -105,8 +174,10 @@ token_cleanup(AtlasConnEntry *entry)
  *		Start one POST to the token endpoint on the entry's main handle, a
  *		transfer of the event loop.
  *
- * On ERROR nothing is attached and nothing it allocated is left (the
- * handle's Basic credentials are cleared again).
+ * The client's credentials go in a Basic Authorization header line of our
+ * own (append_basic), never into libcurl's options.  On ERROR nothing is
+ * attached and nothing it allocated is left (its header lines, the
+ * credentials among them, are zeroed and freed).
  */
 static void
 start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
@@ -116,15 +187,14 @@ start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
 	char	   *url;
 	bool		ok = true;
 
-	/* RFC 6749 2.3.1: form-encode the client credentials for Basic */
-	tr->id = curl_easy_escape(curl, opts->client_id, 0);
-	tr->secret = curl_easy_escape(curl, opts->client_secret, 0);
 	tr->headers = curl_slist_append(NULL, "Accept: application/json");
 	if (tr->headers &&
-		curl_slist_append(tr->headers,
-						  "Content-Type: application/x-www-form-urlencoded") == NULL)
+		(curl_slist_append(tr->headers,
+						   "Content-Type: application/x-www-form-urlencoded") == NULL ||
+		 append_basic(curl, tr->headers, opts->client_id,
+					  opts->client_secret) == NULL))
 		ok = false;
-	if (!ok || tr->id == NULL || tr->secret == NULL || tr->headers == NULL)
+	if (!ok || tr->headers == NULL)
 	{
 		token_cleanup(entry);
 		ereport(ERROR,
@@ -137,9 +207,6 @@ start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
 	pfree(url);
 	ok &= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, tr->headers) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials") == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, tr->id) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, tr->secret) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 						   (long) opts->connect_timeout_ms) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
@@ -212,12 +279,12 @@ atlas_oauth_abort(AtlasConnEntry *entry, int nest_level)
 
 	if (tr->state == TOKEN_IDLE || tr->nest_level < nest_level)
 		return;
-	if (entry->main.attached)
-		atlas_release_slot(&entry->main);
-	token_cleanup(entry);
 	/* an answer nobody read may hold a token: leave no copy of it behind */
 	if (entry->main.body)
 		explicit_bzero(entry->main.body, entry->main.body_len);
+	if (entry->main.attached)
+		atlas_release_slot(&entry->main);
+	token_cleanup(entry);
 	tr->state = TOKEN_IDLE;
 }
 
@@ -246,7 +313,7 @@ token_is_printable(const char *token)
  *
  * The parsed document is freed on every path, ERROR included; the token is
  * copied to malloc'd memory (the connection entry's) last, and the
- * palloc'd copy is zeroed before it is freed.  An expires_in that is
+ * palloc'd copy and the tree's are zeroed before they are freed.  An expires_in that is
  * missing, not an integer, or not positive is an ERROR: guessing a
  * lifetime would mean one token request per API request, or a token used
  * long after it expired.
@@ -288,6 +355,10 @@ store_token(AtlasConnEntry *entry, const char *body)
 					explicit_bzero(s, strlen(s));
 					pfree(s);
 				}
+				/* json-c frees its strings without zeroing them */
+				if (json_object_is_type(v, json_type_string))
+					explicit_bzero((char *) json_object_get_string(v),
+								   json_object_get_string_len(v));
 			}
 		}
 	}

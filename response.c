@@ -49,6 +49,7 @@
 #include "access/tupdesc.h"
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -916,21 +917,88 @@ match_members(AtlasColumnMap *map, struct json_object *obj)
 }
 
 /*
- * atlas_page_row_id
- *		The "id" of a row, palloc'd, or NULL if it has no string id (or is
- *		not an object: atlas_fill_row reports that).
+ * digest_value
+ *		Fold one JSON value (its type, and its contents, recursively) into
+ *		the running digest h.  Allocates nothing: strings are read in
+ *		place, numbers as their 64-bit values.  Depth is bounded by the
+ *		parser (ATLAS_JSON_MAX_DEPTH).
  */
-const char *
-atlas_page_row_id(AtlasPage *page, int rowno)
+static uint64
+digest_value(struct json_object *v, uint64 h)
 {
-	struct json_object *obj = atlas_page_row_object(page, rowno);
-	struct json_object *id;
-	int			len;
+	enum json_type type = json_object_get_type(v);
 
-	if (obj && json_object_object_get_ex(obj, "id", &id) &&
-		json_object_is_type(id, json_type_string))
-		return pstrdup(json_string(id, &len));
-	return NULL;
+	check_stack_depth();
+	h = hash_uint32_extended((uint32) type, h);
+	switch (type)
+	{
+		case json_type_null:
+			break;
+		case json_type_boolean:
+			h = hash_uint32_extended(json_object_get_boolean(v) ? 1 : 0, h);
+			break;
+		case json_type_int:
+			{
+				int64		i = json_object_get_int64(v);
+
+				h = hash_bytes_extended((const unsigned char *) &i,
+										sizeof(i), h);
+			}
+			break;
+		case json_type_double:
+			{
+				double		d = json_object_get_double(v);
+
+				h = hash_bytes_extended((const unsigned char *) &d,
+										sizeof(d), h);
+			}
+			break;
+		case json_type_string:
+			h = hash_bytes_extended((const unsigned char *) json_object_get_string(v),
+									json_object_get_string_len(v), h);
+			break;
+		case json_type_array:
+			{
+				size_t		n = json_object_array_length(v);
+
+				h = hash_uint32_extended((uint32) n, h);
+				for (size_t i = 0; i < n; i++)
+					h = digest_value(json_object_array_get_idx(v, i), h);
+			}
+			break;
+		case json_type_object:
+			{
+				json_object_object_foreach(v, key, val)
+				{
+					h = hash_bytes_extended((const unsigned char *) key,
+											(int) strlen(key), h);
+					h = digest_value(val, h);
+				}
+			}
+			break;
+	}
+	return h;
+}
+
+/*
+ * atlas_page_digest
+ *		A 64-bit digest of a page's rows (every value of every row, in
+ *		order), so that a page can be recognized when it comes again
+ *		without keeping it.  Two pages with the same rows have the same
+ *		digest; two different ones, with a chance of one in 2^64.
+ *		Allocates nothing; costs one walk of the rows.
+ */
+uint64
+atlas_page_digest(AtlasPage *page)
+{
+	uint64		h = hash_uint32_extended((uint32) page->nrows, 0);
+
+	for (int i = 0; i < page->nrows; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		h = digest_value(page->rows[i], h);
+	}
+	return h;
 }
 
 /*

@@ -59,6 +59,31 @@ SELECT backend_hwm_kb() - :hwm_before < 83886080 / 1024 AS within_budget;
 SELECT count(*) FROM mem_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 
+-- the body of an answer that is to be retried is not kept: a 500 of 24 MB
+-- (retried in 30 s) followed by an ERROR of another cluster leaves the
+-- backend holding no more than before, whatever handle the 500 came on
+-- (with 256 MB, both clusters' first pages are asked for at once)
+\c
+CREATE FUNCTION backend_rss_kb() RETURNS bigint LANGUAGE sql AS $$
+	SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+						 'VmRSS:\s+(\d+) kB'))[1]::bigint $$;
+ALTER SERVER mem_srv OPTIONS (SET max_retries '2', ADD max_retry_wait_ms '60000',
+	SET max_scan_memory '268435456');
+SELECT count(*) FROM mem_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1', 'n2');
+SELECT backend_rss_kb() AS rss_before \gset
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "/clusters/n2/", "kind": "status", "status": 500, "retry_after": 30, "detail": "x", "repeat": 24000000}'
+\! python3 test/mockctl.py fault '{"match": "/clusters/n1/", "kind": "status", "status": 404, "errorCode": "CLUSTER_NOT_FOUND", "wait_ms": 3000}'
+\set VERBOSITY terse
+SELECT count(*) FROM mem_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1', 'n2');
+\set VERBOSITY default
+\! python3 test/mockctl.py log --authorized | cut -c1-3 | sort
+SELECT backend_rss_kb() - :rss_before < 8192 AS body_released;
+DROP FUNCTION backend_rss_kb();
+\! python3 test/mockctl.py reset
+
 DROP FUNCTION backend_hwm_kb();
 DROP SERVER mem_srv CASCADE;
 \! python3 test/mockctl.py reset

@@ -141,4 +141,58 @@ SELECT count(*) FROM page_snaps
 SELECT count(*) FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n501', 'n1000');
 
+-- a server that ignores pageNum, or whose pages wrap around after a few,
+-- is found out on every resource, within a few pages: one transfer at a
+-- time (max_concurrency 1) shows exactly which pages were asked for
+CREATE SERVER page_seq FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'mock_url', max_concurrency '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER page_seq
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE page_buckets (group_id text NOT NULL, id text, bucket_name text)
+	SERVER page_seq OPTIONS (resource 'export_buckets', items_per_page '1');
+CREATE FOREIGN TABLE page_seq_snaps (group_id text NOT NULL, cluster_name text NOT NULL, id text)
+	SERVER page_seq OPTIONS (resource 'cluster_snapshots', items_per_page '2');
+SET statement_timeout = '60s';
+-- buckets (whose items carry "_id"): the list of two, read as it should be
+\! python3 test/mockctl.py reset
+SELECT id, bucket_name FROM page_buckets WHERE group_id = '32b6e34b3d91647abb20e7b8' ORDER BY id;
+-- the same page over and over: page 2 repeats page 1
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "exportBuckets", "kind": "ignore_page_num", "count": -1}'
+SELECT id FROM page_buckets WHERE group_id = '32b6e34b3d91647abb20e7b8';
+\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "exportBuckets", "kind": "ignore_page_num", "count": -1}'
+SELECT id FROM page_buckets WHERE group_id = '32b6e34b3d91647abb20e7b8' LIMIT 5;
+\! python3 test/mockctl.py log --authorized | wc -l
+-- pages 1, 2, 1, 2, ...: page 3 repeats page 1
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "exportBuckets", "kind": "ignore_page_num", "cycle": 2, "count": -1}'
+SELECT id FROM page_buckets WHERE group_id = '32b6e34b3d91647abb20e7b8';
+\! python3 test/mockctl.py log --authorized
+-- snapshots, a cycle of 3 pages: found at its first repeated page
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n1234/", "kind": "ignore_page_num", "cycle": 3, "count": -1}'
+SELECT count(*) FROM page_seq_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234';
+\! python3 test/mockctl.py log --authorized | wc -l
+-- a cycle of 12 pages, longer than the pages remembered one by one: found
+-- all the same, one cycle after page 16
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n1234/", "kind": "ignore_page_num", "cycle": 12, "count": -1}'
+SELECT count(*) FROM page_seq_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234';
+\! python3 test/mockctl.py log --authorized | wc -l
+-- fetching ahead (32 transfers), no more than a window of pages is asked
+-- for before the repeated page is read
+ALTER SERVER page_seq OPTIONS (SET max_concurrency '32');
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n1234/", "kind": "ignore_page_num", "count": -1}'
+SELECT count(*) FROM page_seq_snaps
+ WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n1234';
+\! python3 test/mockctl.py log --authorized | awk 'END { print (NR >= 2 && NR <= 34) ? "at most 34 requests" : NR " requests" }'
+\! python3 test/mockctl.py reset
+RESET statement_timeout;
+DROP SERVER page_seq CASCADE;
+
 DROP SERVER page_srv CASCADE;

@@ -115,7 +115,9 @@ normal answer.  Kinds and options:
                   body is "bytes" long (64 MiB), streamed
     gone          410 VERSION_GONE
     ignore_page_num  the normal answer for pageNum=1, whatever pageNum says
-                  (a server that ignores pageNum)
+                  (a server that ignores pageNum); with "cycle" N (1), the
+                  answer for page (pageNum - 1) mod N + 1: pages 1..N over
+                  and over (a server whose paging wraps around)
     gzip          the normal answer, gzip-compressed (Content-Encoding) if
                   the request's Accept-Encoding offers gzip, else plain;
                   counted in the stats as gzip_sent / gzip_not_offered
@@ -668,8 +670,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fault = st.take_fault(target)
         normal = lambda: self.route(method, path, query)  # noqa: E731
         if fault is not None and fault["kind"] == "ignore_page_num":
-            first = re.sub(r"(^|&)pageNum=[^&]*", r"\1pageNum=1", query)
-            return self.send_reply(self.route(method, path, first),
+            cycle = max(1, int(fault.get("cycle", 1)))
+            asked = re.search(r"(?:^|&)pageNum=([0-9]+)", query)
+            served = (int(asked.group(1)) - 1) % cycle + 1 if asked else 1
+            wrapped = re.sub(r"(^|&)pageNum=[^&]*",
+                             lambda m: "%spageNum=%d" % (m.group(1), served),
+                             query)
+            return self.send_reply(self.route(method, path, wrapped),
                                    target, method)
         if fault is not None:
             return self.send_fault(fault, normal, method, target)

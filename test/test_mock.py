@@ -472,6 +472,17 @@ class MockAtlasTest(unittest.TestCase):
         status, _, body = self.digest_get(path.replace("pageNum=2", "pageNum=1"))
         self.assertEqual(ignored, [r["id"] for r in json.loads(body)["results"]])
         self.assertNotEqual(ignored, page2)
+        # a cycle of 2: page 3 is page 1 again, page 4 is page 2
+        self.control("POST", "/_mock/reset")
+        self.control("POST", "/_mock/fault", {"match": "clusters/n7/",
+                                              "kind": "ignore_page_num",
+                                              "cycle": 2, "count": 2})
+        for asked in (3, 4):
+            status, _, body = self.digest_get(
+                path.replace("pageNum=2", "pageNum=%d" % asked))
+            self.assertEqual(status, 200)
+            self.assertEqual([r["id"] for r in json.loads(body)["results"]],
+                             ignored if asked == 3 else page2)
 
         # gzip only when offered
         status, _, plain = self.digest_get(path)

@@ -8,12 +8,15 @@
 # and the dynamic loader (which Debian's server, built without valgrind
 # support, produces) are counted but not judged.  JIT is off: loading
 # LLVM under valgrind only adds loader reports (from inside our executor
-# callbacks, so they would count as ours).  Needs ATLAS_MOCK_URL and
+# callbacks, so they would count as ours).  Ours are the reports that
+# test/valgrind/ours.sh picks (every source file of the tree), whose own
+# test (test_filter.sh) runs first.  Needs ATLAS_MOCK_URL and
 # the mock's credentials (scripts/common.sh, start_mock).  Installs
 # valgrind if missing.  Prints "valgrind: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/common.sh
+bash test/valgrind/test_filter.sh || exit 1
 
 dpkg-query -W -f='${Status}' valgrind 2>/dev/null | grep -q "ok installed" ||
 	{ as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive \
@@ -57,12 +60,8 @@ failed=$(grep -c ' \.\.\. FAILED' "$work/regress.log" || true)
 kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null
 for i in $(seq 1 100); do [ -f "$work/data/postmaster.pid" ] || break; sleep 0.3; done
 
-# one report per block (valgrind separates them with empty "==pid==" lines);
-# ours name our library or one of our source files (frames show file names
-# where there is debug info)
-ours=$(sed 's/^==[0-9]*== *$//' "$work"/vg.* 2>/dev/null | awk 'BEGIN { RS = "" }
-	/atlas_snapshot_fdw|[( ](connection|deparse|fetch|jsonparse|keys|oauth|option|report|resource|response|stats|url)\.c:/ &&
-	/(Invalid|Conditional|Use of uninitialised|Syscall param|Mismatched|Source and destination|definitely lost)/')
+# the reports that are ours (ours.sh: every source file of the tree)
+ours=$(bash test/valgrind/ours.sh "$work"/vg.*)
 others=$(cat "$work"/vg.* 2>/dev/null | grep -c '^==[0-9]*== [A-Z]' || true)
 if [ -n "$ours" ]; then
 	echo "$ours" | head -80
