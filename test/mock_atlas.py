@@ -122,6 +122,9 @@ normal answer.  Kinds and options:
                   malformed JSON)
     huge_headers  normal answer with "bytes" (131072) of extra headers, in
                   lines of about 1 kB
+    rate_headers  normal answer whose RateLimit-Remaining is "remaining" (0)
+                  and RateLimit-Limit "limit" (100), in place of the usual
+                  ones (a bucket that says how many tokens are left)
     many_items    200 list page of "items" (10,000,000) copies of "item"
                   ({}), valid JSON, streamed (a page costly to parse)
 
@@ -181,7 +184,7 @@ DEFAULT_ERROR_CODES = {
 }
 
 # faults for the README's promises (sql/promises.sql)
-FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
+FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token", "rate_headers"}
 
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
@@ -920,6 +923,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_reply(normal(), target, method)
 
         reply = normal()
+        if kind == "rate_headers":
+            reply.headers = [h for h in reply.headers
+                             if not h[0].lower().startswith("ratelimit-")]
+            reply.headers += [("RateLimit-Limit", str(fault.get("limit", 100))),
+                              ("RateLimit-Remaining",
+                               str(fault.get("remaining", 0)))]
+            return self.send_reply(reply, target, method)
         if kind == "huge_headers":
             total = int(fault.get("bytes", 128 << 10))
             line = "x" * 1000
