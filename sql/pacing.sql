@@ -117,12 +117,16 @@ SELECT requests, rate_limited, peak_in_flight < 8 AS held_back
 -- growth: a 429 to the first page halves eight to four; then every four
 -- windows of clean answers (4 x 4 = 16 answers at four) add one.  Twelve
 -- pages end before the limit grows: four at most.  Forty pages grow it
--- past four.  The mock's log counts the requests: each page once, the
--- first twice.
+-- past four.  Every other answer is held 100 ms, so that pages arrive
+-- slower than the scan reads them (also under valgrind) and only the limit
+-- bounds what is in flight.  The mock's log counts the requests: each page
+-- once, the first twice.
 \! python3 test/mockctl.py fault '{"match": "clusters/n12/.*pageNum=1&", "kind": "status", "status": 429, "retry_after": 0, "count": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n12/", "kind": "stall", "seconds": 0.1, "count": -1}'
 SELECT * FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n12'$$);
 \! python3 test/mockctl.py log --authorized --grep 'clusters/n12/' | wc -l
 \! python3 test/mockctl.py fault '{"match": "clusters/n40/.*pageNum=1&", "kind": "status", "status": 429, "retry_after": 0, "count": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n40/", "kind": "stall", "seconds": 0.1, "count": -1}'
 SELECT requests, rate_limited, peak_in_flight > 4 AS grew, peak_in_flight <= 8 AS within_max
   FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n40'$$);
 \! python3 test/mockctl.py log --authorized --grep 'clusters/n40/' | wc -l
