@@ -24,7 +24,7 @@
 # removed afterwards; the extension is installed into that unpacked tree.
 #
 # Prints one line per version ("PG 17: regress 24 passed, 0 failed;
-# secrets 13 passed, 0 failed", or what failed, with regression.diffs and
+# secrets 89 passed, 0 failed", or what failed, with regression.diffs and
 # the log) and exits non-zero if any version failed.  The clusters listen
 # on a Unix socket in their own temporary directory only (no TCP port), so
 # runs never collide with other clusters on the machine.
