@@ -2,7 +2,9 @@
 # demo.sh: one command from a fresh Debian 12 machine to a backup report.
 #
 # Installs what it needs (Debian packages), builds and installs the
-# extension, starts a throwaway PostgreSQL cluster and, unless real
+# extension, starts a throwaway PostgreSQL cluster of its own
+# (throwaway_cluster in scripts/common.sh: no cluster of the machine is
+# used or dropped) and, unless real
 # credentials are in the environment, the mock Atlas server with a
 # realistic fleet; imports the Atlas schema and prints a report.
 #
@@ -33,4 +35,4 @@ fi
 export DEMO_HOURS="${ATLAS_REPORT_HOURS:-24}"
 
 echo "== starting a throwaway PostgreSQL $PG_MAJOR cluster" >&2
-pg_virtualenv -v "$PG_MAJOR" bash scripts/demo-report.sh
+throwaway_cluster bash scripts/demo-report.sh

@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
 # run-tests.sh: build atlas_snapshot_fdw and run its whole test suite.
 #
-# On a fresh Debian 12 machine this installs what it needs (PostgreSQL 15,
-# its server headers, libcurl, json-c), builds with -Werror, installs the
-# extension, starts the mock Atlas server and a throwaway PostgreSQL
-# cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
-# self-test, the secrets test, a fault soak (ATLAS_SOAK_SCANS scans, 200 by
-# default), the scheduling recipes' test, the postmaster-death test, the
-# proxy test, the suite
+# On a fresh Debian 12 machine this installs the Debian packages it uses
+# (scripts/common.sh: install_build_deps, install_test_deps), builds with
+# -Werror, installs the extension, starts the mock Atlas server and a
+# throwaway PostgreSQL cluster of its own (throwaway_cluster in
+# scripts/common.sh: never one of the machine's clusters), runs the pg_regress suite and
+# the mock's own self-test, the secrets test, a fault soak
+# (ATLAS_SOAK_SCANS scans, 200 by default), the scheduling recipes' test,
+# the postmaster-death test, the proxy test, the clusters test (./demo.sh
+# and the throwaway clusters leave a cluster 15/regress alone), the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 #
 # Then the same source on PostgreSQL 17 and 18 (scripts/pg-matrix.sh: the
-# pg_regress suite and the secrets test; servers and headers fetched once
-# into /var/cache/atlas_snapshot_fdw, nothing installed).  ATLAS_PG_MATRIX
-# names the versions ("18": only 18; empty: none).  Ends with the results
-# by PostgreSQL version.
+# pg_regress suite and the secrets test; servers (npm registry) and headers
+# (Debian trixie and sid) fetched once into /var/cache/atlas_snapshot_fdw,
+# nothing installed).  ATLAS_PG_MATRIX names the versions ("18": only 18;
+# empty: none).  Ends with the results by PostgreSQL version.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
 
 install_build_deps
+install_test_deps
 build_and_install
 clear_pg_env
 
@@ -32,7 +35,7 @@ echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
 status=0
 results=$(mktemp)
 trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results"' EXIT
-pg_virtualenv -v "$PG_MAJOR" -o logging_collector=on \
+throwaway_cluster -o logging_collector=on \
 	bash scripts/cluster-tests.sh 2>&1 | tee "$results" || status=$?
 if [ "$status" -ne 0 ]; then
 	echo "tests failed" >&2
@@ -48,6 +51,9 @@ bash test/test_pm_death.sh
 
 echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
 bash test/test_proxy.sh
+
+echo "== ./demo.sh and the throwaway clusters leave a cluster 15/regress they did not create alone"
+bash test/test_clusters.sh
 
 echo "== the regression suite again, every backend under valgrind memcheck"
 bash test/valgrind/run.sh

@@ -30,7 +30,7 @@ distinct clusters with one snapshot each):
   VmHWM of the backend after S4 (10,000 request chains) is printed too.
 
 Environment: PG* for psql (a cluster with the extension installed, e.g.
-inside pg_virtualenv, see adaptive.sh); ADAPTIVE_ONLY (S2,S4,S5h,S5n).
+inside throwaway_cluster, see adaptive.sh); ADAPTIVE_ONLY (S2,S4,S5h,S5n).
 """
 import json
 import os

@@ -3,7 +3,7 @@
 # S4, S5 with and without RateLimit headers, against the mock Atlas server
 # (bench/adaptive.py starts one per scenario).  Not a test: it prints a
 # table.  Needs the extension installed; runs in a throwaway cluster
-# (pg_virtualenv).  About 2 minutes (S5 alone takes 2 x 38 s by design).
+# (throwaway_cluster).  About 2 minutes (S5 alone takes 2 x 38 s by design).
 # On a shared machine, run it under flock /tmp/atlas-fdw-test.lock.
 #
 #   bash bench/adaptive.sh            (ADAPTIVE_ONLY=S4,S5h to choose)
@@ -11,4 +11,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 clear_pg_env
-pg_virtualenv -v "$PG_MAJOR" python3 bench/adaptive.py
+throwaway_cluster python3 bench/adaptive.py

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench.py: the benchmark driver, run by run.sh inside a throwaway cluster
-(pg_virtualenv sets PG* for psql).
+(throwaway_cluster sets PG* for psql).
 
 Runs every method of a scenario BENCH_REPS times (default 3), round-robin
 (repetition 1 of every method, then repetition 2, ...) so that a burst of

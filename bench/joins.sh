@@ -5,9 +5,9 @@
 # snapshots); each query runs RUNS (5) times cold and warm, and the medians
 # are printed.  Not a
 # test: it prints timings.  Needs the extension installed and a server to
-# connect to (PGHOST/PGPORT/PGUSER, or pg_virtualenv around it):
+# connect to (PGHOST/PGPORT/PGUSER, or a throwaway cluster around it):
 #
-#   flock /tmp/atlas-fdw-test.lock pg_virtualenv -v 15 bash bench/joins.sh
+#   flock /tmp/atlas-fdw-test.lock bash -c '. scripts/common.sh; throwaway_cluster bash bench/joins.sh'
 #
 # LATENCY_MS (50) changes the added latency.
 set -euo pipefail
@@ -53,7 +53,7 @@ QUERIES=(
 )
 # cold: a new backend for each run (its pool handles meet Atlas's Digest
 # challenge first: one more round trip on each); warm: one backend runs the
-# query once, then three timed runs (handles already past the challenge,
+# query once, then RUNS timed runs (handles already past the challenge,
 # as in a session that runs several reports)
 RUNS=${RUNS:-5}
 median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }

@@ -2,7 +2,7 @@
 # bench/keys.sh: how long huge key lists take to expand, and how soon a
 # cancel takes effect while they do (issue 13, item 2).  Not a test: it
 # prints timings.  Needs the extension installed; starts the mock and a
-# throwaway cluster (pg_virtualenv).  On a shared machine, run it under
+# throwaway cluster (throwaway_cluster).  On a shared machine, run it under
 # flock /tmp/atlas-fdw-test.lock.
 #
 #   bash bench/keys.sh
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 clear_pg_env
 start_mock test
-pg_virtualenv -v "$PG_MAJOR" bash -s <<'INNER'
+throwaway_cluster bash -s <<'INNER'
 psql -X -q -v ON_ERROR_STOP=0 <<'SQL' 2>&1 | grep -E "^(Time|ERROR|--|[ 0-9]+$)"
 \i bench/setup.sql
 CREATE FOREIGN TABLE s (group_id text, cluster_name text, id text) SERVER b OPTIONS (resource 'cluster_snapshots');

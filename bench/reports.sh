@@ -4,9 +4,9 @@
 # 3 times in a fresh session and the median is printed, with the requests
 # the session made.  Not a test: it prints timings.  Needs the extension
 # installed and a server to connect to (PGHOST/PGPORT/PGUSER, or
-# pg_virtualenv around it):
+# a throwaway cluster around it):
 #
-#   flock /tmp/atlas-fdw-test.lock pg_virtualenv -v 15 bash bench/reports.sh
+#   flock /tmp/atlas-fdw-test.lock bash -c '. scripts/common.sh; throwaway_cluster bash bench/reports.sh'
 #
 # LATENCY_MS (50) changes the added latency.
 set -euo pipefail

@@ -13,7 +13,8 @@
 #    echo_exec), and the same two answering 401 + a Digest challenge to any
 #    request without an Authorization header, like Atlas
 #  * compiles c_client.c and runs bench.py in a throwaway cluster
-#    (pg_virtualenv; as user postgres when run as root)
+#    (throwaway_cluster of scripts/common.sh; as user postgres when run as
+#    root)
 #
 # Environment: BENCH_REPS (3), BENCH_DELAY_MS (50), BENCH_ONLY (a comma list
 # of the scenarios to run: 1,2,1d,2d,3; default all), BENCH_KEEP=1 keeps the
@@ -217,10 +218,9 @@ echo "versions: $($PG_CONFIG --version), $("$C_CLIENT" -a), curl $(curl --versio
 echo "installed FDW: $(ls -l --time-style='+%Y-%m-%d %H:%M' "$($PG_CONFIG --pkglibdir)/atlas_snapshot_fdw.so" | awk '{print $6, $7}'), $(sha256sum "$($PG_CONFIG --pkglibdir)/atlas_snapshot_fdw.so" | cut -c1-12)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE PGSERVICEFILE PGPASSFILE; do unset "$v"; done
-# As root, pg_virtualenv would use the machine-wide cluster name 15/regress
-# (and refuse to run while another throwaway cluster exists); as another
-# user it keeps its cluster in a private temporary directory.  So root runs
-# it as postgres (which can read the backend's /proc/<pid>/status).
+# The cluster is throwaway_cluster's (scripts/common.sh: private, none of
+# the machine's).  Root runs it all as postgres, which can read the
+# backend's /proc/<pid>/status and the pages that COPY FROM PROGRAM reads.
 run_as=()
 if [ "$(id -u)" -eq 0 ]; then run_as=(runuser -u postgres --); fi
 benv=()
@@ -229,6 +229,7 @@ for v in URL_FAST URL_SLOW URL_FASTDIG URL_SLOWDIG PAGES_DIR ACCESS_LOG C_CLIENT
 	if [ -n "${!v:-}" ]; then benv+=("$v=${!v}"); fi
 done
 rc=0
-(cd /tmp && "${run_as[@]}" env "${benv[@]}" pg_virtualenv -v "$PG_MAJOR" "$PY" "$here/bench.py") || rc=$?
+(cd /tmp && "${run_as[@]}" env "${benv[@]}" bash -c '. "$1/scripts/common.sh" && throwaway_cluster "$2" "$3"' \
+	run.sh "$repo" "$PY" "$here/bench.py") || rc=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $rc

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/cluster-tests.sh: the tests that need a running cluster (PG*
-# environment set by pg_virtualenv) and the mock (ATLAS_MOCK_URL): the
+# environment set by throwaway_cluster) and the mock (ATLAS_MOCK_URL): the
 # pg_regress suite, then the secrets test, then the fault soak
 # (test/soak.py, ATLAS_SOAK_SCANS scans, 200 by default).  Prints
 # regression.diffs and exits non-zero on any failure.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/demo-report.sh: the part of demo.sh that runs inside the
-# throwaway cluster (PG* environment set by pg_virtualenv).  Credentials
+# throwaway cluster (PG* environment set by throwaway_cluster).  Credentials
 # arrive in DEMO_ID/DEMO_SECRET and reach PostgreSQL as psql variables
 # (\getenv), never on a command line.
 set -euo pipefail

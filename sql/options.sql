@@ -96,6 +96,8 @@ CREATE SERVER opt_evil FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (base_url
 CREATE SERVER opt_user FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (items_per_page '10');
 ALTER SERVER opt_user OPTIONS (ADD base_url 'http://127.0.0.1:22');
 ALTER SERVER opt_user OPTIONS (ADD ca_file '/tmp/evil-ca.pem');
+ALTER SERVER opt_user OPTIONS (ADD proxy 'http://127.0.0.1:3128');
+CREATE SERVER opt_evil_proxy FOREIGN DATA WRAPPER atlas_snapshot_fdw OPTIONS (proxy 'http://proxy.example:3128');
 ALTER SERVER opt_user OPTIONS (ADD max_retries '1');
 -- a non-owner cannot read someone else's credentials
 SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'opt_srv';

@@ -85,6 +85,74 @@ SELECT count(*) FROM pace_enum WHERE group_id = '6b8cd3c1e8f0b0a1d2c3d4e5';
 \! python3 test/mockctl.py log --authorized | sed -n 1,2p
 \! python3 test/mockctl.py reset
 
+-- RateLimit-Remaining: after an answer, no more requests start than the
+-- tokens it said were left, capped by RateLimit-Limit (one always may).
+-- One cluster of 20 pages and the empty 21st (items_per_page 1): its first
+-- page alone, then the others fetched ahead.  Per scan, from EXPLAIN
+-- ANALYZE: the requests and the peak in flight (which counts a transfer
+-- until the scan has taken its answer); from the mock's log: the most
+-- requests it had in hand at once (answers held 20 ms, so that overlaps
+-- show), which a request sent only after an answer never adds to.
+CREATE FOREIGN TABLE pace_pages (group_id text, cluster_name text, id text)
+	SERVER pace_srv OPTIONS (resource 'cluster_snapshots', items_per_page '1');
+CREATE FUNCTION pace_scan(query text, OUT requests int, OUT rate_limited int,
+						  OUT peak_in_flight int)
+LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS ON, TIMING OFF, SUMMARY OFF) ' || query LOOP
+		IF line ~ 'Atlas Requests:' THEN
+			requests := substring(line from '[0-9]+')::int;
+		ELSIF line ~ 'Atlas Rate Limited:' THEN
+			rate_limited := substring(line from '[0-9]+')::int;
+		ELSIF line ~ 'Atlas Peak In Flight:' THEN
+			peak_in_flight := substring(line from '[0-9]+')::int;
+		END IF;
+	END LOOP;
+END $$;
+-- no RateLimit constraint (the mock's window is far from spent): eight at once
+\! python3 test/mockctl.py reset
+SELECT * FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20'$$);
+-- two tokens left after every answer: two at the mock at most
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n20/", "kind": "rate_headers", "remaining": 2, "limit": 100, "wait_ms": 20, "count": -1}'
+SELECT requests, rate_limited, peak_in_flight < 8 AS held_back
+  FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20'$$);
+\! python3 test/mockctl.py in-flight --grep 'clusters/n20/' | awk '{ print ($1 <= 2) ? "the mock had at most 2 at once" : "the mock had " $1 " at once" }'
+-- none left: one request at a time, each after the answer before it
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n20/", "kind": "rate_headers", "remaining": 0, "limit": 100, "wait_ms": 20, "count": -1}'
+SELECT * FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20'$$);
+\! python3 test/mockctl.py in-flight --grep 'clusters/n20/'
+-- RateLimit-Remaining beyond RateLimit-Limit counts as the limit
+\! python3 test/mockctl.py reset
+\! python3 test/mockctl.py fault '{"match": "clusters/n20/", "kind": "rate_headers", "remaining": 5, "limit": 1, "wait_ms": 20, "count": -1}'
+SELECT requests, rate_limited, peak_in_flight < 8 AS held_back
+  FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n20'$$);
+\! python3 test/mockctl.py in-flight --grep 'clusters/n20/'
+\! python3 test/mockctl.py reset
+
+-- growth: a 429 to the first page halves eight to four; then every four
+-- windows of clean answers (4 x 4 = 16 answers at four) add one.  Twelve
+-- pages end before the limit grows: four at most.  Forty pages grow it
+-- past four.  Every other answer is held 100 ms, so that pages arrive
+-- slower than the scan reads them (also under valgrind) and only the limit
+-- bounds what is in flight.  The mock's log counts the requests: each page
+-- once, the first twice.
+\! python3 test/mockctl.py fault '{"match": "clusters/n12/.*pageNum=1&", "kind": "status", "status": 429, "retry_after": 0, "count": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n12/", "kind": "stall", "seconds": 0.1, "count": -1}'
+SELECT * FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n12'$$);
+\! python3 test/mockctl.py log --authorized --grep 'clusters/n12/' | wc -l
+\! python3 test/mockctl.py fault '{"match": "clusters/n40/.*pageNum=1&", "kind": "status", "status": 429, "retry_after": 0, "count": 1}'
+\! python3 test/mockctl.py fault '{"match": "clusters/n40/", "kind": "stall", "seconds": 0.1, "count": -1}'
+SELECT requests, rate_limited, peak_in_flight > 4 AS grew, peak_in_flight <= 8 AS within_max
+  FROM pace_scan($$SELECT * FROM pace_pages WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n40'$$);
+\! python3 test/mockctl.py log --authorized --grep 'clusters/n40/' | wc -l
+\! python3 test/mockctl.py reset
+DROP FUNCTION pace_scan(text);
+DROP FOREIGN TABLE pace_pages;
+
 DROP FUNCTION pace_explain(text, boolean);
 DROP FUNCTION pace_stats();
 DROP SERVER pace_srv CASCADE;

@@ -16,6 +16,12 @@ http://127.0.0.1:18443).
         whether no request arrived within N ms after the answer of the
         first log line matching REGEX (prints a verdict, for a 429's
         hold-back: a lower bound on time, never an upper one)
+    python3 test/mockctl.py in-flight [--grep REGEX]
+        the most requests (log lines matching REGEX) the mock had in hand
+        at once: by the order of arrivals and answers in the log, a lower
+        bound of what the client had in flight (a request counts from its
+        arrival to its answer, to the millisecond; the next request of a
+        client that waits for an answer never overlaps it)
     python3 test/mockctl.py wait [--timeout 10]      exit 1 if not up in time
     python3 test/mockctl.py variant '{"untyped": true}'
         serve the fleet with a variant (fleet.add_variant) until the next
@@ -92,6 +98,23 @@ def overlap(text, first, others):
     return 0
 
 
+def most_in_flight(text, pattern):
+    """The most requests among the log lines (with times) matching pattern
+    that had arrived and were not answered yet at the arrival of one of
+    them, that one included."""
+    spans = []
+    for line in text.splitlines():
+        arrived, answered, rest = line.split(" ", 2)
+        if pattern is None or pattern.search(rest):
+            spans.append((int(arrived), int(answered)))
+    most = 0
+    for i, (a, _) in enumerate(spans):
+        n = 1 + sum(1 for j, (oa, ob) in enumerate(spans)
+                    if j != i and oa <= a < ob)
+        most = max(most, n)
+    return most
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -117,6 +140,8 @@ def main(argv=None):
     ov = sub.add_parser("overlap")
     ov.add_argument("--first", required=True, metavar="REGEX")
     ov.add_argument("--others", required=True, metavar="REGEX")
+    inflight = sub.add_parser("in-flight")
+    inflight.add_argument("--grep", metavar="REGEX", help="only matching lines")
     wait = sub.add_parser("wait")
     wait.add_argument("--timeout", type=float, default=10.0)
     args = p.parse_args(argv)
@@ -161,6 +186,9 @@ def main(argv=None):
         elif args.cmd == "overlap":
             return overlap(call("GET", "/_mock/log?times=1"),
                            re.compile(args.first), re.compile(args.others))
+        elif args.cmd == "in-flight":
+            print(most_in_flight(call("GET", "/_mock/log?authorized=1&times=1"),
+                                 re.compile(args.grep) if args.grep else None))
         elif args.cmd == "wait":
             deadline = time.monotonic() + args.timeout
             while True:

@@ -30,11 +30,6 @@ check() {
 	fi
 }
 
-# run as postgres when root (initdb refuses root)
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/atlas-pmdeath.XXXXXX")
 chmod 755 "$tmp"
 [ "$(id -u)" -eq 0 ] && chown postgres "$tmp"
@@ -43,7 +38,7 @@ cleanup() {
 	python3 test/mockctl.py reset >/dev/null 2>&1 || true
 	[ -n "$backend" ] && kill -9 "$backend" 2>/dev/null
 	if [ -f "$tmp/data/postmaster.pid" ]; then
-		as_pg "$BINDIR/pg_ctl" -D "$tmp/data" stop -m immediate >/dev/null 2>&1 || true
+		as_owner "$BINDIR/pg_ctl" -D "$tmp/data" stop -m immediate >/dev/null 2>&1 || true
 	fi
 	# the other children of a dead postmaster leave on their own
 	for _ in $(seq 1 50); do
@@ -54,10 +49,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-as_pg "$BINDIR/initdb" -D "$tmp/data" -A trust >/dev/null || exit 1
-as_pg "$BINDIR/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
+as_owner "$BINDIR/initdb" -D "$tmp/data" -A trust >/dev/null || exit 1
+as_owner "$BINDIR/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
 	-o "-p $PORT -k $tmp -c listen_addresses=''" start >/dev/null || exit 1
-export PGHOST=$tmp PGPORT=$PORT PGUSER=$(as_pg whoami) PGDATABASE=postgres
+export PGHOST=$tmp PGPORT=$PORT PGUSER=$(as_owner whoami) PGDATABASE=postgres
 
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
 \getenv mock_url ATLAS_MOCK_URL

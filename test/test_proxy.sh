@@ -5,7 +5,9 @@
 # postmaster's environment, all naming the test proxy (test/proxy.py,
 # which logs every request it receives): a scan without the option must
 # not reach the proxy; with the option, a scan with an API key (Digest)
-# and one with a service account (token request included) go through it.
+# and one with a service account (token request included) go through it,
+# and an https:// target (the TLS mock, test/tls_mock.sh) is reached
+# through a CONNECT tunnel, its certificate verified through the tunnel.
 # A control first shows that the curl tool does follow http_proxy to the
 # mock, so that the first check means something.
 #
@@ -25,6 +27,7 @@ cleanup() {
 	[ -f "$work/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null
 	for i in $(seq 1 50); do [ -f "$work/data/postmaster.pid" ] || break; sleep 0.2; done
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	sh test/tls_mock.sh stop "$work/tls"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,16 +51,16 @@ http_proxy=$proxy_url curl -s -o /dev/null "$ATLAS_MOCK_URL/api/atlas/v2/groups"
 check_eq "control: curl with http_proxy reaches the proxy" "$(proxied /api/atlas/v2/groups)" 1
 
 # a cluster whose postmaster has every proxy variable set
-chown postgres "$work"
-su postgres -s /bin/sh -c "$bin/initdb -D $work/data -A trust" >/dev/null
+# the cluster belongs to postgres when run as root, to the caller otherwise
+[ "$(id -u)" -eq 0 ] && chown postgres "$work"
+as_owner "$bin/initdb" -D "$work/data" -U postgres -A trust >/dev/null
 cat >"$work/start.sh" <<START
 export http_proxy=$proxy_url https_proxy=$proxy_url HTTPS_PROXY=$proxy_url
 export ALL_PROXY=$proxy_url all_proxy=$proxy_url no_proxy= NO_PROXY=
 exec $bin/postgres -D $work/data -p $port -k $work -c listen_addresses= \
 	-c max_connections=10 -c shared_buffers=16MB >$work/server.log 2>&1
 START
-chown postgres "$work/start.sh"
-setsid su postgres -s /bin/sh -c "sh $work/start.sh" </dev/null >/dev/null 2>&1 &
+as_owner setsid sh "$work/start.sh" </dev/null >/dev/null 2>&1 &
 for i in $(seq 1 100); do
 	psql -X -h "$work" -p "$port" -U postgres -Atc "SELECT 1" postgres >/dev/null 2>&1 && break
 	sleep 0.2
@@ -111,6 +114,25 @@ check_eq "every snapshot request is a GET of the mock's URL" \
 check_eq "token requests through the proxy" "$(proxied '^POST http://127.0.0.1:[0-9]*/api/oauth/token')" 1
 [ "$(proxied 'clusters/n5/backup')" -ge 1 ] && passed=$((passed + 1)) ||
 	{ echo "FAIL: no service-account request through the proxy" >&2; failed=$((failed + 1)); }
+# an https:// target through the proxy: a CONNECT tunnel to the TLS mock
+# (test/tls_mock.sh), the certificate verified end to end through it
+sh test/tls_mock.sh start "$work/tls" || exit 1
+tls_url=$(cat "$work/tls/url")
+pg -v tls_url="$tls_url" -v ca_file="$work/tls/ca.pem" >"$work/setup_tls.out" 2>&1 <<'SQL' || { cat "$work/setup_tls.out" >&2; exit 1; }
+\getenv public_key ATLAS_MOCK_PUBLIC_KEY
+\getenv private_key ATLAS_MOCK_PRIVATE_KEY
+CREATE SERVER px_tls FOREIGN DATA WRAPPER atlas_snapshot_fdw
+	OPTIONS (base_url :'tls_url', ca_file :'ca_file', proxy :'proxy_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER px_tls
+	OPTIONS (public_key :'public_key', private_key :'private_key');
+CREATE FOREIGN TABLE px_tls_snaps (group_id text, cluster_name text, id text)
+	SERVER px_tls OPTIONS (resource 'cluster_snapshots');
+SQL
+check_eq "rows of an https:// target through the proxy" \
+	"$(pg -c "SELECT count(*) FROM px_tls_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n3', 'n4')" 2>&1)" 7
+[ "$(proxied "^CONNECT ${tls_url#https://}\$")" -ge 1 ] && passed=$((passed + 1)) ||
+	{ echo "FAIL: no CONNECT to the TLS mock through the proxy" >&2; failed=$((failed + 1)); }
+check_eq "requests to the https:// target the proxy could read" "$(proxied "^[A-Z]* https://")" 0
 echo "proxy log: $(wc -l <"$work/proxy.log") requests"
 
 echo "proxy: $passed passed, $failed failed"

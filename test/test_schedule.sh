@@ -19,7 +19,7 @@ if ! dpkg-query -W -f='${Status}' "postgresql-$PG_MAJOR-cron" 2>/dev/null | grep
 fi
 clear_pg_env
 
-pg_virtualenv -v "$PG_MAJOR" -o shared_preload_libraries=pg_cron \
+throwaway_cluster -o shared_preload_libraries=pg_cron \
 	-o cron.database_name=postgres bash -s <<'INNER'
 set -uo pipefail
 . scripts/common.sh

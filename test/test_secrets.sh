@@ -3,8 +3,11 @@
 # error message, its context, the statistics, a DEBUG message or the server
 # log, on every path that handles one.
 #
+# pg_stat_activity, the statistics and EXPLAIN are printed into the same
+# file, so a token that reached any of them fails the test.
+#
 # Runs inside a throwaway cluster (PG* environment set, e.g. by
-# pg_virtualenv -o logging_collector=on) against the mock Atlas server
+# throwaway_cluster -o logging_collector=on) against the mock Atlas server
 # (ATLAS_MOCK_URL and the ATLAS_MOCK_* credentials exported).  Everything
 # the session prints goes to one file, at client_min_messages = debug5 and
 # log_min_messages = debug5; then that file and the server log are searched
@@ -62,6 +65,8 @@ SELECT count(*) FROM sec_key_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' A
 ALTER USER MAPPING FOR CURRENT_USER SERVER sec_sa OPTIONS (SET client_secret :'wrong_secret');
 SELECT count(*) FROM sec_sa_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
 SELECT * FROM atlas_snapshot_fdw_stats();
+-- what monitoring shows of the backends, this one included
+SELECT pid, backend_type, state, wait_event_type, wait_event, query FROM pg_stat_activity;
 -- restore jobs: imported tables leave download links out; a declared link
 -- column of the wrong type fails without showing the link
 ALTER USER MAPPING FOR CURRENT_USER SERVER sec_sa OPTIONS (SET client_secret :'client_secret');

@@ -32,8 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-chown postgres "$work"
-su postgres -s /bin/sh -c "$bin/initdb -D $work/data -A trust" >/dev/null
+# the cluster belongs to postgres when run as root, to the caller otherwise
+[ "$(id -u)" -eq 0 ] && chown postgres "$work"
+as_owner "$bin/initdb" -D "$work/data" -U postgres -A trust >/dev/null
 cat >"$work/start.sh" <<START
 exec valgrind --quiet --trace-children=yes --error-limit=no --num-callers=30 \
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
@@ -41,8 +42,7 @@ exec valgrind --quiet --trace-children=yes --error-limit=no --num-callers=30 \
 	$bin/postgres -D $work/data -p $port -k $work -c listen_addresses= \
 	-c max_connections=20 -c shared_buffers=16MB -c jit=off >$work/server.log 2>&1
 START
-chown postgres "$work/start.sh"
-setsid su postgres -s /bin/sh -c "sh $work/start.sh" </dev/null >/dev/null 2>&1 &
+as_owner setsid sh "$work/start.sh" </dev/null >/dev/null 2>&1 &
 for i in $(seq 1 300); do
 	psql -X -h "$work" -p "$port" -U postgres -Atc "SELECT 1" postgres >/dev/null 2>&1 && break
 	sleep 0.5
