@@ -848,7 +848,8 @@ convert_value(AtlasColumn *col, struct json_object *v)
 				int64		i = json_object_get_int64(v);
 
 				/* json-c answers PG_INT64_MAX for any larger uint64 too */
-				if (i != PG_INT64_MAX)
+				if (i != PG_INT64_MAX ||
+					json_object_get_uint64(v) == (uint64) PG_INT64_MAX)
 					return Int64GetDatum(i);
 			}
 			break;
