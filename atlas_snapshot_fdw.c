@@ -816,7 +816,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
  * evaluate_keys
  *		Evaluate the key expressions into a new chain set and, for a scan
  *		that enumerates, arm the enumeration's first inventory request
- *		(enumerate.c).
+ *		(enumerate.c), unless the keys allow no chain at all.
  *
  * Each key's values are the intersection of what its quals allow.
  * Everything is allocated in keys_cxt, reset here.
@@ -853,7 +853,8 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 							lfirst_oid(lc_type), lfirst_int(lc_typmod),
 							value, isnull);
 	}
-	if (fsstate->enumerate)
+	/* keys that allow no chain at all need no inventory either */
+	if (fsstate->enumerate && !atlas_chain_set_empty(fsstate->chainset))
 	{
 		fsstate->enumeration = atlas_enumeration_start(fsstate->chainset,
 													   fsstate->conn,

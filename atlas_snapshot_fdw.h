@@ -331,6 +331,7 @@ extern int64 atlas_chain_set_count(AtlasChainSet *set, Relation rel,
 								   int max_chains);
 extern bool atlas_chain_set_next(void *arg, AtlasRequestKeys *keys);
 extern bool atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind);
+extern bool atlas_chain_set_empty(AtlasChainSet *set);
 extern int	atlas_chain_set_values(AtlasChainSet *set, AtlasKeyKind kind,
 								   char ***texts, Datum **datums);
 extern bool atlas_chain_set_allows(AtlasChainSet *set, AtlasKeyKind kind,

@@ -288,6 +288,24 @@ atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind)
 }
 
 /*
+ * atlas_chain_set_empty
+ *		Whether some qual leaves a key no value at all (a NULL, an empty
+ *		array, values no row can hold, quals that exclude each other): then
+ *		there is no chain whatever the other keys, and nothing to
+ *		enumerate.
+ */
+bool
+atlas_chain_set_empty(AtlasChainSet *set)
+{
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		if (set->keys[k].constrained && set->keys[k].n == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * atlas_chain_set_values
  *		The distinct values of a constrained key, in the order first given:
  *		*texts and *datums point into the set.  Returns their number.
@@ -361,13 +379,10 @@ atlas_chain_set_count(AtlasChainSet *set, Relation rel, int max_chains)
 			overflow = true;
 	}
 	/* a key with no value at all means no chain, whatever the others */
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	if (atlas_chain_set_empty(set))
 	{
-		if (set->keys[k].constrained && set->keys[k].n == 0)
-		{
-			total = 0;
-			overflow = false;
-		}
+		total = 0;
+		overflow = false;
 	}
 
 	if (overflow)
