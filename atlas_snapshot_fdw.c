@@ -95,7 +95,7 @@ typedef struct EcMatchArg
 
 /*
  * Indexes of the items of ForeignScan.fdw_private.  fdw_exprs holds the
- * key value expressions, in the same order as the two integer lists.
+ * key value expressions, in the same order as the four key lists.
  */
 enum FdwScanPrivateIndex
 {
@@ -105,8 +105,10 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateUsedAttrs,	/* Integer list of attnums the query reads */
 	FdwScanPrivatePageSize,		/* Integer: itemsPerPage to ask for */
 	FdwScanPrivateLimited,		/* Integer: 1 if a LIMIT was pushed down */
-	FdwScanPrivateEnumerate		/* String: enumeration for EXPLAIN, or "" if
+	FdwScanPrivateEnumerate,	/* String: enumeration for EXPLAIN, or "" if
 								 * the scan has all its keys */
+	FdwScanPrivateKeyColTypes,	/* OID list: each key column's (base) type */
+	FdwScanPrivateKeyColTypmods /* Integer list: and its typmod */
 };
 
 /*
@@ -123,6 +125,8 @@ typedef struct AtlasFdwScanState
 
 	List	   *key_kinds;		/* from fdw_private */
 	List	   *key_is_array;	/* from fdw_private */
+	List	   *key_coltypes;	/* from fdw_private */
+	List	   *key_coltypmods; /* from fdw_private */
 	List	   *key_states;		/* ExprStates of fdw_exprs */
 
 	/* request chains of the current (re)scan, in keys_cxt */
@@ -658,6 +662,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *fdw_exprs = NIL;
 	List	   *kinds = NIL;
 	List	   *is_array = NIL;
+	List	   *coltypes = NIL;
+	List	   *coltypmods = NIL;
 	List	   *fdw_private;
 	ListCell   *lc;
 	uint32		mask;
@@ -680,6 +686,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		fdw_exprs = lappend(fdw_exprs, kq->expr);
 		kinds = lappend_int(kinds, kq->kind);
 		is_array = lappend_int(is_array, kq->is_array ? 1 : 0);
+		coltypes = lappend_oid(coltypes, kq->coltype);
+		coltypmods = lappend_int(coltypmods, kq->coltypmod);
 	}
 
 	page_size = limited_page_size(root, baserel, local_conds,
@@ -694,6 +702,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 						  makeString(enumerating(fpinfo, mask) ?
 									 atlas_enumeration_text(res, mask) :
 									 pstrdup("")));
+	fdw_private = lappend(fdw_private, coltypes);
+	fdw_private = lappend(fdw_private, coltypmods);
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -752,6 +762,8 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 
 	fsstate->key_kinds = list_nth(fsplan->fdw_private, FdwScanPrivateKeyKinds);
 	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
+	fsstate->key_coltypes = list_nth(fsplan->fdw_private, FdwScanPrivateKeyColTypes);
+	fsstate->key_coltypmods = list_nth(fsplan->fdw_private, FdwScanPrivateKeyColTypmods);
 	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	fsstate->page_size = intVal(list_nth(fsplan->fdw_private, FdwScanPrivatePageSize));
 	fsstate->enumerate = strVal(list_nth(fsplan->fdw_private,
@@ -803,7 +815,7 @@ no_chains(void *arg, AtlasRequestKeys *keys)
  * evaluate_keys
  *		Evaluate the key expressions into a new chain set and, for a scan
  *		that enumerates, arm the enumeration's first inventory request
- *		(enumerate.c).
+ *		(enumerate.c), unless the keys allow no chain at all.
  *
  * Each key's values are the intersection of what its quals allow.
  * Everything is allocated in keys_cxt, reset here.
@@ -814,7 +826,9 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	MemoryContext oldcxt;
 	ListCell   *lc_state,
 			   *lc_kind,
-			   *lc_array;
+			   *lc_array,
+			   *lc_type,
+			   *lc_typmod;
 
 	/* the fetcher lets go of the chains (their keys) before they go */
 	atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
@@ -823,8 +837,9 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	oldcxt = MemoryContextSwitchTo(fsstate->keys_cxt);
 	fsstate->chainset = atlas_chain_set_create();
 
-	forthree(lc_state, fsstate->key_states, lc_kind, fsstate->key_kinds,
-			 lc_array, fsstate->key_is_array)
+	forfive(lc_state, fsstate->key_states, lc_kind, fsstate->key_kinds,
+			lc_array, fsstate->key_is_array, lc_type, fsstate->key_coltypes,
+			lc_typmod, fsstate->key_coltypmods)
 	{
 		ExprState  *state = (ExprState *) lfirst(lc_state);
 		bool		isnull;
@@ -833,9 +848,12 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 		atlas_chain_set_add(fsstate->chainset,
 							(AtlasKeyKind) lfirst_int(lc_kind),
 							lfirst_int(lc_array) != 0,
-							exprType((Node *) state->expr), value, isnull);
+							exprType((Node *) state->expr),
+							lfirst_oid(lc_type), lfirst_int(lc_typmod),
+							value, isnull);
 	}
-	if (fsstate->enumerate)
+	/* keys that allow no chain at all need no inventory either */
+	if (fsstate->enumerate && !atlas_chain_set_empty(fsstate->chainset))
 	{
 		fsstate->enumeration = atlas_enumeration_start(fsstate->chainset,
 													   fsstate->conn,

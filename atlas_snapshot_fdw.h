@@ -175,12 +175,16 @@ typedef struct AtlasKeyQual
 	AtlasKeyKind kind;
 	Expr	   *expr;			/* value side, evaluated at execution */
 	bool		is_array;
+	Oid			coltype;		/* the key column's type (a domain's base) */
+	int32		coltypmod;		/* and its typmod (a domain's, for one) */
 } AtlasKeyQual;
 
 /*
  * The key values of one request chain (one list, paged, or one GET).
- * datum is the value in the column's type, echoed into the column so that
- * a rechecked qual still holds; text is the value as sent to Atlas.
+ * datum is the value in the key's own type (text, bigint widened from any
+ * integer type, timestamptz), text the value as sent to Atlas; a row's key
+ * column is made from them as from a JSON field (atlas_key_row_text,
+ * response.c).
  */
 typedef struct AtlasRequestKeys
 {
@@ -295,8 +299,11 @@ extern const char *atlas_key_column_name(AtlasKeyKind kind);
 extern bool atlas_key_takes_list(AtlasKeyKind kind);
 extern bool atlas_key_operator_ok(AtlasKeyKind kind, Oid opno,
 								  Oid inputcollid);
-extern Datum atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype);
+extern bool atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype,
+							Oid coltype, int32 coltypmod, Datum *result);
 extern char *atlas_key_text(AtlasKeyKind kind, Datum value);
+extern const char *atlas_key_row_text(AtlasKeyKind kind, const char *text,
+									  Datum value, bool *is_number);
 extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
 extern void atlas_check_key_combination(uint32 mask);
 extern void atlas_append_path(StringInfo buf, const char *template,
@@ -329,12 +336,13 @@ extern void atlas_too_many_chains(Relation rel, AtlasChainLevel level,
 
 extern AtlasChainSet *atlas_chain_set_create(void);
 extern void atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind,
-								bool is_array, Oid valtype, Datum value,
-								bool isnull);
+								bool is_array, Oid valtype, Oid coltype,
+								int32 coltypmod, Datum value, bool isnull);
 extern int64 atlas_chain_set_count(AtlasChainSet *set, Relation rel,
 								   int max_chains);
 extern bool atlas_chain_set_next(void *arg, AtlasRequestKeys *keys);
 extern bool atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind);
+extern bool atlas_chain_set_empty(AtlasChainSet *set);
 extern int	atlas_chain_set_values(AtlasChainSet *set, AtlasKeyKind kind,
 								   char ***texts, Datum **datums);
 extern bool atlas_chain_set_allows(AtlasChainSet *set, AtlasKeyKind kind,

@@ -178,11 +178,13 @@ dedup_values(char **texts, Datum *datums, int *n)
 
 /*
  * qual_values
- *		The distinct non-null values one key qual allows.
+ *		The distinct non-null values one key qual allows: those its column
+ *		(of type coltype, coltypmod) can hold (atlas_key_datum; any other
+ *		equals no row).
  */
 static void
-qual_values(AtlasKeyKind kind, bool is_array, Oid valtype,
-			Datum value, bool isnull, KeyValues *kv)
+qual_values(AtlasKeyKind kind, bool is_array, Oid valtype, Oid coltype,
+			int32 coltypmod, Datum value, bool isnull, KeyValues *kv)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -216,9 +218,9 @@ qual_values(AtlasKeyKind kind, bool is_array, Oid valtype,
 		Datum		key;
 
 		CHECK_FOR_INTERRUPTS();
-		if (nulls[i])
+		if (nulls[i] ||
+			!atlas_key_datum(kind, elems[i], typid, coltype, coltypmod, &key))
 			continue;
-		key = atlas_key_datum(kind, elems[i], typid);
 		kv->texts[n] = atlas_key_text(kind, key);
 		kv->datums[n] = key == elems[i] ? datumCopy(key, typbyval, typlen) : key;
 		n++;
@@ -238,18 +240,21 @@ cmp_text_ptr(const void *a, const void *b)
  * atlas_chain_set_add
  *		Add the values of one key qual: they become the key's values, or,
  *		for a key an earlier qual constrained, intersect with them (in the
- *		earlier qual's order).
+ *		earlier qual's order).  valtype is the type of value (an array type
+ *		for "= ANY"), coltype and coltypmod the key column's (AtlasKeyQual):
+ *		a value the column cannot hold is left out.
  */
 void
 atlas_chain_set_add(AtlasChainSet *set, AtlasKeyKind kind, bool is_array,
-					Oid valtype, Datum value, bool isnull)
+					Oid valtype, Oid coltype, int32 coltypmod, Datum value,
+					bool isnull)
 {
 	KeyValues	kv;
 	KeyValues  *cur = &set->keys[kind];
 	int			out = 0;
 
 	Assert(kind >= 0 && kind < ATLAS_NUM_KEYS);
-	qual_values(kind, is_array, valtype, value, isnull, &kv);
+	qual_values(kind, is_array, valtype, coltype, coltypmod, value, isnull, &kv);
 	if (!cur->constrained)
 	{
 		*cur = kv;
@@ -282,6 +287,24 @@ bool
 atlas_chain_set_constrained(AtlasChainSet *set, AtlasKeyKind kind)
 {
 	return set->keys[kind].constrained;
+}
+
+/*
+ * atlas_chain_set_empty
+ *		Whether some qual leaves a key no value at all (a NULL, an empty
+ *		array, values no row can hold, quals that exclude each other): then
+ *		there is no chain whatever the other keys, and nothing to
+ *		enumerate.
+ */
+bool
+atlas_chain_set_empty(AtlasChainSet *set)
+{
+	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	{
+		if (set->keys[k].constrained && set->keys[k].n == 0)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -407,13 +430,10 @@ atlas_chain_set_count(AtlasChainSet *set, Relation rel, int max_chains)
 			overflow = true;
 	}
 	/* a key with no value at all means no chain, whatever the others */
-	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+	if (atlas_chain_set_empty(set))
 	{
-		if (set->keys[k].constrained && set->keys[k].n == 0)
-		{
-			total = 0;
-			overflow = false;
-		}
+		total = 0;
+		overflow = false;
 	}
 
 	if (overflow)

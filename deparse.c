@@ -33,11 +33,11 @@
 /*
  * key_column
  *		If expr is (a relabeling of) a column of baserel that is a request
- *		key of the resource, return true and its kind.
+ *		key of the resource, return true, its kind and the column itself.
  */
 static bool
 key_column(PlannerInfo *root, RelOptInfo *baserel, const AtlasResource *res,
-		   Expr *expr, AtlasKeyKind *kind)
+		   Expr *expr, AtlasKeyKind *kind, Var **column)
 {
 	Var		   *var;
 	RangeTblEntry *rte;
@@ -58,7 +58,27 @@ key_column(PlannerInfo *root, RelOptInfo *baserel, const AtlasResource *res,
 	/* a column that reads a JSON field is not a request key */
 	if (atlas_column_field(rte->relid, var->varattno) != NULL)
 		return false;
+	*column = var;
 	return atlas_key_from_column(res, colname, kind);
+}
+
+/*
+ * make_key_qual
+ *		An AtlasKeyQual for the column var, palloc'd.  The column's type is
+ *		kept (a domain's base type and typmod): which values it can hold
+ *		decides which give requests (atlas_key_datum).
+ */
+static AtlasKeyQual *
+make_key_qual(AtlasKeyKind kind, Var *var, Expr *expr, bool is_array)
+{
+	AtlasKeyQual *kq = palloc(sizeof(AtlasKeyQual));
+
+	kq->kind = kind;
+	kq->expr = expr;
+	kq->is_array = is_array;
+	kq->coltypmod = var->vartypmod;
+	kq->coltype = getBaseTypeAndTypmod(var->vartype, &kq->coltypmod);
+	return kq;
 }
 
 /*
@@ -83,7 +103,7 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
 					 const AtlasResource *res, Expr *clause)
 {
 	AtlasKeyKind kind;
-	AtlasKeyQual *kq;
+	Var		   *var;
 
 	if (IsA(clause, OpExpr))
 	{
@@ -95,24 +115,20 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
 			return NULL;
 		left = linitial(op->args);
 		right = lsecond(op->args);
-		if (!key_column(root, baserel, res, left, &kind))
+		if (!key_column(root, baserel, res, left, &kind, &var))
 		{
 			Expr	   *tmp = left;
 
 			left = right;
 			right = tmp;
-			if (!key_column(root, baserel, res, left, &kind))
+			if (!key_column(root, baserel, res, left, &kind, &var))
 				return NULL;
 		}
 		if (!atlas_key_operator_ok(kind, op->opno, op->inputcollid) ||
 			!value_ok(root, baserel, right))
 			return NULL;
 
-		kq = palloc(sizeof(AtlasKeyQual));
-		kq->kind = kind;
-		kq->expr = right;
-		kq->is_array = false;
-		return kq;
+		return make_key_qual(kind, var, right, false);
 	}
 
 	if (IsA(clause, ScalarArrayOpExpr))
@@ -121,18 +137,14 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
 		Expr	   *array = lsecond(saop->args);
 
 		if (!saop->useOr ||
-			!key_column(root, baserel, res, linitial(saop->args), &kind))
+			!key_column(root, baserel, res, linitial(saop->args), &kind, &var))
 			return NULL;
 		if (!atlas_key_takes_list(kind) ||
 			!atlas_key_operator_ok(kind, saop->opno, saop->inputcollid) ||
 			!value_ok(root, baserel, array))
 			return NULL;
 
-		kq = palloc(sizeof(AtlasKeyQual));
-		kq->kind = kind;
-		kq->expr = array;
-		kq->is_array = true;
-		return kq;
+		return make_key_qual(kind, var, array, true);
 	}
 
 	return NULL;
@@ -189,7 +201,8 @@ atlas_key_mask(List *key_quals)
  *		The first request of a scan, for EXPLAIN VERBOSE.
  *
  * Keys given by a single constant are shown with their value; parameters,
- * IN lists and other expressions as a {column} placeholder.
+ * IN lists, other expressions and a constant its column cannot hold (which
+ * makes no request: atlas_key_datum) as a {column} placeholder.
  */
 char *
 atlas_deparse_request(const AtlasResource *res, List *key_quals,
@@ -203,12 +216,13 @@ atlas_deparse_request(const AtlasResource *res, List *key_quals,
 	{
 		AtlasKeyQual *kq = (AtlasKeyQual *) lfirst(lc);
 		Const	   *c = IsA(kq->expr, Const) ? (Const *) kq->expr : NULL;
+		Datum		value;
 
 		keys.present[kq->kind] = true;
-		if (c && !kq->is_array && !c->constisnull && keys.text[kq->kind] == NULL)
-			keys.text[kq->kind] =
-				atlas_key_text(kq->kind, atlas_key_datum(kq->kind, c->constvalue,
-														 c->consttype));
+		if (c && !kq->is_array && !c->constisnull && keys.text[kq->kind] == NULL &&
+			atlas_key_datum(kq->kind, c->constvalue, c->consttype,
+							kq->coltype, kq->coltypmod, &value))
+			keys.text[kq->kind] = atlas_key_text(kq->kind, value);
 	}
 	return atlas_request_path(res, &keys, 1,
 							  keys.present[ATLAS_KEY_ID] ? 0 : items_per_page);

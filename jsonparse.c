@@ -15,8 +15,9 @@
  *	  (glibc's mallinfo2: bytes in use) and the parse stopped as soon as
  *	  it passes the caller's budget;
  *	- numbers that json-c gives wrongly, non-finite doubles (NaN,
- *	  Infinity, 1e400) and integers at its clamp limits (which is what it
- *	  makes of any integer beyond 64 bits), are refused by
+ *	  Infinity, 1e400) and integers at its clamp limits INT64_MIN and
+ *	  UINT64_MAX (which is what it makes of any integer beyond them), are
+ *	  refused by
  *	  atlas_json_check_numbers when a value is read: a column's value, or
  *	  every number inside a container that becomes json, jsonb or an
  *	  array.  A number no column reads costs nothing and changes nothing.
@@ -111,10 +112,15 @@ interrupt_point(struct json_tokener *tok)
  * atlas_json_check_numbers
  *		Refuse the numbers in value v (and, for a container, every number
  *		inside it) that json-c cannot give right: non-finite doubles, and
- *		integers at json-c's clamp limits (any integer beyond 64 bits
- *		becomes INT64_MIN or UINT64_MAX; json-c before 0.14 clamps to
- *		INT64_MAX, and json_object_get_int64 answers it for any larger
- *		uint64, so an exact INT64_MAX is refused too).
+ *		integers at json-c's clamp limits.  json-c (0.14 and later, the
+ *		first with uint64 values) reads an integer with strtoll when it
+ *		has a minus sign, else with strtoull, and ignores their ERANGE: any
+ *		integer below INT64_MIN becomes INT64_MIN, any above UINT64_MAX
+ *		becomes UINT64_MAX, so those two values are ambiguous and refused.
+ *		Every other integer is exact: INT64_MAX itself is kept as an int64
+ *		(json-c makes a uint64 only of values above it), which
+ *		json_object_get_uint64 tells from a larger uint64 (for which
+ *		json_object_get_int64 also answers INT64_MAX).
  *
  * Raises an ERROR (the caller's error context names the column); the tree
  * must be owned by a memory context (a page), since interrupts are taken.
@@ -137,8 +143,7 @@ atlas_json_check_numbers(struct json_object *v)
 
 				if (i == PG_INT64_MIN ||
 					(i == PG_INT64_MAX &&
-					 (json_object_get_uint64(v) == (uint64) PG_INT64_MAX ||
-					  json_object_get_uint64(v) == PG_UINT64_MAX)))
+					 json_object_get_uint64(v) == PG_UINT64_MAX))
 					why = "An integer beyond 64 bits cannot be read exactly.";
 			}
 			break;

@@ -15,9 +15,20 @@
  *	  parameter ("pointInTimeUtcSeconds");
  *	- its type, which decides which equality operators may be pushed down
  *	  (deparse.c asks atlas_key_operator_ok), how a value is widened into
- *	  the column's type and how it is written into the request;
+ *	  the key's type, which values the key column can hold at all, how a
+ *	  value is written into the request and how into a row;
  *	- whether IN lists of it are pushed down;
  *	- the pattern Atlas requires of its values, checked before any request.
+ *
+ * A key column's value in a row is what the same value read from JSON
+ * would give (atlas_key_row_text; response.c converts it like any field):
+ * the column type's input function with its typmod, domains checked, so a
+ * value the type rejects is an ERROR when a row has it, never a Datum of
+ * another type.  A value the column's type would hold as a different
+ * value (an integer beyond the range of an integer or smallint column, a
+ * point in time finer than a timestamptz(p) column keeps) can equal no
+ * value of the column: it gives no request at all, so a scan returns the
+ * rows that evaluating its qual locally would (none for that value).
  *
  * The rest of the key handling uses these descriptors and nothing else:
  * which keys a resource accepts and requires is in its AtlasResource
@@ -42,7 +53,9 @@
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -64,8 +77,9 @@ typedef enum KeyType
 								 * collation; sent as given, URL-escaped */
 	KEY_TYPE_TIMESTAMPTZ,		/* timestamptz: sent as whole seconds since
 								 * the Unix epoch, rounded down */
-	KEY_TYPE_BIGINT				/* bigint compared with any integer type:
-								 * widened to bigint, sent in decimal */
+	KEY_TYPE_BIGINT				/* any integer type compared with any
+								 * integer type: widened to bigint, sent
+								 * in decimal */
 } KeyType;
 
 /* Everything about one request key */
@@ -223,36 +237,77 @@ atlas_key_operator_ok(AtlasKeyKind kind, Oid opno, Oid inputcollid)
 		case KEY_TYPE_TIMESTAMPTZ:
 			return opcode == F_TIMESTAMPTZ_EQ;
 		case KEY_TYPE_BIGINT:
-			/* the value side may be any integer type */
-			return opcode == F_INT8EQ ||
+			/* the column and the value may each be any integer type */
+			return opcode == F_INT8EQ || opcode == F_INT4EQ ||
+				opcode == F_INT2EQ ||
 				opcode == F_INT84EQ || opcode == F_INT48EQ ||
-				opcode == F_INT82EQ || opcode == F_INT28EQ;
+				opcode == F_INT82EQ || opcode == F_INT28EQ ||
+				opcode == F_INT42EQ || opcode == F_INT24EQ;
 	}
 	return false;
 }
 
 /*
  * atlas_key_datum
- *		A key value in the type of its column, for echoing into the row.
+ *		A key value in the key's own type: *result gets it, and the result
+ *		says whether the key column can hold it at all.
  *
- * valtype is the type of the value expression: a bigint key accepts any
- * integer type, widened here; the other keys already have their column's
- * type.  A by-value result never points into the argument.
+ * valtype is the type of the value expression: an integer key accepts any
+ * integer type, widened here to bigint; the other keys already have their
+ * key's type.  coltype and coltypmod are the key column's (a domain's base
+ * type and typmod).  False for a value the column's type would hold as a
+ * different value, which no row can have (see the head of this file): an
+ * integer beyond the range of a smallint or integer column, a point in
+ * time that a timestamptz(p) column would round.  Text values are always
+ * held (a typmod or domain that rejects one raises an ERROR when a row
+ * has it, as for a JSON field).  A by-value result never points into the
+ * argument.
  */
-Datum
-atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype)
+bool
+atlas_key_datum(AtlasKeyKind kind, Datum value, Oid valtype, Oid coltype,
+				int32 coltypmod, Datum *result)
 {
-	if (key_desc(kind)->type != KEY_TYPE_BIGINT)
-		return value;
-	switch (valtype)
+	*result = value;
+	switch (key_desc(kind)->type)
 	{
-		case INT2OID:
-			return Int64GetDatum((int64) DatumGetInt16(value));
-		case INT4OID:
-			return Int64GetDatum((int64) DatumGetInt32(value));
-		default:
-			return value;
+		case KEY_TYPE_TEXT:
+			return true;
+		case KEY_TYPE_TIMESTAMPTZ:
+			{
+				TimestampTz ts = DatumGetTimestampTz(value);
+
+				if (coltypmod < 0 || coltypmod >= MAX_TIMESTAMP_PRECISION ||
+					TIMESTAMP_NOT_FINITE(ts))
+					return true;
+				return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_scale,
+															   value,
+															   Int32GetDatum(coltypmod))) == ts;
+			}
+		case KEY_TYPE_BIGINT:
+			{
+				int64		i;
+
+				switch (valtype)
+				{
+					case INT2OID:
+						i = (int64) DatumGetInt16(value);
+						break;
+					case INT4OID:
+						i = (int64) DatumGetInt32(value);
+						break;
+					default:
+						i = DatumGetInt64(value);
+						break;
+				}
+				*result = Int64GetDatum(i);
+				if (coltype == INT2OID)
+					return i >= PG_INT16_MIN && i <= PG_INT16_MAX;
+				if (coltype == INT4OID)
+					return i >= PG_INT32_MIN && i <= PG_INT32_MAX;
+				return true;
+			}
 	}
+	return true;
 }
 
 /*
@@ -294,6 +349,52 @@ atlas_key_text(AtlasKeyKind kind, Datum value)
 			return psprintf(INT64_FORMAT, DatumGetInt64(value));
 	}
 	elog(ERROR, "unexpected key type %d", (int) d->type);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * atlas_key_row_text
+ *		A key value as a row of Atlas would carry it in JSON, for its
+ *		column's value (response.c converts it as it converts a field).
+ *
+ * text is the value as sent (atlas_key_text), value the value in the
+ * key's type (atlas_key_datum).  *is_number is set for an integer key,
+ * whose decimal text is that of a JSON number; the other keys give the
+ * contents of a JSON string: a text key as sent (the same text: it is sent
+ * unchanged), a point in time in ISO 8601 in UTC with its microseconds
+ * (what was asked for, not the whole seconds sent).  The result is text
+ * itself or palloc'd.
+ */
+const char *
+atlas_key_row_text(AtlasKeyKind kind, const char *text, Datum value,
+				   bool *is_number)
+{
+	*is_number = false;
+	switch (key_desc(kind)->type)
+	{
+		case KEY_TYPE_TEXT:
+			return text;
+		case KEY_TYPE_BIGINT:
+			*is_number = true;
+			return text;
+		case KEY_TYPE_TIMESTAMPTZ:
+			{
+				TimestampTz ts = DatumGetTimestampTz(value);
+				struct pg_tm tm;
+				fsec_t		fsec;
+				char		buf[MAXDATELEN + 1];
+
+				/* atlas_key_text refused infinite ones before any request */
+				if (TIMESTAMP_NOT_FINITE(ts) ||
+					timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("timestamp out of range")));
+				EncodeDateTime(&tm, fsec, true, 0, NULL, USE_XSD_DATES, buf);
+				return pstrdup(buf);
+			}
+	}
+	elog(ERROR, "unexpected key type %d", (int) key_desc(kind)->type);
 	return NULL;				/* keep compiler quiet */
 }
 

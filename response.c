@@ -24,6 +24,11 @@
  * ERROR naming the column, never NULL.  Should an object repeat a key, the
  * last value counts, as in jsonb (json-c keeps the last).
  *
+ * A request key column (group_id, cluster_name, oplog_ts, ...) holds the
+ * value its request was made with, converted exactly as a JSON field
+ * holding that value would be (convert_key): the same input function,
+ * typmod and domain checks, and the same errors.
+ *
  * Numbers reach input functions as json-c gives their text: a number with
  * a fraction or an exponent exactly as Atlas sent it, an integer printed
  * from its 64-bit value (the same digits, but "-0" becomes "0").  A number
@@ -54,6 +59,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -771,6 +777,48 @@ parse_utc_timestamp(const char *s, int len, TimestampTz *result)
 }
 
 /*
+ * convert_string
+ *		The contents of a JSON string, s[len] (NUL-terminated, in the
+ *		server encoding), to a Datum of the column's type: what a field
+ *		holding that string gives, and what a key column holds
+ *		(convert_key).
+ */
+static Datum
+convert_string(AtlasColumn *col, const char *s, int len)
+{
+	switch (col->conv)
+	{
+		case CONV_TEXT:
+			return atlas_text_datum(s, len);
+		case CONV_TIMESTAMPTZ:
+			{
+				TimestampTz ts;
+
+				if (parse_utc_timestamp(s, len, &ts))
+					return TimestampTzGetDatum(ts);
+			}
+			break;
+		case CONV_JSON:
+			{
+				/* the string's JSON text, with its quotes */
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				escape_json(&buf, s);
+				return InputFunctionCall(&col->infunc, buf.data,
+										 col->ioparam, col->typmod);
+			}
+		case CONV_INT8:
+		case CONV_BOOL:
+		case CONV_ARRAY:
+		case CONV_INPUT:
+			break;
+	}
+	return InputFunctionCall(&col->infunc, (char *) s, col->ioparam,
+							 col->typmod);
+}
+
+/*
  * convert_value
  *		One JSON value (not null) to a Datum of the column's type.
  */
@@ -779,21 +827,21 @@ convert_value(AtlasColumn *col, struct json_object *v)
 {
 	enum json_type type = json_object_get_type(v);
 
+	/* a string's text is its contents; the json types keep its quotes */
+	if (type == json_type_string && col->conv != CONV_JSON)
+	{
+		int			len;
+		const char *s = json_string(v, &len);
+
+		return convert_string(col, s, len);
+	}
+
 	/* numbers json-c cannot give right are errors, in containers too */
 	if (type != json_type_string && type != json_type_boolean)
 		atlas_json_check_numbers(v);
 
 	switch (col->conv)
 	{
-		case CONV_TEXT:
-			if (type == json_type_string)
-			{
-				int			len;
-				const char *s = json_string(v, &len);
-
-				return atlas_text_datum(s, len);
-			}
-			break;
 		case CONV_INT8:
 			/* anything else goes through int8in, which explains */
 			if (type == json_type_int)
@@ -801,23 +849,14 @@ convert_value(AtlasColumn *col, struct json_object *v)
 				int64		i = json_object_get_int64(v);
 
 				/* json-c answers PG_INT64_MAX for any larger uint64 too */
-				if (i != PG_INT64_MAX)
+				if (i != PG_INT64_MAX ||
+					json_object_get_uint64(v) == (uint64) PG_INT64_MAX)
 					return Int64GetDatum(i);
 			}
 			break;
 		case CONV_BOOL:
 			if (type == json_type_boolean)
 				return BoolGetDatum(json_object_get_boolean(v));
-			break;
-		case CONV_TIMESTAMPTZ:
-			{
-				TimestampTz ts;
-
-				if (type == json_type_string &&
-					parse_utc_timestamp(json_object_get_string(v),
-										json_object_get_string_len(v), &ts))
-					return TimestampTzGetDatum(ts);
-			}
 			break;
 		case CONV_ARRAY:
 			return InputFunctionCall(&col->infunc, array_literal(v),
@@ -826,11 +865,38 @@ convert_value(AtlasColumn *col, struct json_object *v)
 			/* the value's own JSON text, strings with their quotes */
 			return InputFunctionCall(&col->infunc, (char *) json_serialized(v),
 									 col->ioparam, col->typmod);
+		case CONV_TEXT:
+		case CONV_TIMESTAMPTZ:
 		case CONV_INPUT:
 			break;
 	}
 	return InputFunctionCall(&col->infunc, (char *) json_text(v),
 							 col->ioparam, col->typmod);
+}
+
+/*
+ * convert_key
+ *		The value of a key column: the chain's key value, converted as the
+ *		same value read from a JSON field would be (atlas_key_row_text: a
+ *		JSON string, or a JSON number for an integer key), so the column's
+ *		input function, typmod and domain apply, and a value the type
+ *		rejects is an ERROR naming the column.
+ */
+static Datum
+convert_key(AtlasColumn *col, const AtlasRequestKeys *keys)
+{
+	bool		is_number;
+	const char *s = atlas_key_row_text((AtlasKeyKind) col->key,
+									   keys->text[col->key],
+									   keys->datum[col->key], &is_number);
+
+	if (!is_number)
+		return convert_string(col, s, strlen(s));
+	/* an exact integer (a bigint Datum): convert_value's shortcut */
+	if (col->conv == CONV_INT8)
+		return keys->datum[col->key];
+	return InputFunctionCall(&col->infunc, (char *) s, col->ioparam,
+							 col->typmod);
 }
 
 /*
@@ -1033,10 +1099,11 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 
 		if (col->key >= 0)
 		{
-			/* echo the value asked for, so a rechecked qual holds */
+			/* the value asked for, as a JSON field holding it would give */
 			if (keys->present[col->key])
 			{
-				values[i] = keys->datum[col->key];
+				map->current = col->name;
+				values[i] = convert_key(col, keys);
 				isnull[i] = false;
 			}
 			continue;

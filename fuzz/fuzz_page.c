@@ -121,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&keys, 0, sizeof(keys));
 	keys.present[ATLAS_KEY_GROUP] = true;
-	keys.datum[ATLAS_KEY_GROUP] = (Datum) 0;
+	keys.text[ATLAS_KEY_GROUP] = "32b6e34b3d91647abb20e7b8";
 	fuzz_database_encoding = (size % 5) == 0 ? PG_LATIN1 : PG_UTF8;
 
 	doc = atlas_json_parse(tok, text, size, budget, true, errmsg,

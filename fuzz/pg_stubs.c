@@ -27,6 +27,7 @@
 #include "nodes/pg_list.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -418,6 +419,40 @@ atlas_key_from_column(const AtlasResource *res, const char *colname,
 		return true;
 	}
 	return false;
+}
+
+/* a text key's value in a row is the text it was sent as */
+const char *
+atlas_key_row_text(AtlasKeyKind kind, const char *text, Datum value,
+				   bool *is_number)
+{
+	*is_number = false;
+	return text;
+}
+
+/* utils/json.c's: a JSON string literal (for a key column of type json) */
+void
+escape_json(StringInfo buf, const char *str)
+{
+	appendStringInfoChar(buf, '"');
+	for (const unsigned char *p = (const unsigned char *) str; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+		{
+			appendStringInfoChar(buf, '\\');
+			appendStringInfoChar(buf, (char) *p);
+		}
+		else if (*p < 0x20)
+		{
+			char		hex[8];
+
+			snprintf(hex, sizeof(hex), "\\u%04x", *p);
+			appendStringInfoString(buf, hex);
+		}
+		else
+			appendStringInfoChar(buf, (char) *p);
+	}
+	appendStringInfoChar(buf, '"');
 }
 
 const char *

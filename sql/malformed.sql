@@ -81,6 +81,23 @@ SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8'
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eyJyZXN1bHRzIjpbeyJpZCI6ImEiLCJzdG9yYWdlU2l6ZUJ5dGVzIjoxODQ0Njc0NDA3MzcwOTU1MTYxNH0seyJpZCI6ImIiLCJzdG9yYWdlU2l6ZUJ5dGVzIjotMS41ZS0zfSx7ImlkIjoiYyIsInN0b3JhZ2VTaXplQnl0ZXMiOjkwMDcxOTkyNTQ3NDA5OTN9LHsiaWQiOiJkIiwic3RvcmFnZVNpemVCeXRlcyI6MS41MH0seyJpZCI6ImUiLCJzdG9yYWdlU2l6ZUJ5dGVzIjotOTIyMzM3MjAzNjg1NDc3NTgwN31dfQ=="}'
 SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1' ORDER BY id;
 
+-- INT64_MAX is exact (json-c keeps it as an int64), as bigint and as
+-- numeric; one more is beyond bigint (int8in says so) and exact as numeric;
+-- INT64_MIN and UINT64_MAX are json-c's clamp limits, which it gives for
+-- any integer beyond them: errors, as bigint and as numeric
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body": "{\"results\":[{\"id\":\"a\",\"storageSizeBytes\":9223372036854775807}]}"}'
+SELECT id, storage_size_bytes FROM bad_page;
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body": "{\"results\":[{\"id\":\"b\",\"storageSizeBytes\":9223372036854775808}]}"}'
+SELECT id, storage_size_bytes FROM bad_page;
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body": "{\"results\":[{\"id\":\"c\",\"storageSizeBytes\":18446744073709551615}]}"}'
+SELECT id, storage_size_bytes FROM bad_page;
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+\! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "count": 2, "body": "{\"results\":[{\"id\":\"d\",\"storageSizeBytes\":-9223372036854775808}]}"}'
+SELECT id, storage_size_bytes FROM bad_page;
+SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
+
 -- json-c also takes single-quoted keys and a number ending in a point
 \! python3 test/mockctl.py fault '{"match": "prod-1", "kind": "raw", "body_b64": "eydyZXN1bHRzJzpbeyJpZCI6ImEiLCdzdG9yYWdlU2l6ZUJ5dGVzJzo3Ln1dfQ=="}'
 SELECT id, exact_size FROM bad_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'prod-1';
