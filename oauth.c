@@ -140,10 +140,10 @@ start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
 	ok &= curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_USERNAME, tr->id) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_PASSWORD, tr->secret) == CURLE_OK;
+	/* timeout_ms is enforced by the event loop, on waiting time (loop.c) */
 	ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 						   (long) opts->connect_timeout_ms) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-						   (long) opts->timeout_ms) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L) == CURLE_OK;
 	if (!ok)
 	{
 		token_cleanup(entry);
