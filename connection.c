@@ -34,6 +34,15 @@
  * The retry policy (which failures are transient, how long to wait, how
  * often) lives here too, for every transfer: pages and token requests.
  *
+ * timeout_ms and connect_timeout_ms bound the time the backend waits for a
+ * transfer, not the wall time since it began: a transfer's answer may sit
+ * unread while the executor is elsewhere (an idle cursor, a slow consumer),
+ * and that is no reason to fail it.  So libcurl gets no CURLOPT_TIMEOUT_MS
+ * (0: none); the event loop keeps each transfer's waiting time against the
+ * bounds atlas_slot_prepare records, and times it out itself
+ * (atlas_slot_time_out; loop.c says why and how).  CURLOPT_CONNECTTIMEOUT_MS
+ * stays, for libcurl's pacing of connect attempts.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -87,6 +96,9 @@ static void detach_slot(AtlasSlot *slot, bool tell_owner);
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t read_header(char *buffer, size_t size, size_t nitems,
 						  void *userdata);
+static int	note_connected(void *clientp, char *conn_primary_ip,
+						   char *conn_local_ip, int conn_primary_port,
+						   int conn_local_port);
 
 /*
  * atlas_get_connection
@@ -243,6 +255,7 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, note_connected) == CURLE_OK;
 	if (entry->auth == ATLAS_AUTH_DIGEST)
 	{
 		/*
@@ -257,6 +270,7 @@ connect_entry(AtlasConnEntry *entry, UserMapping *user,
 	ok &= curl_easy_setopt(curl, CURLOPT_HEADERDATA, &entry->main) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, entry->main.errbuf) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_PRIVATE, &entry->main) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_PREREQDATA, &entry->main) == CURLE_OK;
 
 	if (!ok)
 	{
@@ -310,6 +324,7 @@ pool_slot(AtlasConnEntry *entry, int i)
 	ok &= curl_easy_setopt(slot->curl, CURLOPT_HEADERDATA, slot) == CURLE_OK;
 	ok &= curl_easy_setopt(slot->curl, CURLOPT_ERRORBUFFER, slot->errbuf) == CURLE_OK;
 	ok &= curl_easy_setopt(slot->curl, CURLOPT_PRIVATE, slot) == CURLE_OK;
+	ok &= curl_easy_setopt(slot->curl, CURLOPT_PREREQDATA, slot) == CURLE_OK;
 	if (!ok)
 	{
 		curl_easy_cleanup(slot->curl);
@@ -695,16 +710,46 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 }
 
 /*
+ * note_connected
+ *		libcurl's CURLOPT_PREREQFUNCTION, called once a connection is up
+ *		(or reused) and before the request goes out on it: from now on the
+ *		transfer's clock is bounded by timeout_ms alone (loop.c).  Never
+ *		throws, never allocates.
+ */
+static int
+note_connected(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+			   int conn_primary_port, int conn_local_port)
+{
+	((AtlasSlot *) clientp)->connected = true;
+	return CURL_PREREQFUNC_OK;
+}
+
+/*
  * atlas_slot_prepare
- *		Reset a slot's response state before a transfer.
+ *		Reset a slot's response state before a transfer, and record the
+ *		bounds on the time the backend may wait for it (the event loop
+ *		enforces them, loop.c).
  */
 void
 atlas_slot_prepare(AtlasSlot *slot, const AtlasFdwOptions *opts)
 {
+	slot->max_body = opts->max_page_bytes;
+	slot->connect_timeout_ms = opts->connect_timeout_ms;
+	slot->timeout_ms = opts->timeout_ms;
+	atlas_slot_rewind(slot);
+}
+
+/*
+ * atlas_slot_rewind
+ *		Reset a slot's response state: before a transfer, and when the
+ *		event loop starts one over (loop.c).  Never throws.
+ */
+void
+atlas_slot_rewind(AtlasSlot *slot)
+{
 	slot->body_len = 0;
 	if (slot->body)
 		slot->body[0] = '\0';
-	slot->max_body = opts->max_page_bytes;
 	slot->body_too_large = false;
 	slot->body_oom = false;
 	slot->retry_after_ms = -1;
@@ -729,7 +774,7 @@ atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done, void *owner)
 	slot->done = done;
 	slot->owner = owner;
 	slot->nest_level = GetCurrentTransactionNestLevel();
-	if (!atlas_loop_add(slot->curl))
+	if (!atlas_loop_add(slot))
 	{
 		detach_slot(slot, false);
 		ereport(ERROR,
@@ -826,10 +871,10 @@ atlas_start_get(AtlasSlot *slot, const char *path, const char *api_version,
 		ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPGET, 1L) == CURLE_OK;
 		ok &= curl_easy_setopt(slot->curl, CURLOPT_URL, url) == CURLE_OK;
 		ok &= curl_easy_setopt(slot->curl, CURLOPT_HTTPHEADER, slot->headers) == CURLE_OK;
+		/* timeout_ms is enforced by the event loop, on waiting time */
 		ok &= curl_easy_setopt(slot->curl, CURLOPT_CONNECTTIMEOUT_MS,
 							   (long) opts->connect_timeout_ms) == CURLE_OK;
-		ok &= curl_easy_setopt(slot->curl, CURLOPT_TIMEOUT_MS,
-							   (long) opts->timeout_ms) == CURLE_OK;
+		ok &= curl_easy_setopt(slot->curl, CURLOPT_TIMEOUT_MS, 0L) == CURLE_OK;
 		pfree(url);
 		if (!ok)
 			ereport(ERROR,
@@ -873,7 +918,7 @@ detach_slot(AtlasSlot *slot, bool tell_owner)
 
 	if (slot->attached)
 	{
-		atlas_loop_remove(slot->curl);
+		atlas_loop_remove(slot);
 		slot->attached = false;
 	}
 	if (slot->curl)
@@ -923,6 +968,33 @@ atlas_slot_finished(CURL *curl, CURLcode rc)
 	slot->entry->stats.bytes += slot->body_len;
 	detach_slot(slot, false);
 	slot->done(slot->owner, slot, &outcome);
+}
+
+/*
+ * atlas_slot_time_out
+ *		The event loop's clock says the backend has waited for this
+ *		transfer as long as it may (loop.c): abort it and complete it to
+ *		its owner as libcurl's own timeout would, CURLE_OPERATION_TIMEDOUT
+ *		with a message in libcurl's words (the time is the time waited).
+ *		Takes the slot off the loop in any case.  Never throws.
+ */
+void
+atlas_slot_time_out(AtlasSlot *slot)
+{
+	long		waited_ms = (long) (slot->waited_us / 1000);
+	bool		connecting = !slot->connected;
+
+	/* abort first: libcurl may write errbuf as it lets go of the transfer */
+	atlas_loop_remove(slot);
+	if (connecting)
+		snprintf(slot->errbuf, sizeof(slot->errbuf),
+				 "Connection timed out after %ld milliseconds of waiting",
+				 waited_ms);
+	else
+		snprintf(slot->errbuf, sizeof(slot->errbuf),
+				 "Operation timed out after %ld milliseconds of waiting with %zu bytes received",
+				 waited_ms, slot->body_len);
+	atlas_slot_finished(slot->curl, CURLE_OPERATION_TIMEDOUT);
 }
 
 /*
@@ -981,7 +1053,8 @@ atlas_conn_stats(AtlasConnEntry *entry)
  * is_transient
  *		Whether a failed exchange is worth repeating: rate limits, server
  *		errors and connections that broke before an answer came through.
- *		Timeouts are not repeated: the user already waited timeout_ms.
+ *		Timeouts are not repeated: the backend already waited timeout_ms
+ *		for the answer (time spent elsewhere does not count, loop.c).
  */
 static bool
 is_transient(const AtlasOutcome *outcome)

@@ -19,6 +19,7 @@
 #define CONNECTION_INT_H
 
 #include "atlas_snapshot_fdw.h"
+#include "lib/ilist.h"
 
 /*
  * One libcurl easy handle with what a transfer on it needs: its response
@@ -52,6 +53,19 @@ struct AtlasSlot
 	bool		headers_too_large;	/* header callback stopped: over
 									 * ATLAS_MAX_HEADER_BYTES */
 	char		errbuf[CURL_ERROR_SIZE];	/* libcurl's last error message */
+
+	/*
+	 * The transfer's clock (loop.c): time the backend spent inside
+	 * atlas_loop_wait while the transfer was on the loop, against the
+	 * bounds of the request that started it.
+	 */
+	dlist_node	loop_node;		/* in the loop's list, while in_loop */
+	bool		in_loop;		/* the easy handle is on the multi handle */
+	bool		connected;		/* a connection is up for it (libcurl's
+								 * CURLOPT_PREREQFUNCTION was called) */
+	int64		waited_us;		/* waited for it so far, in microseconds */
+	int			connect_timeout_ms; /* bound on waited_us until connected */
+	int			timeout_ms;		/* bound on waited_us in all */
 };
 
 /* Where the entry's OAuth token request is (oauth.c) */
@@ -111,10 +125,12 @@ extern void atlas_slot_attach(AtlasSlot *slot, AtlasTransferDone done,
 							  void *owner);
 extern void atlas_slot_finished(CURL *curl, CURLcode rc);
 extern void atlas_free_headers(struct curl_slist *list);
+extern void atlas_slot_rewind(AtlasSlot *slot);
+extern void atlas_slot_time_out(AtlasSlot *slot);
 
 /* in loop.c */
-extern bool atlas_loop_add(CURL *curl);
-extern void atlas_loop_remove(CURL *curl);
+extern bool atlas_loop_add(AtlasSlot *slot);
+extern void atlas_loop_remove(AtlasSlot *slot);
 
 /* in oauth.c */
 extern void atlas_oauth_forget(AtlasConnEntry *entry);

@@ -6,10 +6,11 @@
  * Owns the backend-wide libcurl multi handle.  libcurl tells us, through
  * CURLMOPT_SOCKETFUNCTION, which sockets it wants watched and for what
  * (kept in a malloc'd table), and through CURLMOPT_TIMERFUNCTION when it
- * next needs to act on its own (a connect or transfer timeout, a Digest
- * round trip, a new transfer to start).  atlas_loop_wait() waits for the
- * first of: one of those sockets, libcurl's timer, the caller's own timer
- * (a retry, a 429 pause), the process latch (a signal: query cancel,
+ * next needs to act on its own (a connect timeout, a Digest round trip, a
+ * new transfer to start).  atlas_loop_wait() waits for the first of: one
+ * of those sockets, libcurl's timer, the caller's own timer (a retry, a
+ * 429 pause), the first transfer's timeout (below), the process latch (a
+ * signal: query cancel,
  * statement_timeout, termination) and postmaster death (then the backend
  * exits at once, WL_EXIT_ON_PM_DEATH); then hands what happened to
  * curl_multi_socket_action and each finished transfer to its slot's owner
@@ -23,6 +24,40 @@
  * wait: a page has a handful of waits), and works wherever PostgreSQL's
  * WaitEventSet does.  A long-lived set around an epoll descriptor of our
  * own would save that, but only on Linux.
+ *
+ * Timeouts: every transfer has a clock of its own that runs only while
+ * the backend is inside atlas_loop_wait, and timeout_ms (connect_timeout_ms
+ * until a connection is up) bounds that clock, not the wall time since the
+ * transfer began.  Transfers move only while some scan waits here: the
+ * pages a cursor fetched ahead, the first requests armed by other scans,
+ * the second leg of a Digest exchange, a token request, all sit answered
+ * and unread while the executor is elsewhere (a cursor left idle, a slow
+ * consumer, a slow plan step between two scans).  libcurl's own
+ * CURLOPT_TIMEOUT_MS counts wall time and is checked before libcurl reads
+ * what is already in the socket, so it failed such transfers as timeouts
+ * although Atlas had answered in milliseconds; timing the wait alone makes
+ * timeout_ms bound how long Atlas takes to answer, never how long the
+ * executor takes to come back, and a server that stalls while the backend
+ * waits is still an error within timeout_ms of waiting.  The clocks are
+ * charged after each wait (loop_charge); a transfer past its bound is
+ * taken off the loop and completed to its owner as CURLE_OPERATION_TIMEDOUT
+ * (atlas_slot_time_out), so the error is the one libcurl's timeout gave;
+ * and every wait ends by the earliest bound (loop_deadline_ms).  Re-sending
+ * a request whose answer went unread instead would spend a request of the
+ * rate limit for an answer already there; pausing transfers nobody waits
+ * for would stall the reading of their answers in the same way.
+ *
+ * libcurl keeps CURLOPT_CONNECTTIMEOUT_MS (wall time), because it also
+ * paces the connect attempts over a host's addresses (half the time to one
+ * address when more follow); with CURLOPT_TIMEOUT_MS unset (0), a connect
+ * timeout is the only timeout libcurl can report.  When it does, and the
+ * transfer's clock is still under connect_timeout_ms, part of that time
+ * was spent elsewhere: the transfer starts over on a new connection
+ * (restart_transfer).  No request reached Atlas over a connection that was
+ * never made, so nothing is repeated, and a restart costs at least
+ * connect_timeout_ms of wall time, so they are few; the clock goes on
+ * from where it was, so the whole connect still gets connect_timeout_ms of
+ * waiting at most.
  *
  * The loop does not look at interrupts: the caller, woken by the latch,
  * detaches what it owns and calls CHECK_FOR_INTERRUPTS.  libcurl's
@@ -65,6 +100,8 @@ static int	loop_maxsockets = 0;
 static bool loop_timer_set = false; /* libcurl asked to be called back */
 static TimestampTz loop_timer_at = 0;	/* at this time */
 static MemoryContext loop_cxt = NULL;	/* one wait's set and events */
+/* the slots whose transfers are on the multi handle (AtlasSlot.loop_node) */
+static dlist_head loop_slots = DLIST_STATIC_INIT(loop_slots);
 
 /*
  * socket_callback
@@ -172,36 +209,133 @@ loop_init(void)
 
 /*
  * atlas_loop_add
- *		Put a prepared easy handle on the multi handle.  False if libcurl
- *		refuses it; an ERROR only if the loop cannot be made.
+ *		Put a prepared slot's easy handle on the multi handle, its clock at
+ *		zero.  False if libcurl refuses it; an ERROR only if the loop cannot
+ *		be made.
  */
 bool
-atlas_loop_add(CURL *curl)
+atlas_loop_add(AtlasSlot *slot)
 {
+	Assert(!slot->in_loop);
 	loop_init();
-	if (curl_multi_add_handle(loop_multi, curl) != CURLM_OK)
+	if (curl_multi_add_handle(loop_multi, slot->curl) != CURLM_OK)
 		return false;
+	slot->in_loop = true;
+	slot->connected = false;
+	slot->waited_us = 0;
+	dlist_push_tail(&loop_slots, &slot->loop_node);
 	loop_transfers++;
 	return true;
 }
 
 /*
  * atlas_loop_remove
- *		Take an easy handle off the multi handle, aborting its transfer if
- *		it is still running.  Never throws.
+ *		Take a slot's easy handle off the multi handle, aborting its
+ *		transfer if it is still running; nothing if it is not on it.  Never
+ *		throws.
  */
 void
-atlas_loop_remove(CURL *curl)
+atlas_loop_remove(AtlasSlot *slot)
 {
-	if (loop_multi != NULL &&
-		curl_multi_remove_handle(loop_multi, curl) == CURLM_OK)
+	if (!slot->in_loop)
+		return;
+	(void) curl_multi_remove_handle(loop_multi, slot->curl);
+	dlist_delete(&slot->loop_node);
+	slot->in_loop = false;
+	loop_transfers--;
+}
+
+/*
+ * bound_us
+ *		How long a transfer may be waited for, in microseconds: timeout_ms,
+ *		and no more than connect_timeout_ms while it has no connection.
+ */
+static int64
+bound_us(const AtlasSlot *slot)
+{
+	int			ms = slot->timeout_ms;
+
+	if (!slot->connected)
+		ms = Min(ms, slot->connect_timeout_ms);
+	return (int64) ms * 1000;
+}
+
+/*
+ * loop_deadline_ms
+ *		Milliseconds of waiting until the first transfer reaches its bound
+ *		(rounded up: a wait that ends early would only wait again), 0 if one
+ *		has, -1 if no transfer is on the loop.
+ */
+static long
+loop_deadline_ms(void)
+{
+	dlist_iter	iter;
+	int64		least = -1;
+
+	dlist_foreach(iter, &loop_slots)
+	{
+		AtlasSlot  *slot = dlist_container(AtlasSlot, loop_node, iter.cur);
+		int64		left = Max(bound_us(slot) - slot->waited_us, 0);
+
+		if (least < 0 || left < least)
+			least = left;
+	}
+	if (least < 0)
+		return -1;
+	return (long) ((least + 999) / 1000);
+}
+
+/*
+ * loop_charge
+ *		Add the time since "started" (when the wait began) to the clock of
+ *		every transfer on the loop.  Never throws.
+ */
+static void
+loop_charge(TimestampTz started)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int64		spent = now > started ? (int64) (now - started) : 0;
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &loop_slots)
+	{
+		AtlasSlot  *slot = dlist_container(AtlasSlot, loop_node, iter.cur);
+
+		slot->waited_us += spent;
+	}
+}
+
+/*
+ * restart_transfer
+ *		Start a slot's transfer over (its connect timed out in libcurl
+ *		while its clock says the backend was elsewhere for part of that
+ *		time: see the header comment), keeping its clock.  False if libcurl
+ *		refuses; then the slot is off the loop and its owner is to be told
+ *		of the timeout.  Never throws.
+ */
+static bool
+restart_transfer(AtlasSlot *slot)
+{
+	if (curl_multi_remove_handle(loop_multi, slot->curl) != CURLM_OK)
+		return false;
+	atlas_slot_rewind(slot);
+	slot->connected = false;
+	if (curl_multi_add_handle(loop_multi, slot->curl) != CURLM_OK)
+	{
+		dlist_delete(&slot->loop_node);
+		slot->in_loop = false;
 		loop_transfers--;
+		return false;
+	}
+	return true;
 }
 
 /*
  * dispatch_completions
- *		Hand every finished transfer to its slot, and so to its owner.
- *		Never throws: owners only record the outcome.
+ *		Hand every finished transfer to its slot, and so to its owner, or
+ *		start it over if libcurl's wall-clock connect timeout ended it
+ *		before connect_timeout_ms of waiting.  Never throws: owners only
+ *		record the outcome.
  */
 static void
 dispatch_completions(void)
@@ -211,8 +345,49 @@ dispatch_completions(void)
 
 	while ((msg = curl_multi_info_read(loop_multi, &queued)) != NULL)
 	{
-		if (msg->msg == CURLMSG_DONE)
-			atlas_slot_finished(msg->easy_handle, msg->data.result);
+		/* msg does not survive curl_multi_remove_handle: copy it */
+		CURL	   *curl = msg->easy_handle;
+		CURLcode	rc = msg->data.result;
+		AtlasSlot  *slot = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(curl, CURLINFO_PRIVATE, (char **) &slot);
+		if (rc == CURLE_OPERATION_TIMEDOUT && slot != NULL && slot->in_loop &&
+			slot->waited_us < (int64) slot->connect_timeout_ms * 1000 &&
+			restart_transfer(slot))
+			continue;
+		atlas_slot_finished(curl, rc);
+	}
+}
+
+/*
+ * expire_overdue
+ *		Time out every transfer whose clock has reached its bound: taken off
+ *		the loop, its owner told CURLE_OPERATION_TIMEDOUT.  Never throws.
+ */
+static void
+expire_overdue(void)
+{
+	for (;;)
+	{
+		AtlasSlot  *late = NULL;
+		dlist_iter	iter;
+
+		dlist_foreach(iter, &loop_slots)
+		{
+			AtlasSlot  *slot = dlist_container(AtlasSlot, loop_node, iter.cur);
+
+			if (slot->waited_us >= bound_us(slot))
+			{
+				late = slot;
+				break;
+			}
+		}
+		if (late == NULL)
+			break;
+		/* takes it off the list: the loop ends */
+		atlas_slot_time_out(late);
 	}
 }
 
@@ -277,10 +452,12 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 
 /*
  * atlas_loop_wait
- *		Wait until a socket libcurl watches is ready, libcurl's timer or
- *		timeout_ms (the caller's timer; -1: none) is due, or the latch is
- *		set; then let libcurl act, and tell the owners of finished
- *		transfers.  With timeout_ms 0 it only acts on what is ready now.
+ *		Wait until a socket libcurl watches is ready, libcurl's timer,
+ *		timeout_ms (the caller's timer; -1: none) or a transfer's bound is
+ *		due, or the latch is set; then let libcurl act, charge the time to
+ *		the clock of every transfer on the loop, and tell the owners of
+ *		finished and timed-out transfers.  With timeout_ms 0 it only acts
+ *		on what is ready now.
  *
  * The caller checks for interrupts afterwards: this only resets the
  * latch.  Exits the process if the postmaster dies.  The wait set and its
@@ -290,8 +467,10 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 void
 atlas_loop_wait(long timeout_ms)
 {
+	TimestampTz started = GetCurrentTimestamp();
+	long		wait_ms = timeout_ms;
 	long		curl_ms;
-	long		wait_ms;
+	long		deadline_ms;
 	int			nsockets = loop_nsockets;
 	LoopSocket *watched;
 	WaitEvent  *events;
@@ -301,10 +480,11 @@ atlas_loop_wait(long timeout_ms)
 
 	loop_init();
 	curl_ms = curl_timeout_ms();
-	if (timeout_ms < 0)
+	if (curl_ms >= 0 && (wait_ms < 0 || curl_ms < wait_ms))
 		wait_ms = curl_ms;
-	else
-		wait_ms = curl_ms < 0 ? timeout_ms : Min(timeout_ms, curl_ms);
+	deadline_ms = loop_deadline_ms();
+	if (deadline_ms >= 0 && (wait_ms < 0 || deadline_ms < wait_ms))
+		wait_ms = deadline_ms;
 	if (wait_ms < 0 && loop_transfers == 0)
 		elog(ERROR, "atlas_snapshot_fdw: waiting with no transfer and no timer");
 
@@ -342,5 +522,7 @@ atlas_loop_wait(long timeout_ms)
 										&running);
 
 	MemoryContextReset(loop_cxt);
+	loop_charge(started);
 	dispatch_completions();
+	expire_overdue();
 }

@@ -207,10 +207,10 @@ start_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
 	pfree(url);
 	ok &= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, tr->headers) == CURLE_OK;
 	ok &= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials") == CURLE_OK;
+	/* timeout_ms is enforced by the event loop, on waiting time (loop.c) */
 	ok &= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 						   (long) opts->connect_timeout_ms) == CURLE_OK;
-	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-						   (long) opts->timeout_ms) == CURLE_OK;
+	ok &= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L) == CURLE_OK;
 	if (!ok)
 	{
 		token_cleanup(entry);
