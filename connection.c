@@ -850,13 +850,14 @@ atlas_start_get(AtlasSlot *slot, const char *path, const char *api_version,
 {
 	AtlasConnEntry *entry = slot->entry;
 	char		accept[128];
-	char	   *url;
-	bool		ok = true;
 
 	Assert(slot->in_use && !slot->attached);
 	PG_TRY();
 	{
-		url = psprintf("%s%s", entry->base_url, path);
+		/* locals of the block: nothing the longjmp to PG_CATCH could clobber */
+		char	   *url = psprintf("%s%s", entry->base_url, path);
+		bool		ok = true;
+
 		snprintf(accept, sizeof(accept),
 				 "Accept: application/vnd.atlas.%s+json", api_version);
 		atlas_slot_prepare(slot, opts);
