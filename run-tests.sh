@@ -6,7 +6,8 @@
 # extension, starts the mock Atlas server and a throwaway PostgreSQL
 # cluster (pg_virtualenv), runs the pg_regress suite and the mock's own
 # self-test, the secrets test, a fault soak (ATLAS_SOAK_SCANS scans, 200 by
-# default), the scheduling recipes' test, the postmaster-death test, the
+# default), the session fuzzer (ATLAS_SESSIONS sessions, 200 by default),
+# the scheduling recipes' test, the postmaster-death test, the
 # proxy test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
@@ -28,7 +29,7 @@ start_mock test
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
-echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
+echo "== pg_regress, the secrets test, the fault soak and the session fuzzer in a throwaway cluster"
 status=0
 results=$(mktemp)
 trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results"' EXIT
