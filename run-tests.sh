@@ -5,9 +5,10 @@
 # (scripts/common.sh: install_build_deps, install_test_deps), builds with
 # -Werror, installs the extension, starts the mock Atlas server and a
 # throwaway PostgreSQL cluster of its own (throwaway_cluster in
-# scripts/common.sh: never one of the machine's clusters), runs the pg_regress suite and
-# the mock's own self-test, the secrets test, a fault soak
-# (ATLAS_SOAK_SCANS scans, 200 by default), the scheduling recipes' test,
+# scripts/common.sh: never one of the machine's clusters), runs the
+# pg_regress suite and the mock's own self-test, the secrets test, a fault
+# soak (ATLAS_SOAK_SCANS scans, 200 by default), the session fuzzer
+# (ATLAS_SESSIONS sessions, 200 by default), the scheduling recipes' test,
 # the postmaster-death test, the proxy test, the clusters test (./demo.sh
 # and the throwaway clusters leave a cluster 15/regress alone), the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
@@ -31,7 +32,7 @@ start_mock test
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
-echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
+echo "== pg_regress, the secrets test, the fault soak and the session fuzzer in a throwaway cluster"
 status=0
 results=$(mktemp)
 trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results"' EXIT

@@ -93,13 +93,15 @@ FAULTS = {
 
 
 class Psql:
-    """One psql process: one backend for the whole soak."""
+    """One psql process: one backend for the whole soak.  Its messages
+    (errors, notices) are dropped, or with stderr=subprocess.STDOUT read
+    as output lines, each after the rows printed before it."""
 
-    def __init__(self, db):
+    def __init__(self, db, stderr=subprocess.DEVNULL):
         self.proc = subprocess.Popen(
             ["stdbuf", "-oL", "psql", "-X", "-q", "-A", "-t", "-d", db],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+            stderr=stderr, text=True, bufsize=1)
 
     def run(self, sql):
         """Run sql; return (output lines, SQLSTATE of the last statement)."""
