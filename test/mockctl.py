@@ -59,16 +59,31 @@ def call(method, path, body=None, timeout=10):
         return resp.read().decode("utf-8")
 
 
-def quiet_after(text, pattern, ms):
-    """Print whether any request arrived in the ms after the answer of the
-    first line matching pattern; exit status 1 if one did or none matched."""
+def timed_entries(text):
+    """The lines of the mock's log with times (/_mock/log?times=1) as
+    (arrived, answered, rest) tuples, times in milliseconds."""
     entries = []
     for line in text.splitlines():
         arrived, answered, rest = line.split(" ", 2)
         entries.append((int(arrived), int(answered), rest))
+    return entries
+
+
+def first_match(entries, pattern):
+    """The first entry whose request matches pattern, or None (then says
+    so)."""
     start = next((e for e in entries if pattern.search(e[2])), None)
     if start is None:
         print("no request matches %s" % pattern.pattern)
+    return start
+
+
+def quiet_after(text, pattern, ms):
+    """Print whether any request arrived in the ms after the answer of the
+    first line matching pattern; exit status 1 if one did or none matched."""
+    entries = timed_entries(text)
+    start = first_match(entries, pattern)
+    if start is None:
         return 1
     early = [e[2] for e in entries
              if start[1] < e[0] < start[1] + ms]
@@ -84,13 +99,9 @@ def quiet_after(text, pattern, ms):
 def overlap(text, first, others):
     """Print how many requests matching ``others`` (not the first one
     itself) arrived while the first matching ``first`` was in flight."""
-    entries = []
-    for line in text.splitlines():
-        arrived, answered, rest = line.split(" ", 2)
-        entries.append((int(arrived), int(answered), rest))
-    start = next((e for e in entries if first.search(e[2])), None)
+    entries = timed_entries(text)
+    start = first_match(entries, first)
     if start is None:
-        print("no request matches %s" % first.pattern)
         return 1
     during = [e for e in entries if e is not start and others.search(e[2])
               and start[0] <= e[0] < start[1]]
@@ -102,11 +113,9 @@ def most_in_flight(text, pattern):
     """The most requests among the log lines (with times) matching pattern
     that had arrived and were not answered yet at the arrival of one of
     them, that one included."""
-    spans = []
-    for line in text.splitlines():
-        arrived, answered, rest = line.split(" ", 2)
-        if pattern is None or pattern.search(rest):
-            spans.append((int(arrived), int(answered)))
+    spans = [(arrived, answered)
+             for arrived, answered, rest in timed_entries(text)
+             if pattern is None or pattern.search(rest)]
     most = 0
     for i, (a, _) in enumerate(spans):
         n = 1 + sum(1 for j, (oa, ob) in enumerate(spans)
