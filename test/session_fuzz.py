@@ -1115,6 +1115,12 @@ class Runner:
                 states, bad = {"22P02"}, True
         if typ == "int" and s["scope"] == "names":
             states, bad = {"22P02"}, True       # 'n12' is no integer constant
+        if typ == "name" and s["scope"] == "names":
+            # name = name is no request key (only text equality is): the
+            # scan enumerates the project and reads the clusters its
+            # inventory lists, not the mock's other nK (which serve
+            # snapshots when named; a real Atlas answers 404 for them)
+            names = [n for n in names if n in enumerated(G1)]
         rows = ["%s|%s" % (n, i) for n in names for i in replica_ids(gid, n)]
         text = "SELECT cluster_name, id FROM %s WHERE %s;" % (table(s, tbl), where)
         self.statement(s, text, states, not bad, rows)
