@@ -112,8 +112,9 @@ $html$,
 		  FROM (SELECT *, row_number() OVER (ORDER BY project, cluster, group_id) - 1 AS r
 				  FROM atlas_inventory) i) rows;
 
--- storage per project and month as SVG bars (height relative to the
--- largest month of any project; Flex snapshots have no size)
+-- storage per project and month as SVG bars (each project's bars
+-- relative to its own largest month, the figure written over each bar;
+-- Flex snapshots have no size)
 WITH m AS (
 	SELECT project, date_trunc('month', taken_at) AS month, count(*) AS snapshots,
 		   coalesce(sum(storage_size_bytes), 0) AS bytes
@@ -126,8 +127,6 @@ WITH m AS (
 ), projects AS (
 	SELECT project, row_number() OVER (ORDER BY project) - 1 AS y
 	  FROM (SELECT DISTINCT project FROM m) d
-), top AS (
-	SELECT greatest(max(bytes), 1) AS bytes FROM m
 )
 SELECT format($html$<h2 id="storage">Snapshot storage per project and month</h2>
 <svg class="storage" width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="Snapshot storage per project and month">
@@ -150,9 +149,10 @@ $html$,
 		pg_size_pretty(m.bytes),
 		220 + mo.x * 64, 20 + p.y * 130 + 114, to_char(m.month, 'YYYY-MM')),
 		'' ORDER BY p.y, mo.x), ''))
-  FROM (SELECT m.*, CASE WHEN m.bytes > 0 THEN greatest(2, round(90.0 * m.bytes / top.bytes))
-						 ELSE 0 END AS h
-		  FROM m CROSS JOIN top) m
+  FROM (SELECT m.*, CASE WHEN m.bytes > 0
+							THEN greatest(2, round(90.0 * m.bytes / max(m.bytes) OVER (PARTITION BY m.project)))
+							ELSE 0 END AS h
+		  FROM m) m
   JOIN months mo USING (month) JOIN projects p USING (project);
 
 -- the psql reports' own tables
