@@ -45,6 +45,8 @@ bash test/test_schedule.sh
 
 echo "== the HTML report: self-contained, rendered by headless Chromium, the reports' figures"
 bash test/test_report_html.sh
+echo "== the release archive: META.json, make dist, built and installed with PGXS"
+bash test/test_dist.sh
 
 echo "== a backend waiting on Atlas exits when the postmaster dies"
 bash test/test_pm_death.sh
