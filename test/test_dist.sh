@@ -53,7 +53,8 @@ fi
 clear_pg_env
 got=$(pg_virtualenv -v "$PG_MAJOR" psql -X -q -At -d postgres \
 	-c "CREATE EXTENSION atlas_snapshot_fdw" \
-	-c "SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw'" 2>&1)
+	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw'" 2>"$work/venv.log" | sed -n 's/^version //p')
+[ "$got" = "$control_version" ] || cat "$work/venv.log" >&2
 check_eq "CREATE EXTENSION from the archive's install" "$got" "$control_version"
 
 # the work tree's build again, for whatever runs next
