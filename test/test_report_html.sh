@@ -65,7 +65,6 @@ check_eq "chromium --screenshot exit status" "$?" 0
 "${chrome[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>>"$work/chromium.log"
 check_eq "chromium --dump-dom exit status" "$?" 0
 echo "shell checks: $passed passed, $failed failed"
-[ -n "${ATLAS_REPORT_HTML_KEEP:-}" ] && cp "$work"/report.html "$work"/report.png "$work"/dom.html "$ATLAS_REPORT_HTML_KEEP"/
 python3 test/check_report_html.py "$work/report.html" "$work/dom.html" \
 	"$work/report.png" "$work" || failed=$((failed + 1))
 [ "$failed" -eq 0 ] || { tail -n 20 "$work/chromium.log" >&2; exit 1; }
