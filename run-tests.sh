@@ -47,6 +47,11 @@ pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
 
+echo "== the HTML report: self-contained, rendered by headless Chromium, the reports' figures"
+bash test/test_report_html.sh
+echo "== the release archive: META.json, make dist, built and installed with PGXS"
+bash test/test_dist.sh
+
 echo "== a backend waiting on Atlas exits when the postmaster dies"
 bash test/test_pm_death.sh
 
