@@ -51,7 +51,7 @@ else
 	check_eq "archive builds and installs" 1 0
 fi
 clear_pg_env
-got=$(pg_virtualenv -v "$PG_MAJOR" psql -X -q -At -d postgres \
+got=$(throwaway_cluster psql -X -q -At -d postgres \
 	-c "CREATE EXTENSION atlas_snapshot_fdw" \
 	-c "SELECT 'version ' || extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw'" 2>"$work/venv.log" | sed -n 's/^version //p')
 [ "$got" = "$control_version" ] || cat "$work/venv.log" >&2

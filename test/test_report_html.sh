@@ -24,7 +24,7 @@ fi
 [ -n "${ATLAS_MOCK_URL:-}" ] || start_mock test
 clear_pg_env
 
-pg_virtualenv -v "$PG_MAJOR" bash -s <<'INNER'
+throwaway_cluster bash -s <<'INNER'
 set -uo pipefail
 . scripts/common.sh
 export PGDATABASE=postgres PGTZ=UTC
