@@ -10,7 +10,8 @@
 # soak (ATLAS_SOAK_SCANS scans, 200 by default), the session fuzzer
 # (ATLAS_SESSIONS sessions, 200 by default), the scheduling recipes' test,
 # the postmaster-death test, the proxy test, the clusters test (./demo.sh
-# and the throwaway clusters leave a cluster 15/regress alone), the suite
+# and the throwaway clusters leave a cluster 15/regress alone), the HTML
+# report test (headless Chromium), the release archive's test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 #
