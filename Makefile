@@ -36,3 +36,8 @@ include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on ours
 $(OBJS): atlas_compat.h atlas_snapshot_fdw.h connection_int.h
+
+# the release archive for PGXN (atlas_snapshot_fdw-VERSION.zip, from git archive)
+.PHONY: dist
+dist:
+	scripts/dist.sh

@@ -10,7 +10,8 @@
 # soak (ATLAS_SOAK_SCANS scans, 200 by default), the session fuzzer
 # (ATLAS_SESSIONS sessions, 200 by default), the scheduling recipes' test,
 # the postmaster-death test, the proxy test, the clusters test (./demo.sh
-# and the throwaway clusters leave a cluster 15/regress alone), the suite
+# and the throwaway clusters leave a cluster 15/regress alone), the HTML
+# report test (headless Chromium), the release archive's test, the suite
 # again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
 # and exits non-zero on any failure (printing regression.diffs).
 #
@@ -46,6 +47,11 @@ pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh
+
+echo "== the HTML report: self-contained, rendered by headless Chromium, the reports' figures"
+bash test/test_report_html.sh
+echo "== the release archive: META.json, make dist, built and installed with PGXS"
+bash test/test_dist.sh
 
 echo "== a backend waiting on Atlas exits when the postmaster dies"
 bash test/test_pm_death.sh

@@ -3,7 +3,8 @@
 -- Over the foreign tables of schema "atlas" (created by IMPORT FOREIGN
 -- SCHEMA atlas FROM SERVER ... INTO atlas) it makes, for this session only:
 --   atlas_inventory  (temporary table) every dedicated and Flex cluster of
---                    every project, read from Atlas once per report (the
+--                    every project (project, group_id, cluster, kind,
+--                    backup_enabled, created), read from Atlas once per report (the
 --                    projects' cluster lists concurrently: "= ANY (ARRAY(
 --                    SELECT ...))" makes them one scan of several request
 --                    chains rather than a nested loop of one at a time)
@@ -21,13 +22,15 @@ CREATE TEMP TABLE atlas_inventory AS
 SELECT p.name AS project, c.group_id, c.name AS cluster,
        CASE WHEN c.cluster_type IN ('SHARDED', 'GEOSHARDED') THEN 'sharded'
             ELSE 'replica set' END AS kind,
-       coalesce(c.backup_enabled, false) AS backup_enabled
+       coalesce(c.backup_enabled, false) AS backup_enabled,
+       c.create_date AS created
   FROM atlas.projects p
   JOIN atlas.clusters c ON c.group_id = p.id
  WHERE c.group_id = ANY (ARRAY(SELECT id FROM atlas.projects))
 UNION ALL
 SELECT p.name, f.group_id, f.name, 'flex',
-       coalesce((f.backup_settings->>'enabled')::boolean, true)
+       coalesce((f.backup_settings->>'enabled')::boolean, true),
+       f.create_date
   FROM atlas.projects p
   JOIN atlas.flex_clusters f ON f.group_id = p.id
  WHERE f.group_id = ANY (ARRAY(SELECT id FROM atlas.projects));

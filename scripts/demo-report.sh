@@ -2,7 +2,9 @@
 # scripts/demo-report.sh: the part of demo.sh that runs inside the
 # throwaway cluster (PG* environment set by throwaway_cluster).  Credentials
 # arrive in DEMO_ID/DEMO_SECRET and reach PostgreSQL as psql variables
-# (\getenv), never on a command line.
+# (\getenv), never on a command line.  Ends by writing the HTML report
+# (scripts/report-html.sh) to $ATLAS_REPORT_HTML (default
+# atlas-backup-report.html in the clone) and saying where.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,8 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 \i reports/failed_snapshots.sql
 \echo
 \set days 30
+\i reports/backup_calendar.sql
+\echo
 \i reports/retention_below.sql
 \echo
 \if :real_atlas
@@ -55,3 +59,8 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 SELECT requests, pages, pg_size_pretty(bytes) AS received, retries, errors
   FROM atlas_snapshot_fdw_stats();
 SQL
+
+html=${ATLAS_REPORT_HTML:-$PWD/atlas-backup-report.html}
+bash scripts/report-html.sh -o "$html" -v hours="$DEMO_HOURS"
+echo
+echo "The HTML report (calendar, storage, overdue and failed snapshots): $html"

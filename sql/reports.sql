@@ -30,6 +30,45 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER rep_srv INTO atlas;
 \i reports/restore_tests.sql
 \i reports/compliance_status.sql
 
+-- fleet_summary.sql's output as a table, to compare the calendar with
+\pset format csv
+\o results/reports_fleet_summary.csv
+\i reports/fleet_summary.sql
+\o
+\pset format aligned
+CREATE TEMP TABLE fleet_summary_out (project text, cluster text, kind text,
+	last_completed text, age text, days7 text, failed text, size text, status text);
+\copy fleet_summary_out FROM 'results/reports_fleet_summary.csv' (FORMAT csv, HEADER)
+\i reports/backup_calendar.sql
+
+\set ECHO all
+-- the calendar agrees with fleet_summary.sql for every cluster: the same
+-- clusters; blank every day exactly when BACKUP OFF; its last completed
+-- day is the date of last_completed (none when that is older than the
+-- window); no snapshot on any day of a cluster with NO SNAPSHOTS
+SELECT coalesce(f.cluster, c.cluster) AS cluster, f.status, f.last_completed,
+       to_char(c.last_completed_day, 'YYYY-MM-DD') AS last_completed_day, c.days_off, c.days_with_snapshots,
+       f.cluster IS NOT NULL AND c.cluster IS NOT NULL
+       AND (f.status = 'BACKUP OFF') = (c.days_off = :days)
+       AND c.last_completed_day IS NOT DISTINCT FROM
+           (SELECT d FROM (SELECT left(f.last_completed, 10)::date AS d
+                            WHERE f.last_completed ~ '^\d{4}-') x
+             WHERE d > :'now'::timestamptz::date - :days)
+       AND (f.status <> 'NO SNAPSHOTS' OR c.days_with_snapshots = 0) AS agrees
+  FROM fleet_summary_out f
+  FULL JOIN (SELECT project, cluster,
+                    max(day) FILTER (WHERE state = 'completed') AS last_completed_day,
+                    count(*) FILTER (WHERE state = 'off') AS days_off,
+                    count(*) FILTER (WHERE state IN ('completed', 'failed')) AS days_with_snapshots
+               FROM atlas_calendar GROUP BY project, cluster) c
+    ON c.project = f.project AND c.cluster = f.cluster
+ ORDER BY 1;
+-- the ASCII calendar, over a shorter window
+\set ECHO none
+\set ascii 1
+\set days 5
+\i reports/backup_calendar.sql
+\unset ascii
 \set ECHO all
 -- every snapshot table was read by one organization-wide scan, hash joined
 \set QUIET off
@@ -37,6 +76,8 @@ EXPLAIN (COSTS OFF)
 SELECT count(*) FROM atlas_snapshots;
 
 RESET client_min_messages;
+DROP VIEW atlas_calendar;
+DROP TABLE fleet_summary_out;
 DROP TABLE atlas_inventory CASCADE;
 DROP SCHEMA atlas CASCADE;
 DROP SERVER rep_srv CASCADE;
