@@ -139,10 +139,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		page = atlas_page_adopt(&doc, (size % 3) == 0, cxt);
 		(void) atlas_page_total(page);
+		(void) atlas_page_digest(page);
 		for (int i = 0; i < atlas_page_nrows(page); i++)
 		{
 			(void) atlas_page_row_object(page, i);
-			(void) atlas_page_row_id(page, i);
 			atlas_fill_row(map, page, i, &keys, values, nulls);
 			for (int c = 0; c < NCOLUMNS; c++)
 			{
