@@ -3,23 +3,30 @@
 #
 # On a fresh Debian 12 machine this installs the Debian packages it uses
 # (scripts/common.sh: install_build_deps, install_test_deps), builds with
-# -Werror, installs the extension, starts the mock Atlas server and a
-# throwaway PostgreSQL cluster of its own (throwaway_cluster in
-# scripts/common.sh: never one of the machine's clusters), runs the
-# pg_regress suite and the mock's own self-test, the secrets test, a fault
-# soak (ATLAS_SOAK_SCANS scans, 200 by default), the session fuzzer
-# (ATLAS_SESSIONS sessions, 200 by default), the scheduling recipes' test,
-# the postmaster-death test, the proxy test, the clusters test (./demo.sh
-# and the throwaway clusters leave a cluster 15/regress alone), the HTML
-# report test (headless Chromium), the release archive's test, the suite
-# again under valgrind, and a 60 s run of the fuzzer (ATLAS_FUZZ_SECONDS),
-# and exits non-zero on any failure (printing regression.diffs).
+# -Werror and installs the extension.  Every test that needs PostgreSQL
+# runs in a throwaway cluster of its own (throwaway_cluster in
+# scripts/common.sh: never one of the machine's clusters) against a mock
+# Atlas server started for it.
 #
-# Then the same source on PostgreSQL 17 and 18 (scripts/pg-matrix.sh: the
-# pg_regress suite and the secrets test; servers (npm registry) and headers
-# (Debian trixie and sid) fetched once into /var/cache/atlas_snapshot_fdw,
-# nothing installed).  ATLAS_PG_MATRIX names the versions ("18": only 18;
-# empty: none).  Ends with the results by PostgreSQL version.
+# First, alone (they install into the system PostgreSQL): the release
+# archive's test and the clusters test (./demo.sh and the throwaway
+# clusters leave a cluster 15/regress alone).  Then three lanes at once:
+#   A: the mock's self-test, the pg_regress suite, the secrets test, a
+#      fault soak (ATLAS_SOAK_SCANS scans, 200 by default), the session
+#      fuzzer (ATLAS_SESSIONS sessions, 200 by default), the scheduling
+#      recipes' test, the HTML report test (headless Chromium), the
+#      postmaster-death test, the proxy test and a 60 s run of the fuzzer
+#      (ATLAS_FUZZ_SECONDS);
+#   B: the same source on PostgreSQL 17 (scripts/pg-matrix.sh: the
+#      pg_regress suite and the secrets test; servers (npm registry) and
+#      headers (Debian trixie and sid) fetched once into
+#      /var/cache/atlas_snapshot_fdw, nothing installed), then the suite
+#      again under valgrind;
+#   C: the same on PostgreSQL 18.
+# ATLAS_PG_MATRIX names the other versions (default "17 18"; the first
+# goes to lane B, the rest to lane C; empty: none).
+# Exits non-zero on any failure (printing regression.diffs) and ends with
+# the results by PostgreSQL version.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -29,54 +36,91 @@ install_test_deps
 build_and_install
 clear_pg_env
 
+# The steps that install into the system PostgreSQL run first and alone:
+# nothing else uses the installed library meanwhile.
 start_mock test
+echo "== the release archive: META.json, make dist, built and installed with PGXS"
+bash test/test_dist.sh
+echo "== ./demo.sh and the throwaway clusters leave a cluster 15/regress they did not create alone"
+bash test/test_clusters.sh
+
+# Then three lanes at once, each with a mock Atlas server of its own (tests
+# count the requests their mock saw).  Most of a regression run is spent
+# waiting (on the mock's latency, on timeouts, on pg_sleep), so three
+# lanes keep the two cores busy; valgrind and libFuzzer, which are not
+# waiting, are in different lanes.  Lanes B and C write to files, printed
+# when they end.
+lane_b_log=$(mktemp)
+lane_c_log=$(mktemp)
+results=$(mktemp)
+trap 'kill ${lane_b:-} ${lane_c:-} $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results" "$lane_b_log" "$lane_c_log"' EXIT
+matrix="${ATLAS_PG_MATRIX-17 18}"
+# shellcheck disable=SC2086
+set -- $matrix
+matrix_b=${1:-}
+matrix_c=${*:2}
+(
+	start_mock test
+	st=0
+	if [ -n "$matrix_b" ]; then
+		echo "== the same source on PostgreSQL $matrix_b: pg_regress and the secrets test"
+		bash scripts/pg-matrix.sh "$matrix_b" || st=1
+	fi
+	echo "== the regression suite again, every backend under valgrind memcheck"
+	bash test/valgrind/run.sh || st=1
+	exit $st
+) >"$lane_b_log" 2>&1 &
+lane_b=$!
+(
+	start_mock test
+	st=0
+	if [ -n "$matrix_c" ]; then
+		echo "== the same source on PostgreSQL $matrix_c: pg_regress and the secrets test"
+		# shellcheck disable=SC2086
+		bash scripts/pg-matrix.sh $matrix_c || st=1
+	fi
+	exit $st
+) >"$lane_c_log" 2>&1 &
+lane_c=$!
+
+status=0
+echo "== lane A: the mock self-test, pg_regress, the secrets test, the fault soak, the session fuzzer, the shell tests, libFuzzer"
+echo "== lane B (printed when it ends): PostgreSQL $matrix_b, valgrind"
+echo "== lane C (printed when it ends): PostgreSQL $matrix_c"
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
 echo "== pg_regress, the secrets test, the fault soak and the session fuzzer in a throwaway cluster"
-status=0
-results=$(mktemp)
-trap 'kill $MOCK_PID 2>/dev/null || true; rm -f "$MOCK_LOG" "$results"' EXIT
 throwaway_cluster -o logging_collector=on \
 	bash scripts/cluster-tests.sh 2>&1 | tee "$results" || status=$?
-if [ "$status" -ne 0 ]; then
-	echo "tests failed" >&2
-	exit "$status"
-fi
 pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/^secrets: /secrets /p' "$results")"
 
-echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
-bash test/test_schedule.sh
+lane_a_step() {
+	echo "== $1"
+	shift
+	"$@" || status=$?
+}
+lane_a_step "scheduling recipes (pg_cron materialized view, plain cron script)" \
+	bash test/test_schedule.sh
+lane_a_step "the HTML report: self-contained, rendered by headless Chromium, the reports' figures" \
+	bash test/test_report_html.sh
+lane_a_step "a backend waiting on Atlas exits when the postmaster dies" \
+	bash test/test_pm_death.sh
+lane_a_step "proxies: the proxy option, and the postmaster's proxy variables ignored" \
+	bash test/test_proxy.sh
+lane_a_step "fuzzing the page parser (libFuzzer, ASan, UBSan, LeakSanitizer)" \
+	bash fuzz/run.sh "${ATLAS_FUZZ_SECONDS:-60}"
 
-echo "== the HTML report: self-contained, rendered by headless Chromium, the reports' figures"
-bash test/test_report_html.sh
-echo "== the release archive: META.json, make dist, built and installed with PGXS"
-bash test/test_dist.sh
+for lane in "B $lane_b $lane_b_log" "C $lane_c $lane_c_log"; do
+	set -- $lane
+	echo "== lane $1"
+	wait "$2" || status=1
+	cat "$3"
+done
 
-echo "== a backend waiting on Atlas exits when the postmaster dies"
-bash test/test_pm_death.sh
-
-echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
-bash test/test_proxy.sh
-
-echo "== ./demo.sh and the throwaway clusters leave a cluster 15/regress they did not create alone"
-bash test/test_clusters.sh
-
-echo "== the regression suite again, every backend under valgrind memcheck"
-bash test/valgrind/run.sh
-
-echo "== fuzzing the page parser (libFuzzer, ASan, UBSan, LeakSanitizer)"
-bash fuzz/run.sh "${ATLAS_FUZZ_SECONDS:-60}"
-
-matrix="${ATLAS_PG_MATRIX-17 18}"
-if [ -n "$matrix" ]; then
-	echo "== the same source on PostgreSQL $matrix: pg_regress and the secrets test"
-	# shellcheck disable=SC2086
-	bash scripts/pg-matrix.sh $matrix 2>&1 | tee "$results" || status=$?
-fi
 echo "== results by PostgreSQL version"
 echo "$pg15; valgrind and fuzzing passed"
-[ -z "$matrix" ] || grep '^PG [0-9]*: ' "$results" | sort -u
+[ -z "$matrix" ] || cat "$lane_b_log" "$lane_c_log" | grep '^PG [0-9]*: ' | sort -u
 if [ "$status" -ne 0 ]; then
 	echo "tests failed" >&2
 	exit "$status"
