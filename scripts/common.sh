@@ -4,6 +4,11 @@
 PG_MAJOR=15
 PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 BUILD_CFLAGS="-Wall -Wextra -Wno-unused-parameter -Werror"
+# Debian's python3 (install_build_deps) runs the mock and its control
+# tool.  The tests call that tool hundreds of times: a version manager's
+# shim earlier in PATH (pyenv's is a chain of shell scripts) costs ten
+# times the interpreter's own start-up on each call.
+export PATH="/usr/bin:$PATH"
 # the mock's default credentials: test values, not secrets
 export ATLAS_MOCK_PUBLIC_KEY=${ATLAS_MOCK_PUBLIC_KEY:-mockpublic}
 export ATLAS_MOCK_PRIVATE_KEY=${ATLAS_MOCK_PRIVATE_KEY:-mock-private-key-3f9a}
