@@ -108,11 +108,14 @@ template_match(const char *tmpl, const char *path, size_t n)
 	return (*t == '\0' && p == end) ? literal : -1;
 }
 
-/* Copy a header value into a SeenHeaders field (both sized alike) */
+/* Record an answer's headers on one endpoint; never throws */
 static void
-copy_header(char *dst, const char *src)
+note_seen(SeenHeaders *s, const char *deprecation, const char *sunset)
 {
-	strlcpy(dst, src, ATLAS_CALENDAR_HEADER_LEN);
+	s->seen = true;
+	strlcpy(s->deprecation, deprecation, sizeof(s->deprecation));
+	strlcpy(s->sunset, sunset, sizeof(s->sunset));
+	s->at = GetCurrentTimestamp();
 }
 
 /*
@@ -174,33 +177,26 @@ atlas_calendar_note(const char *url, const char *deprecation,
 	}
 	if (best < 0 || best >= CALENDAR_MAX_ENDPOINTS)
 		return;
-
-	/* resources sharing the endpoint share what was seen on it */
-	for (int i = 0; i < nres && best != TOKEN_SLOT(nres); i++)
-	{
-		for (int k = 0; k < 2; k++)
-		{
-			const char *t = k == 0 ? res[i].list_path : res[i].get_path;
-			const char *b = (best % 2 == 0) ? res[best / 2].list_path :
-			res[best / 2].get_path;
-			int			slot = 2 * i + k;
-
-			if (t == NULL || slot >= CALENDAR_MAX_ENDPOINTS ||
-				strcmp(t, b) != 0 ||
-				strcmp(res[i].api_version, res[best / 2].api_version) != 0)
-				continue;
-			seen[slot].seen = true;
-			copy_header(seen[slot].deprecation, deprecation);
-			copy_header(seen[slot].sunset, sunset);
-			seen[slot].at = GetCurrentTimestamp();
-		}
-	}
 	if (best == TOKEN_SLOT(nres))
 	{
-		seen[best].seen = true;
-		copy_header(seen[best].deprecation, deprecation);
-		copy_header(seen[best].sunset, sunset);
-		seen[best].at = GetCurrentTimestamp();
+		note_seen(&seen[best], deprecation, sunset);
+		return;
+	}
+
+	/* every resource reading that endpoint at that version shares it */
+	{
+		const AtlasResource *b = &res[best / 2];
+		const char *btmpl = best % 2 == 0 ? b->list_path : b->get_path;
+
+		for (int i = 0; i < nres && 2 * i + 1 < CALENDAR_MAX_ENDPOINTS; i++)
+		{
+			if (strcmp(res[i].api_version, b->api_version) != 0)
+				continue;
+			if (res[i].list_path && strcmp(res[i].list_path, btmpl) == 0)
+				note_seen(&seen[2 * i], deprecation, sunset);
+			if (res[i].get_path && strcmp(res[i].get_path, btmpl) == 0)
+				note_seen(&seen[2 * i + 1], deprecation, sunset);
+		}
 	}
 }
 
