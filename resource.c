@@ -39,12 +39,14 @@
 #define KEY(k)	ATLAS_KEY_BIT(ATLAS_KEY_##k)
 #define GROUP_CLUSTER	(KEY(GROUP) | KEY(CLUSTER))
 /* the 1.2 fields of the 1.0 resources: see AtlasResource */
-#define LIST_ROWS	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
+#define LIST_ROWS_1_2	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
 /* a 404 by id with these codes is a missing snapshot, not an error */
 #define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
 /* the 1.3 fields of a resource without deleted_param or announcements */
 #define NO_CALENDAR	{NULL, NULL, NULL}
 #define CURRENT		NULL, NO_CALENDAR
+/* the 1.2 and 1.3 fields of a plain list resource */
+#define LIST_ROWS	LIST_ROWS_1_2, CURRENT
 
 /* Key columns shared by every snapshot table: filled from the request */
 #define SNAPSHOT_KEY_FIELDS \
@@ -366,23 +368,21 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED,
 		GROUP_CLUSTER | KEY(ID) | KEY(POINT_IN_TIME) | KEY(OPLOG_TS) | KEY(OPLOG_INC),
-		GROUP_CLUSTER, NULL, cluster_snapshot_fields, LIST_ROWS,
-		CURRENT
+		GROUP_CLUSTER, NULL, cluster_snapshot_fields, LIST_ROWS
 	},
 	{
 		"sharded_cluster_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedClusters",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedCluster/{id}",
 		"2023-01-01", ATLAS_PAGING_UNDECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, sharded_snapshot_fields, LIST_ROWS,
-		CURRENT
+		GROUP_CLUSTER, NULL, sharded_snapshot_fields, LIST_ROWS
 	},
 	{
 		"serverless_snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS,
+		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS_1_2,
 		NULL, {"", "2026-01-22", NULL}
 	},
 	{
@@ -390,36 +390,33 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots",
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, flex_snapshot_fields, LIST_ROWS,
-		CURRENT
+		GROUP_CLUSTER, NULL, flex_snapshot_fields, LIST_ROWS
 	},
 	{
 		"tenant_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_NONE, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS,
+		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS_1_2,
 		NULL, {"2025-06-11", "2026-01-22", "2026-04-17"}
 	},
 	{
 		"projects", "/groups", NULL,
-		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields, LIST_ROWS,
-		CURRENT
+		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields, LIST_ROWS
 	},
 	{
 		"clusters", "/groups/{group}/clusters", NULL,
-		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS,
+		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS_1_2,
 		"includeDeletedWithRetainedBackups", NO_CALENDAR
 	},
 	{
 		"serverless_instances", "/groups/{group}/serverless", NULL,
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), "flex_clusters",
-		serverless_instance_fields, LIST_ROWS, NULL, {"", "2027-01-18", NULL}
+		serverless_instance_fields, LIST_ROWS_1_2, NULL, {"", "2027-01-18", NULL}
 	},
 	{
 		"flex_clusters", "/groups/{group}/flexClusters", NULL,
-		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields, LIST_ROWS,
-		CURRENT
+		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields, LIST_ROWS
 	},
 	{
 		"backup_schedules",
