@@ -108,13 +108,23 @@ template_match(const char *tmpl, const char *path, size_t n)
 	return (*t == '\0' && p == end) ? literal : -1;
 }
 
+/* Copy a header value into a SeenHeaders field (both sized alike) */
+static void
+copy_header(char *dst, const char *src)
+{
+	size_t		len = strnlen(src, ATLAS_CALENDAR_HEADER_LEN - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Record an answer's headers on one endpoint; never throws */
 static void
 note_seen(SeenHeaders *s, const char *deprecation, const char *sunset)
 {
 	s->seen = true;
-	strlcpy(s->deprecation, deprecation, sizeof(s->deprecation));
-	strlcpy(s->sunset, sunset, sizeof(s->sunset));
+	copy_header(s->deprecation, deprecation);
+	copy_header(s->sunset, sunset);
 	s->at = GetCurrentTimestamp();
 }
 
