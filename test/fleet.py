@@ -164,7 +164,13 @@ DEMO_FAILED_RESTORE failed), critical clusters export monthly to their
 project's bucket, payments-platform has an ACTIVE compliance policy,
 analytics-warehouse an ENABLING one, the others none.  These backup
 extras come from their own random.Random(DEMO_SEED + 19), so the snapshot
-history is the same as without them.
+history is the same as without them.  Two deleted clusters still hold
+backups (DEMO_DELETED, listed only with includeDeletedWithRetainedBackups:
+payments-legacy-v1 and the sharded analytics-events-2024), made without
+any random.Random.
+
+Variants (add_variant) add projects and clusters to a fleet at run time:
+"retained" adds retired-project, whose deleted clusters hold backups.
 """
 
 import calendar
