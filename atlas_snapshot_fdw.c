@@ -694,13 +694,15 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 								  fpinfo->opts.items_per_page, &limited);
 	fdw_private = list_make5(kinds, is_array,
 							 makeString(atlas_deparse_request(res, key_quals,
-															  page_size)),
+															  page_size,
+															  &fpinfo->opts)),
 							 used_attrs(baserel, local_conds),
 							 makeInteger(page_size));
 	fdw_private = lappend(fdw_private, makeInteger(limited ? 1 : 0));
 	fdw_private = lappend(fdw_private,
 						  makeString(enumerating(fpinfo, mask) ?
-									 atlas_enumeration_text(res, mask) :
+									 atlas_enumeration_text(res, mask,
+															&fpinfo->opts) :
 									 pstrdup("")));
 	fdw_private = lappend(fdw_private, coltypes);
 	fdw_private = lappend(fdw_private, coltypmods);

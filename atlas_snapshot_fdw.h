@@ -25,10 +25,11 @@
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 
-#define ATLAS_FDW_VERSION		"1.2"
+#define ATLAS_FDW_VERSION		"1.3"
 #define ATLAS_USER_AGENT		"atlas_snapshot_fdw/" ATLAS_FDW_VERSION
 #define ATLAS_API_PREFIX		"/api/atlas/v2"
 #define ATLAS_DEFAULT_BASE_URL	"https://cloud.mongodb.com"
+#define ATLAS_TOKEN_PATH		"/api/oauth/token"
 
 /* option names */
 #define OPTION_BASE_URL				"base_url"
@@ -50,6 +51,7 @@
 #define OPTION_MAX_REQUEST_CHAINS	"max_request_chains"
 #define OPTION_PROXY				"proxy"
 #define OPTION_ENUMERATE			"enumerate"
+#define OPTION_INCLUDE_DELETED_CLUSTERS "include_deleted_clusters"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -110,6 +112,19 @@ typedef enum AtlasPaging
 } AtlasPaging;
 
 /*
+ * What Atlas announced for the endpoints of a resource (its list and
+ * single-object GETs at its API version): dates as "YYYY-MM-DD", NULL if
+ * none was announced.  atlas_snapshot_fdw_endpoints() shows them.
+ */
+typedef struct AtlasCalendar
+{
+	const char *deprecated;		/* deprecation date; "" when the spec marks
+								 * it deprecated without a date */
+	const char *sunset;			/* the spec's x-sunset of the version */
+	const char *removed;		/* the date by which the spec dropped it */
+} AtlasCalendar;
+
+/*
  * One Atlas list endpoint exposed as a foreign table.  Paths are templates
  * below ATLAS_API_PREFIX in which {group}, {cluster} and {id} are replaced
  * by URL-escaped key values.
@@ -140,6 +155,11 @@ typedef struct AtlasResource
 									 * read only when declared; or NULL */
 	const char *id_absent_codes;	/* space-separated errorCodes of a 404 by
 									 * id that mean "no such item": zero rows */
+	/* added in 1.3; zero where they do not apply */
+	const char *deleted_param;	/* boolean query parameter that adds the
+								 * deleted clusters holding backups to the
+								 * list (include_deleted_clusters), or NULL */
+	AtlasCalendar calendar;		/* what Atlas announced for its endpoints */
 } AtlasResource;
 
 /* Options resolved for one scan; lives in the planner's or executor's memory */
@@ -159,6 +179,9 @@ typedef struct AtlasFdwOptions
 	char	   *proxy;			/* server: proxy URL, or NULL for none */
 	bool		enumerate;		/* server, overridden by table: find missing
 								 * group and cluster keys (enumerate.c) */
+	bool		include_deleted_clusters;	/* server, overridden by table:
+											 * cluster lists include deleted
+											 * clusters holding backups */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -292,6 +315,14 @@ extern bool atlas_is_credential_column(const AtlasResource *res,
 extern bool atlas_is_credential_field(const AtlasResource *res,
 									  const char *json);
 
+/* in calendar.c */
+
+/* Room for a Deprecation or Sunset header's value (longer ones are cut) */
+#define ATLAS_CALENDAR_HEADER_LEN	128
+
+extern void atlas_calendar_note(const char *url, const char *deprecation,
+								const char *sunset);
+
 /* in keys.c */
 extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
 								  AtlasKeyKind *kind);
@@ -310,7 +341,8 @@ extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
 extern char *atlas_request_path(const AtlasResource *res,
 								const AtlasRequestKeys *keys,
-								int page_num, int items_per_page);
+								int page_num, int items_per_page,
+								const AtlasFdwOptions *opts);
 
 /* in deparse.c */
 extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
@@ -318,7 +350,8 @@ extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 									  List **key_quals, List **local_conds);
 extern uint32 atlas_key_mask(List *key_quals);
 extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
-								   int items_per_page);
+								   int items_per_page,
+								   const AtlasFdwOptions *opts);
 
 /* in chains.c */
 typedef struct AtlasChainSet AtlasChainSet;
@@ -354,7 +387,8 @@ extern void atlas_chain_set_use_pairs(AtlasChainSet *set, int n,
 /* in enumerate.c */
 struct AtlasFetcher;			/* fetch.c */
 extern bool atlas_can_enumerate(const AtlasResource *res);
-extern char *atlas_enumeration_text(const AtlasResource *res, uint32 mask);
+extern char *atlas_enumeration_text(const AtlasResource *res, uint32 mask,
+									const AtlasFdwOptions *opts);
 typedef struct AtlasEnumeration AtlasEnumeration;
 
 extern AtlasEnumeration *atlas_enumeration_start(AtlasChainSet *set,

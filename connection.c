@@ -638,10 +638,39 @@ read_rate_limit_header(AtlasSlot *slot, const char *buffer, size_t n)
 }
 
 /*
+ * header_text
+ *		If header line "buffer" (n bytes) is header "name" (lower case, with
+ *		its colon), copy its value, without surrounding blanks and the line
+ *		end, into dst (ATLAS_CALENDAR_HEADER_LEN bytes; a longer value is
+ *		cut) and return true.  For the header callback: never throws, never
+ *		allocates; atlas_calendar_note reads the copies once the transfer
+ *		has ended.
+ */
+static bool
+header_text(const char *buffer, size_t n, const char *name, char *dst)
+{
+	size_t		len = strlen(name);
+	size_t		i = len;
+
+	if (n <= len || pg_strncasecmp(buffer, name, len) != 0)
+		return false;
+	while (i < n && (buffer[i] == ' ' || buffer[i] == '\t'))
+		i++;
+	while (n > i && (buffer[n - 1] == '\r' || buffer[n - 1] == '\n' ||
+					 buffer[n - 1] == ' ' || buffer[n - 1] == '\t'))
+		n--;
+	len = Min(n - i, (size_t) ATLAS_CALENDAR_HEADER_LEN - 1);
+	memcpy(dst, buffer + i, len);
+	dst[len] = '\0';
+	return true;
+}
+
+/*
  * read_header
  *		libcurl header callback: bound the size of a response's headers and
- *		remember its Retry-After (seconds, or an HTTP-date), in ms, and its
- *		RateLimit-Limit and RateLimit-Remaining.
+ *		remember its Retry-After (seconds, or an HTTP-date), in ms, its
+ *		RateLimit-Limit and RateLimit-Remaining, and its Deprecation and
+ *		Sunset headers (copied into the slot's fixed buffers).
  *
  * Never throws, never allocates.  Headers over ATLAS_MAX_HEADER_BYTES for
  * one response (a Digest exchange has two) stop the transfer: the slot
@@ -662,6 +691,8 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 		slot->retry_after_ms = -1;
 		slot->rl_limit = -1;
 		slot->rl_remaining = -1;
+		slot->deprecation[0] = '\0';
+		slot->sunset[0] = '\0';
 	}
 	if (n > ATLAS_MAX_HEADER_BYTES - slot->header_bytes)
 	{
@@ -670,6 +701,8 @@ read_header(char *buffer, size_t size, size_t nitems, void *userdata)
 	}
 	slot->header_bytes += n;
 	read_rate_limit_header(slot, buffer, n);
+	if (!header_text(buffer, n, "deprecation:", slot->deprecation))
+		(void) header_text(buffer, n, "sunset:", slot->sunset);
 
 	if (n > sizeof(name) - 1 &&
 		pg_strncasecmp(buffer, name, sizeof(name) - 1) == 0)
@@ -755,6 +788,8 @@ atlas_slot_rewind(AtlasSlot *slot)
 	slot->retry_after_ms = -1;
 	slot->rl_limit = -1;
 	slot->rl_remaining = -1;
+	slot->deprecation[0] = '\0';
+	slot->sunset[0] = '\0';
 	slot->header_bytes = 0;
 	slot->headers_too_large = false;
 	slot->errbuf[0] = '\0';
@@ -967,6 +1002,14 @@ atlas_slot_finished(CURL *curl, CURLcode rc)
 	outcome.errbuf = slot->errbuf;
 	slot->entry->stats.requests++;
 	slot->entry->stats.bytes += slot->body_len;
+	if (outcome.status != 0 && (slot->deprecation[0] || slot->sunset[0]))
+	{
+		char	   *url = NULL;
+
+		/* the API's calendar (calendar.c): static storage, never throws */
+		if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK)
+			atlas_calendar_note(url, slot->deprecation, slot->sunset);
+	}
 	detach_slot(slot, false);
 	slot->done(slot->owner, slot, &outcome);
 }

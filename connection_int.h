@@ -49,6 +49,10 @@ struct AtlasSlot
 	long		retry_after_ms; /* Retry-After of the last response, or -1 */
 	long		rl_limit;		/* RateLimit-Limit of the last response, or -1 */
 	long		rl_remaining;	/* RateLimit-Remaining of it, or -1 */
+	char		deprecation[ATLAS_CALENDAR_HEADER_LEN]; /* Deprecation header of
+														 * the last response,
+														 * or "" */
+	char		sunset[ATLAS_CALENDAR_HEADER_LEN];	/* its Sunset header, or "" */
 	size_t		header_bytes;	/* header bytes of the current response */
 	bool		headers_too_large;	/* header callback stopped: over
 									 * ATLAS_MAX_HEADER_BYTES */

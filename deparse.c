@@ -206,7 +206,7 @@ atlas_key_mask(List *key_quals)
  */
 char *
 atlas_deparse_request(const AtlasResource *res, List *key_quals,
-					  int items_per_page)
+					  int items_per_page, const AtlasFdwOptions *opts)
 {
 	AtlasRequestKeys keys;
 	ListCell   *lc;
@@ -225,5 +225,6 @@ atlas_deparse_request(const AtlasResource *res, List *key_quals,
 			keys.text[kq->kind] = atlas_key_text(kq->kind, value);
 	}
 	return atlas_request_path(res, &keys, 1,
-							  keys.present[ATLAS_KEY_ID] ? 0 : items_per_page);
+							  keys.present[ATLAS_KEY_ID] ? 0 : items_per_page,
+							  opts);
 }

@@ -24,6 +24,10 @@
  *	  tables, since both endpoints answer for any dedicated cluster (with
  *	  an empty list for the other kind), as they do for a named cluster
  *	  (DEBUG1 names it); so is one without backupEnabled;
+ *	- a deleted cluster that still holds backups (the list has it with
+ *	  include_deleted_clusters, the default, and marks it retainBackups
+ *	  true) is not skipped for backupEnabled false: its retained snapshots
+ *	  are read by the table of its clusterType, as a live cluster's;
  *	- flex_snapshots skips the Flex clusters whose backupSettings.enabled
  *	  is false;
  *	- serverless_snapshots reads every serverless instance.
@@ -177,12 +181,15 @@ atlas_can_enumerate(const AtlasResource *res)
 /*
  * atlas_enumeration_text
  *		What enumeration requests a scan with these keys (a mask of
- *		ATLAS_KEY_BIT) makes, for EXPLAIN (VERBOSE); palloc'd.
+ *		ATLAS_KEY_BIT) makes with these options, for EXPLAIN (VERBOSE);
+ *		palloc'd.
  */
 char *
-atlas_enumeration_text(const AtlasResource *res, uint32 mask)
+atlas_enumeration_text(const AtlasResource *res, uint32 mask,
+					   const AtlasFdwOptions *opts)
 {
 	const AtlasResource *inv = inventory_resource(enum_kind(res));
+	bool		deleted = inv->deleted_param && opts->include_deleted_clusters;
 	StringInfoData buf;
 
 	initStringInfo(&buf);
@@ -190,14 +197,18 @@ atlas_enumeration_text(const AtlasResource *res, uint32 mask)
 		appendStringInfo(&buf, "GET %s/groups, then ", ATLAS_API_PREFIX);
 	appendStringInfoString(&buf, "GET ");
 	atlas_append_path(&buf, inv->list_path, NULL, true);
+	if (deleted)
+		appendStringInfo(&buf, "?%s=true", inv->deleted_param);
 	appendStringInfoString(&buf, " per project, then the snapshots of each ");
 	switch (enum_kind(res))
 	{
 		case ENUM_REPLICA_SET:
-			appendStringInfoString(&buf, "cluster with backup enabled that is not SHARDED or GEOSHARDED");
+			appendStringInfo(&buf, "cluster with backup enabled%s that is not SHARDED or GEOSHARDED",
+							 deleted ? " or deleted with retained backups" : "");
 			break;
 		case ENUM_SHARDED:
-			appendStringInfoString(&buf, "cluster with backup enabled that is not REPLICASET");
+			appendStringInfo(&buf, "cluster with backup enabled%s that is not REPLICASET",
+							 deleted ? " or deleted with retained backups" : "");
 			break;
 		case ENUM_FLEX:
 			appendStringInfoString(&buf, "Flex cluster with backup enabled");
@@ -326,7 +337,9 @@ cluster_matches(EnumKind kind, struct json_object *item)
 	{
 		case ENUM_REPLICA_SET:
 		case ENUM_SHARDED:
-			if (!json_bool_member(item, "backupEnabled", true))
+			/* a deleted cluster's backups are off, its snapshots kept */
+			if (!json_bool_member(item, "backupEnabled", true) &&
+				!json_bool_member(item, "retainBackups", false))
 				return false;
 			type = json_string_member(item, "clusterType");
 			if (type != NULL && strcmp(type, "REPLICASET") == 0)

@@ -520,7 +520,7 @@ start_request(AtlasFetcher *f, FetchRequest *req)
 	if (slot == NULL)
 		return false;
 	path = atlas_request_path(f->res, &must_chain_state(f, req->chain)->keys,
-							  req->page, f->page_size);
+							  req->page, f->page_size, f->opts);
 	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
 	atlas_start_get(slot, path, f->res->api_version, f->opts,
 					complete_request, req);
@@ -1303,7 +1303,7 @@ atlas_fetcher_error_context(void *arg)
 
 	errcontext("remote request: GET %s",
 			   atlas_request_path(f->res, &f->read_keys, f->read_page,
-								  f->page_size));
+								  f->page_size, f->opts));
 }
 
 /*

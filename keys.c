@@ -531,12 +531,14 @@ atlas_append_path(StringInfo buf, const char *template,
  *
  * With an id key the single-object endpoint is used; otherwise the list
  * endpoint with paging (if the resource pages) and the query parameters
- * of the keys present.  Key texts that are NULL are shown as {column}
- * placeholders (EXPLAIN of parameterized scans).
+ * of the keys present, then the resource's deleted_param when opts (NULL:
+ * the defaults) include deleted clusters.  Key texts that are NULL are
+ * shown as {column} placeholders (EXPLAIN of parameterized scans).
  */
 char *
 atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
-				   int page_num, int items_per_page)
+				   int page_num, int items_per_page,
+				   const AtlasFdwOptions *opts)
 {
 	StringInfoData buf;
 	char		sep = '?';
@@ -565,5 +567,7 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 		append_key_value(&buf, d, keys->text[k]);
 		sep = '&';
 	}
+	if (res->deleted_param && (opts == NULL || opts->include_deleted_clusters))
+		appendStringInfo(&buf, "%c%s=true", sep, res->deleted_param);
 	return buf.data;
 }

@@ -39,8 +39,7 @@
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
-/* The token endpoint, below base_url */
-#define ATLAS_TOKEN_PATH	"/api/oauth/token"
+/* The token endpoint, below base_url: ATLAS_TOKEN_PATH */
 
 /* Refresh this long before expiry (capped at a fraction of the lifetime) */
 #define TOKEN_MARGIN_SECS	60

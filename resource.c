@@ -18,6 +18,12 @@
  * elements of arrays nested in it ("policies.policyItems"), whose columns
  * may also read the enclosing element (a JSON name "^id").
  *
+ * Each resource also carries what Atlas announced for its endpoints
+ * (deprecation, sunset, removal from the spec): the one calendar that
+ * atlas_snapshot_fdw_endpoints() (calendar.c) lists, so that a resource
+ * added here is listed there with no other change.  The clusters list
+ * names the parameter that adds deleted clusters holding backups.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -33,9 +39,14 @@
 #define KEY(k)	ATLAS_KEY_BIT(ATLAS_KEY_##k)
 #define GROUP_CLUSTER	(KEY(GROUP) | KEY(CLUSTER))
 /* the 1.2 fields of the 1.0 resources: see AtlasResource */
-#define LIST_ROWS	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
+#define LIST_ROWS_1_2	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
 /* a 404 by id with these codes is a missing snapshot, not an error */
 #define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
+/* the 1.3 fields of a resource without deleted_param or announcements */
+#define NO_CALENDAR	{NULL, NULL, NULL}
+#define CURRENT		NULL, NO_CALENDAR
+/* the 1.2 and 1.3 fields of a plain list resource */
+#define LIST_ROWS	LIST_ROWS_1_2, CURRENT
 
 /* Key columns shared by every snapshot table: filled from the request */
 #define SNAPSHOT_KEY_FIELDS \
@@ -371,7 +382,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/serverless/{cluster}/backup/snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS_1_2,
+		NULL, {"", "2026-01-22", NULL}
 	},
 	{
 		"flex_snapshots",
@@ -385,7 +397,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_NONE, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS_1_2,
+		NULL, {"2025-06-11", "2026-01-22", "2026-04-17"}
 	},
 	{
 		"projects", "/groups", NULL,
@@ -393,12 +406,13 @@ static const AtlasResource resources[] = {
 	},
 	{
 		"clusters", "/groups/{group}/clusters", NULL,
-		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS
+		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS_1_2,
+		"includeDeletedWithRetainedBackups", NO_CALENDAR
 	},
 	{
 		"serverless_instances", "/groups/{group}/serverless", NULL,
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), "flex_clusters",
-		serverless_instance_fields, LIST_ROWS
+		serverless_instance_fields, LIST_ROWS_1_2, NULL, {"", "2027-01-18", NULL}
 	},
 	{
 		"flex_clusters", "/groups/{group}/flexClusters", NULL,
@@ -409,14 +423,16 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
 		backup_schedule_fields, "", NULL, "BACKUP_CONFIG_NOT_FOUND", NULL, NULL,
-		NULL
+		NULL,
+		CURRENT
 	},
 	{
 		"backup_policy_items",
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
 		backup_policy_item_fields, "policies.policyItems", NULL,
-		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL
+		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL,
+		CURRENT
 	},
 	{
 		"restore_jobs",
@@ -425,7 +441,8 @@ static const AtlasResource resources[] = {
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, restore_job_fields, NULL, NULL, NULL,
 		"Project Backup Manager", restore_job_credentials,
-		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID"
+		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID",
+		CURRENT
 	},
 	{
 		"flex_restore_jobs",
@@ -433,7 +450,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/flexClusters/{cluster}/backup/restoreJobs/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, flex_restore_job_fields, NULL, NULL, NULL, NULL,
-		flex_restore_job_credentials, "RESOURCE_NOT_FOUND"
+		flex_restore_job_credentials, "RESOURCE_NOT_FOUND",
+		CURRENT
 	},
 	{
 		"export_jobs",
@@ -441,7 +459,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/exports/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, export_job_fields, NULL, NULL, NULL,
-		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND"
+		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND",
+		CURRENT
 	},
 	{
 		"export_buckets",
@@ -449,14 +468,16 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/backup/exportBuckets/{id}",
 		"2024-05-30", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ID), KEY(GROUP),
 		NULL, export_bucket_fields, NULL, NULL, NULL, NULL, NULL,
-		"EXPORT_BUCKET_NOT_FOUND"
+		"EXPORT_BUCKET_NOT_FOUND",
+		CURRENT
 	},
 	{
 		"backup_compliance_policies",
 		"/groups/{group}/backupCompliancePolicy", NULL,
 		"2023-10-01", ATLAS_PAGING_NONE, KEY(GROUP), KEY(GROUP), NULL,
 		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
-		"Project Owner", NULL, NULL
+		"Project Owner", NULL, NULL,
+		CURRENT
 	},
 };
 

@@ -8,6 +8,8 @@
 --                    projects' cluster lists concurrently: "= ANY (ARRAY(
 --                    SELECT ...))" makes them one scan of several request
 --                    chains rather than a nested loop of one at a time)
+--                    Deleted clusters that still hold backups are left out
+--                    (retained_backups.sql reports them).
 --   atlas_snapshots  (temporary view) every snapshot of those clusters,
 --                    one shape for all kinds (replica set, sharded, Flex)
 -- Each snapshot table is read by one organization-wide scan (no group_id
@@ -27,6 +29,7 @@ SELECT p.name AS project, c.group_id, c.name AS cluster,
   FROM atlas.projects p
   JOIN atlas.clusters c ON c.group_id = p.id
  WHERE c.group_id = ANY (ARRAY(SELECT id FROM atlas.projects))
+   AND c.retain_backups IS NOT TRUE
 UNION ALL
 SELECT p.name, f.group_id, f.name, 'flex',
        coalesce((f.backup_settings->>'enabled')::boolean, true),

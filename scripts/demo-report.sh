@@ -45,6 +45,8 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 \echo
 \i reports/retention_below.sql
 \echo
+\i reports/retained_backups.sql
+\echo
 \if :real_atlas
 \echo 'reports/restore_tests.sql and reports/compliance_status.sql need the Project'
 \echo 'Backup Manager and Project Owner roles: run them with psql where you have those.'

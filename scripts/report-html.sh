@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/report-html.sh: write the backup report as one self-contained
 # HTML page (reports/_report_html.sql): the backup calendar and snapshot
-# storage per project and month as inline SVG, and the storage, overdue
-# and failed tables of the psql reports.  No script, font, image or style
+# storage per project and month as inline SVG, and the storage, overdue,
+# failed and retained-backups tables of the psql reports.  No script, font, image or style
 # sheet is fetched from anywhere: the page can be mailed or published as
 # it is.
 #

@@ -75,7 +75,18 @@ SELECT coalesce(f.cluster, c.cluster) AS cluster, f.status, f.last_completed,
 EXPLAIN (COSTS OFF)
 SELECT count(*) FROM atlas_snapshots;
 
+-- deleted clusters that still hold backups: none in the test fleet, two
+-- in its variant "retained" (retired-project)
+\set ECHO none
+\i reports/retained_backups.sql
+\! python3 test/mockctl.py variant '{"retained": true}'
+\i reports/retained_backups.sql
+\! python3 test/mockctl.py reset
+\set ECHO all
+\set QUIET off
+
 RESET client_min_messages;
+DROP TABLE atlas_retained;
 DROP VIEW atlas_calendar;
 DROP TABLE fleet_summary_out;
 DROP TABLE atlas_inventory CASCADE;

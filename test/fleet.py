@@ -164,7 +164,13 @@ DEMO_FAILED_RESTORE failed), critical clusters export monthly to their
 project's bucket, payments-platform has an ACTIVE compliance policy,
 analytics-warehouse an ENABLING one, the others none.  These backup
 extras come from their own random.Random(DEMO_SEED + 19), so the snapshot
-history is the same as without them.
+history is the same as without them.  Two deleted clusters still hold
+backups (DEMO_DELETED, listed only with includeDeletedWithRetainedBackups:
+payments-legacy-v1 and the sharded analytics-events-2024), made without
+any random.Random.
+
+Variants (add_variant) add projects and clusters to a fleet at run time:
+"retained" adds retired-project, whose deleted clusters hold backups.
 """
 
 import calendar
@@ -664,6 +670,9 @@ class Fleet:
         self.synthetic = synthetic
         self.groups = []
         self.clusters = {}
+        # deleted clusters that still hold backups: listed only with
+        # includeDeletedWithRetainedBackups=true
+        self.deleted = {}
         self.serverless = {}
         self.flex = {}
         self.replica_snaps = {}
@@ -684,6 +693,7 @@ class Fleet:
     def add_group(self, doc):
         self.groups.append(doc)
         self.clusters[doc["id"]] = []
+        self.deleted[doc["id"]] = []
         self.serverless[doc["id"]] = []
         self.flex[doc["id"]] = []
 
@@ -701,7 +711,8 @@ class Fleet:
     def dedicated_type(self, gid, name):
         """REPLICASET / SHARDED for a dedicated cluster (incl. synthetic
         ones), else None."""
-        for c in self.clusters.get(gid, ()):
+        for c in list(self.clusters.get(gid, ())) + \
+                list(self.deleted.get(gid, ())):
             if c["name"] == name:
                 # clusterType is optional in the spec (variant "untyped")
                 return c.get("clusterType") or "UNTYPED"
@@ -1389,7 +1400,58 @@ def build_demo_fleet():
                                                time_field="scheduledTime")
 
     _demo_backup_extras(f, group_ids, schedule_plan)
+    _demo_deleted_clusters(f, group_ids)
     return f.finish()
+
+
+# Deleted clusters that still hold backups (listed only with
+# includeDeletedWithRetainedBackups=true): (project index, name, type,
+# deleted days ago, monthly snapshots kept, GB each).  Made without the
+# demo's RNG, so the rest of the demo fleet is unchanged.
+DEMO_DELETED = [
+    (0, "payments-legacy-v1", "REPLICASET", 41, 6, 38),
+    (2, "analytics-events-2024", "SHARDED", 118, 4, 210),
+]
+
+
+def _demo_deleted_clusters(f, group_ids):
+    """Add DEMO_DELETED: monthly snapshots taken before the cluster was
+    deleted, each kept a year from when it was taken."""
+    for n, (pidx, name, ctype, gone_days, count, gb) in enumerate(DEMO_DELETED):
+        gid = group_ids[pidx]
+        deleted_at = (DEMO_NOW // DAY - gone_days) * DAY
+        f.deleted[gid].append(deleted_cluster_doc(
+            gid, _name_id("cluster", name), name, cluster_type=ctype,
+            shards=3 if ctype == "SHARDED" else 1,
+            created=iso(deleted_at - 700 * DAY)))
+        items = []
+        for k in range(count):
+            taken = deleted_at - k * 30 * DAY - 2 * HOUR
+            sid = "6a8f%04x%016x" % (n + 1, k + 1)
+            size = (gb - k) * 1024 ** 3
+            doc = {"createdAt": iso(taken), "expiresAt": iso(taken + 365 * DAY),
+                   "frequencyType": "monthly", "id": sid,
+                   "mongodVersion": "7.0.14", "policyItems": [POLICY_ITEM],
+                   "snapshotType": "scheduled", "status": "completed",
+                   "storageSizeBytes": size}
+            if ctype == "SHARDED":
+                members = [{"cloudProvider": "AZURE",
+                            "id": "6a8f%04x%08x%08x" % (n + 1, k + 1, i + 1),
+                            "replicaSetName": rs}
+                           for i, rs in enumerate(
+                               ["%s-shard-%d" % (name, j) for j in range(3)]
+                               + ["%s-config-0" % name])]
+                doc.update({"configServerType": "EMBEDDED", "members": members,
+                            "snapshotIds": [m["id"] for m in members],
+                            "type": "shardedCluster"})
+            else:
+                doc.update({"cloudProvider": "AWS", "copyRegions": [],
+                            "replicaSetName": name, "type": "replicaSet"})
+            items.append(dict(sorted(doc.items())))
+        if ctype == "SHARDED":
+            f.sharded_snaps[(gid, name)] = ListSource(items)
+        else:
+            f.replica_snaps[(gid, name)] = ListSource(items)
 
 
 # Demo schedules that differ from the policy their snapshots were taken
@@ -1534,7 +1596,73 @@ def build_wide_fleet():
 # ---------------------------------------------------------------------------
 
 G4 = "7c4e1d2a9b3f5e6d7a8b9c0d"
-VARIANT_KEYS = {"untyped", "wide", "projects"}
+G5 = "8d5f2e3b0c4a6f7e8b9c0d1e"
+VARIANT_KEYS = {"untyped", "wide", "projects", "retained"}
+
+
+def deleted_cluster_doc(gid, cid, name, **kwargs):
+    """A deleted cluster that still holds backups, as
+    includeDeletedWithRetainedBackups=true lists it: the spec does not say
+    how such a cluster is marked; it carries retainBackups true (the flag
+    it was deleted with) and backupEnabled false, and no stateName (the
+    spec's enum has no deleted state)."""
+    doc = cluster_doc(gid, cid, name, backup=False, **kwargs)
+    doc["retainBackups"] = True
+    doc["terminationProtectionEnabled"] = False
+    del doc["stateName"]
+    return doc
+
+
+def add_retained_project(f):
+    """retired-project (G5): one live cluster and two deleted ones that
+    still hold backups, listed only with includeDeletedWithRetainedBackups:
+
+        live-rs        REPLICASET, live        1 replica-set snapshot
+                                               6a7f00000000000000000001
+        gone-rs        REPLICASET, deleted     3 replica-set snapshots
+                                               6a7f0000000000000000001{1,2,3}
+        gone-sh        SHARDED, deleted        1 sharded snapshot
+                                               6a7f000000000000000000a1
+
+    Replica-set snapshots: createdAt 2026-10-01T00:00:00Z minus k days,
+    expiresAt one year later, completed, monthly, storageSizeBytes
+    2000 + k."""
+    f.add_group(group_doc(G5, "retired-project", "2024-01-20T10:00:00Z", 0))
+    f.clusters[G5] = [cluster_doc(G5, _cid(G5, 1), "live-rs",
+                                  created="2024-07-01T00:00:00Z")]
+    f.deleted[G5] = [
+        deleted_cluster_doc(G5, _cid(G5, 2), "gone-rs",
+                            created="2024-03-01T00:00:00Z"),
+        deleted_cluster_doc(G5, _cid(G5, 3), "gone-sh", cluster_type="SHARDED",
+                            shards=2, created="2024-03-02T00:00:00Z"),
+    ]
+
+    def replica(k, sid, name):
+        created = iso(epoch("2026-10-01T00:00:00Z") - k * DAY)
+        return {"cloudProvider": "AWS", "copyRegions": [],
+                "createdAt": created,
+                "expiresAt": iso(epoch(created) + 365 * DAY),
+                "frequencyType": "monthly", "id": sid,
+                "mongodVersion": "7.0.14", "policyItems": [POLICY_ITEM],
+                "replicaSetName": name, "snapshotType": "scheduled",
+                "status": "completed", "storageSizeBytes": 2000 + k,
+                "type": "replicaSet"}
+
+    f.replica_snaps[(G5, "live-rs")] = ListSource(
+        [replica(0, "6a7f%020x" % 1, "live-rs")])
+    f.replica_snaps[(G5, "gone-rs")] = ListSource(
+        [replica(k, "6a7f%020x" % (0x11 + k), "gone-rs") for k in range(3)])
+    members = [{"cloudProvider": "AWS", "id": "6a7f00000000000000000%da1" % (i + 1),
+                "replicaSetName": rs}
+               for i, rs in enumerate(("gone-sh-shard-0", "gone-sh-config-0"))]
+    f.sharded_snaps[(G5, "gone-sh")] = ListSource([{
+        "configServerType": "EMBEDDED", "createdAt": "2026-09-15T00:00:00Z",
+        "expiresAt": "2027-09-15T00:00:00Z", "frequencyType": "monthly",
+        "id": "6a7f000000000000000000a1", "members": members,
+        "mongodVersion": "7.0.14", "policyItems": [POLICY_ITEM],
+        "snapshotIds": [m["id"] for m in members], "snapshotType": "scheduled",
+        "status": "completed", "storageSizeBytes": 5000000000,
+        "type": "shardedCluster"}])
 
 
 def add_untyped_project(f):
@@ -1605,7 +1733,8 @@ def add_variant(f, variant):
     """Apply a variant to fleet ``f`` (built afresh): "untyped" adds
     legacy-project (add_untyped_project); "wide" lists clusters n1 .. n100
     in analytics-project (G3), as the wide fleet does; "projects": N adds N
-    empty projects (ids bf00...0001 upwards, names many-N)."""
+    empty projects (ids bf00...0001 upwards, names many-N); "retained" adds
+    retired-project (add_retained_project)."""
     unknown = set(variant) - VARIANT_KEYS
     if unknown:
         raise ValueError("unknown variant keys: %s" % ", ".join(sorted(unknown)))
@@ -1615,6 +1744,8 @@ def add_variant(f, variant):
                           for i in range(1, 101)]
     if variant.get("untyped"):
         add_untyped_project(f)
+    if variant.get("retained"):
+        add_retained_project(f)
     for i in range(int(variant.get("projects", 0))):
         f.add_group(group_doc("bf%022x" % (i + 1), "many-%d" % (i + 1),
                               "2024-01-19T10:00:00Z", 0))

@@ -38,6 +38,9 @@ API (all GET, under /api/atlas/v2, Digest or Bearer auth):
 
     /groups                                                    2023-01-01
     /groups/{g}/clusters                                       2024-08-05
+        (with includeDeletedWithRetainedBackups=true also the fleet's
+        deleted clusters that still hold backups; their snapshot
+        endpoints answer as a live cluster's)
     /groups/{g}/clusters/{c}/backup/snapshots                  2023-01-01
     /groups/{g}/clusters/{c}/backup/snapshots/{id}             2023-01-01
     /groups/{g}/clusters/{c}/backup/snapshots/shardedClusters  2023-01-01
@@ -74,7 +77,8 @@ Control API (no auth, never logged):
                                  it are not logged)
     POST /_mock/variant          serve the fleet with a variant (JSON body,
                                  fleet.add_variant: {"untyped": true,
-                                 "wide": true, "projects": N}) until the
+                                 "wide": true, "projects": N,
+                                 "retained": true}) until the
                                  next reset
     GET  /_mock/log              request log, text/plain, one line each:
                                  "STATUS METHOD PATH?QUERY" (target as sent)
@@ -125,6 +129,10 @@ normal answer.  Kinds and options:
                   only "expires_in" seconds
     rate_headers  the normal answer, with RateLimit-Remaining "remaining"
                   (0) and RateLimit-Limit "limit" (--rate-limit)
+    deprecation   the normal answer, with headers Deprecation "deprecation"
+                  (Mon, 5 Aug 2024 00:00:00 GMT) and Sunset "sunset" (Thu, 1
+                  Jul 2027 00:00:00 GMT), as Atlas sends for a deprecated
+                  version; null leaves a header out
     (any kind)    "wait_ms": sleep that long before answering
     raw           status (200) with exactly the bytes of "body_b64" (base64)
                   or the UTF-8 of "body", typed as an Atlas document (for
@@ -193,6 +201,11 @@ DEFAULT_ERROR_CODES = {
 FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
 # the rate limit an answer tells of (sql/pacing.sql)
 FAULT_KINDS = FAULT_KINDS | {"rate_headers"}
+# the API's calendar (sql/calendar.sql): what a deprecated version's
+# answers carry (backup-extras.md, the schedule's 2023-01-01 version)
+FAULT_KINDS = FAULT_KINDS | {"deprecation"}
+DEPRECATION_SAMPLE = "Mon, 5 Aug 2024 00:00:00 GMT"
+SUNSET_SAMPLE = "Thu, 1 Jul 2027 00:00:00 GMT"
 
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
@@ -893,6 +906,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ("RateLimit-Limit", str(fault.get("limit", st.args.rate_limit))),
                 ("RateLimit-Remaining", str(fault.get("remaining", 0)))]
             return self.send_reply(reply, target, method)
+        if kind == "deprecation":
+            reply = normal()
+            reply.headers = list(reply.headers)
+            if fault.get("deprecation", DEPRECATION_SAMPLE) is not None:
+                reply.headers.append(
+                    ("Deprecation", fault.get("deprecation", DEPRECATION_SAMPLE)))
+            if fault.get("sunset", SUNSET_SAMPLE) is not None:
+                reply.headers.append(("Sunset", fault.get("sunset", SUNSET_SAMPLE)))
+            return self.send_reply(reply, target, method)
         if kind == "html":
             return self.send_reply(Reply(int(fault.get("status", 502)),
                                          HTML_PAGE, "text/html"),
@@ -1227,8 +1249,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             item, "%s/groups/%s" % (API, item["id"])))
 
     def op_list_clusters(self, version, path, q, g, c, sid):
-        """listGroupClusters (2024-08-05): dedicated clusters of a project."""
-        src = fleetmod.ListSource(self.state.fleet.clusters[g], time_field="createDate")
+        """listGroupClusters (2024-08-05): dedicated clusters of a project,
+        and with includeDeletedWithRetainedBackups=true the deleted ones
+        that still hold backups."""
+        items = list(self.state.fleet.clusters[g])
+        flag = self.qget(q, "includeDeletedWithRetainedBackups")
+        if flag is not None and flag.lower() not in ("true", "false"):
+            raise BadRequest("Invalid value %r for boolean parameter "
+                             "includeDeletedWithRetainedBackups." % flag)
+        if flag is not None and flag.lower() == "true":
+            items += self.state.fleet.deleted.get(g, [])
+        src = fleetmod.ListSource(items, time_field="createDate")
         return self.list_page(version, path, q, src, lambda item: self.with_links(
             item, "%s/groups/%s/clusters/%s" % (API, g, item["name"])))
 

@@ -330,6 +330,36 @@ class MockAtlasTest(unittest.TestCase):
         with self.assertRaises(urllib.error.HTTPError):
             self.control("POST", "/_mock/variant", {"nonsense": 1})
 
+    def test_retained_and_deprecation_headers(self):
+        """Deleted clusters that hold backups are listed only with
+        includeDeletedWithRetainedBackups=true, and their snapshots
+        answer; the fault "deprecation" adds Deprecation and Sunset."""
+        g5 = "8d5f2e3b0c4a6f7e8b9c0d1e"
+        path = "/api/atlas/v2/groups/%s/clusters" % g5
+        self.control("POST", "/_mock/variant", {"retained": True})
+        status, _, body = self.digest_get(path, accept=V_CLUSTERS)
+        self.assertEqual([c["name"] for c in json.loads(body)["results"]],
+                         ["live-rs"])
+        status, _, body = self.digest_get(
+            path + "?includeDeletedWithRetainedBackups=true", accept=V_CLUSTERS)
+        items = {c["name"]: c for c in json.loads(body)["results"]}
+        self.assertEqual(sorted(items), ["gone-rs", "gone-sh", "live-rs"])
+        self.assertTrue(items["gone-rs"]["retainBackups"])
+        self.assertFalse(items["gone-rs"]["backupEnabled"])
+        self.assertFalse(items["live-rs"]["retainBackups"])
+        status, _, body = self.digest_get(
+            path + "?includeDeletedWithRetainedBackups=maybe", accept=V_CLUSTERS)
+        self.assertEqual(status, 400)
+        status, _, body = self.digest_get(path + "/gone-rs/backup/snapshots")
+        self.assertEqual(json.loads(body)["totalCount"], 3)
+        self.control("POST", "/_mock/fault", {"match": "gone-rs",
+                                              "kind": "deprecation",
+                                              "sunset": None})
+        status, headers, _ = self.digest_get(path + "/gone-rs/backup/snapshots")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Deprecation"], "Mon, 5 Aug 2024 00:00:00 GMT")
+        self.assertIsNone(headers["Sunset"])
+
     def test_raw_fault_bytes(self):
         body = b'{"results":[{"status":"\xff"}]}\x00'
         self.control("POST", "/_mock/fault", {

@@ -21,6 +21,7 @@ WITH inventory AS MATERIALIZED (
 				ELSE 'replica set' END AS kind,
 		   coalesce(c.backup_enabled, false) AS backup_enabled
 	  FROM atlas.projects p JOIN atlas.clusters c ON c.group_id = p.id
+	 WHERE c.retain_backups IS NOT TRUE	-- live clusters (retained_backups.sql)
 	UNION ALL
 	SELECT f.group_id, f.name, 'flex',
 		   coalesce((f.backup_settings->>'enabled')::boolean, true)
