@@ -223,7 +223,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 
 		field = atlas_column_field(RelationGetRelid(rel), attr->attnum);
 		if (field == NULL && atlas_key_from_column(res, col->name, &kind) &&
-			kind != ATLAS_KEY_ID)
+			kind != ATLAS_KEY_ID && kind != ATLAS_KEY_NAME)
 			col->key = kind;
 		if (field == NULL)
 			field = atlas_default_json_field(res, col->name);
