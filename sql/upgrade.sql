@@ -16,6 +16,10 @@ ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw
 SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
+-- 1.3: new resources, no SQL object
+ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.3';
+SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
+\dx+ atlas_snapshot_fdw
 -- a fresh install lands on the default version directly
 DROP EXTENSION atlas_snapshot_fdw;
 CREATE EXTENSION atlas_snapshot_fdw;

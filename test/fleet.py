@@ -150,7 +150,8 @@ _test_collection_restores):
                 125000 of 125000 documents); 6b4e...02 IN_PROGRESS (point
                 in time 1793498400, database users to users_pit, 40000 of
                 98000); 6b4e...03 FAILED (oplog 1793421000/3, errorMessage).
-                prod-2: 6b4e...04 CANCELED (snapshot #2, database orders,
+                prod-2: 6b4e...04 CANCELED (snapshot 6a1f...e004, expired
+                since, database orders,
                 OVERWRITE_EXISTING, indexStatus FAILED with 2 failures).
                 Other dedicated clusters: none.  A missing job: 404
                 RESOURCE_NOT_FOUND.
@@ -1110,7 +1111,7 @@ def _test_collection_restores(f):
     f.collection_restore_jobs[(G1, "prod-2")] = ListSource([
         collection_restore_job(
             "6b4e00000000000000000004", "2026-09-01T03:00:00Z", "CANCELED",
-            snapshot_id="6a1f00000000000000000002", target="prod-2", gid=G1,
+            snapshot_id="6a1f0000000000000000e004", target="prod-2", gid=G1,
             databases=[("orders", None)], database_suffix="_copy",
             write_strategy="OVERWRITE_EXISTING", index_state="FAILED",
             failed_indexes=2, restored=700, total=1200,
