@@ -158,7 +158,8 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
  *		Split RestrictInfos into request keys and local conditions.
  *
  * key_quals receives AtlasKeyQual nodes, local_conds the RestrictInfos
- * that are not key quals, and those on a name key (checked again).  All palloc'd in the current (planner) context.
+ * that are not key quals and those on a name key (checked again).  All
+ * palloc'd in the current (planner) context.
  */
 void
 atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,

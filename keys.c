@@ -8,8 +8,9 @@
  * request instead of filtering rows: group_id and cluster_name fill path
  * segments, as do snapshot_id and database_name (the snapshot whose
  * contents are listed), id and name select the single-object endpoint,
- * and point_in_time, oplog_ts and oplog_inc become query parameters.  Everything the
- * extension knows about a key is in its descriptor (key_descs below):
+ * and point_in_time, oplog_ts and oplog_inc become query parameters.
+ * Everything the extension knows about a key is in its descriptor
+ * (key_descs below):
  *	- its column name, which is also how it prints in messages and in the
  *	  placeholders of EXPLAIN ("{cluster_name}");
  *	- where its value goes: a path placeholder ("{cluster}") or a query
@@ -565,9 +566,9 @@ atlas_append_path(StringInfo buf, const char *template,
  * atlas_request_path
  *		The path and query string of one request of a chain, palloc'd.
  *
- * With an id or name key the single-object endpoint is used; otherwise the list
- * endpoint with paging (if the resource pages) and the query parameters
- * of the keys present.  Key texts that are NULL are shown as {column}
+ * With an id or name key the single-object endpoint is used; otherwise
+ * the list endpoint with paging (if the resource pages) and the query
+ * parameters of the keys present.  Key texts that are NULL are shown as {column}
  * placeholders (EXPLAIN of parameterized scans).
  */
 char *
