@@ -4,8 +4,12 @@
 \echo Use "ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.3'" to load this file. \quit
 
 -- Version 1.3: cluster lists include the deleted clusters that still hold
--- backups (server and table option include_deleted_clusters, in the
--- shared library), and the API's calendar.
+-- backups (server and table option include_deleted_clusters), and new
+-- resources: collection_restore_jobs, snapshot_databases and
+-- snapshot_collections (Atlas API version 2025-03-12), all in the shared
+-- library; foreign tables made by an earlier IMPORT FOREIGN SCHEMA keep
+-- working; import again (LIMIT TO the new names) to create the new
+-- tables.  The API's calendar is a new function.
 CREATE FUNCTION atlas_snapshot_fdw_endpoints(
     OUT method text,
     OUT path text,

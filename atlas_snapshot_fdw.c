@@ -243,7 +243,7 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	fpinfo->nchains = estimate_chains(fpinfo->key_quals);
 	if (enumerating(fpinfo, mask))
 		fpinfo->nchains *= enumerated_chains(mask);
-	rows_per_chain = (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) ?
+	rows_per_chain = (mask & ATLAS_ITEM_KEYS) ?
 		ATLAS_ROWS_PER_GET : ATLAS_ROWS_PER_LIST;
 
 	baserel->rows = clamp_row_est(fpinfo->nchains * rows_per_chain *
@@ -466,7 +466,7 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 									   extract_actual_clauses(fpinfo->local_conds, false),
 									   baserel->relid, JOIN_INNER, NULL);
 	scan_cost(fpinfo, fpinfo->nchains,
-			  (mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
+			  (mask & ATLAS_ITEM_KEYS) != 0, local_sel,
 			  &rows, &startup_cost, &total_cost);
 	if (enumerating(fpinfo, mask) && bms_is_empty(baserel->lateral_relids))
 	{
@@ -544,7 +544,7 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		if ((param_mask & res->required_keys) != res->required_keys)
 			continue;
 		scan_cost(fpinfo, estimate_chains(key_quals),
-				  (param_mask & ATLAS_KEY_BIT(ATLAS_KEY_ID)) != 0, local_sel,
+				  (param_mask & ATLAS_ITEM_KEYS) != 0, local_sel,
 				  &rows, &startup_cost, &total_cost);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, rows, 0,
@@ -572,6 +572,10 @@ missing_key_error(Oid foreigntableid, const AtlasResource *res, uint32 mask)
 			appendStringInfo(&cols, "%s\"%s\"", n++ > 0 ? " and " : "",
 							 atlas_key_column_name(k));
 	}
+	/*
+	 * A snapshot's contents are not enumerated (each snapshot costs a
+	 * request per database): the snapshots come from a join.
+	 */
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
 			 errmsg_plural("foreign table \"%s\" requires a WHERE condition on column %s",
@@ -579,6 +583,8 @@ missing_key_error(Oid foreigntableid, const AtlasResource *res, uint32 mask)
 						   n, get_rel_name(foreigntableid), cols.data),
 			 errdetail("Resource \"%s\" is read from an Atlas endpoint whose path contains these values.",
 					   res->name),
+			 (missing & ATLAS_KEY_BIT(ATLAS_KEY_SNAPSHOT)) ?
+			 errhint("Join on group_id, cluster_name and snapshot_id with a table of resource \"cluster_snapshots\" (snapshot_id = its id), or add a condition such as \"snapshot_id = '...'\".") :
 			 errhint("Add a condition such as \"%s = '...'\" or \"%s IN (...)\", or join on the column.",
 					 atlas_key_column_name(pg_rightmost_one_pos32(missing)),
 					 atlas_key_column_name(pg_rightmost_one_pos32(missing)))));

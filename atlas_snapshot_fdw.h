@@ -81,10 +81,19 @@ typedef enum AtlasKeyKind
 	ATLAS_KEY_POINT_IN_TIME,	/* point_in_time: pointInTimeUtcSeconds */
 	ATLAS_KEY_OPLOG_TS,			/* oplog_ts: oplogTs */
 	ATLAS_KEY_OPLOG_INC,		/* oplog_inc: oplogInc */
+	ATLAS_KEY_SNAPSHOT,			/* snapshot_id: {snapshot} path segment */
+	ATLAS_KEY_DATABASE,			/* database_name: {database} path segment */
+	ATLAS_KEY_NAME,				/* name: {name}, the single-object GET of
+								 * items known by name (a snapshot's
+								 * databases and collections) */
 	ATLAS_NUM_KEYS
 } AtlasKeyKind;
 
 #define ATLAS_KEY_BIT(k)	(1U << (k))
+
+/* The keys that select one item: the resource's single-object endpoint */
+#define ATLAS_ITEM_KEYS \
+	(ATLAS_KEY_BIT(ATLAS_KEY_ID) | ATLAS_KEY_BIT(ATLAS_KEY_NAME))
 
 /*
  * A column that IMPORT FOREIGN SCHEMA creates for a resource, and the JSON
@@ -337,6 +346,8 @@ extern const char *atlas_key_row_text(AtlasKeyKind kind, const char *text,
 									  Datum value, bool *is_number);
 extern void atlas_validate_key_value(AtlasKeyKind kind, const char *value);
 extern void atlas_check_key_combination(uint32 mask);
+extern bool atlas_keys_select_item(const AtlasResource *res,
+								   const AtlasRequestKeys *keys);
 extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
 extern char *atlas_request_path(const AtlasResource *res,

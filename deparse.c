@@ -9,7 +9,10 @@
  * deterministic collation, where the value side does not reference the
  * foreign table and is not volatile.  It is then evaluated at execution
  * time (Const, Param, stable expression, or an outer Var that the planner
- * turns into a Param for parameterized scans).  Everything else stays local.
+ * turns into a Param for parameterized scans).  Everything else stays local,
+ * and so does a qual on a name key (a database or collection looked up by
+ * name), which is also pushed: Atlas looks the name up, and the row that
+ * comes back is checked against the qual.
  *
  * What a key is (its column, type, operators, whether it takes IN lists)
  * comes from its descriptor in keys.c; this file only matches clauses
@@ -155,7 +158,8 @@ key_qual_from_clause(PlannerInfo *root, RelOptInfo *baserel,
  *		Split RestrictInfos into request keys and local conditions.
  *
  * key_quals receives AtlasKeyQual nodes, local_conds the RestrictInfos
- * that are not key quals.  All palloc'd in the current (planner) context.
+ * that are not key quals and those on a name key (checked again).  All
+ * palloc'd in the current (planner) context.
  */
 void
 atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
@@ -176,7 +180,13 @@ atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 			kq = key_qual_from_clause(root, baserel, res, ri->clause);
 		if (kq)
 			*key_quals = lappend(*key_quals, kq);
-		else
+
+		/*
+		 * A name is looked up by Atlas, whose comparison of names the API
+		 * does not define (MongoDB names differ in more than case): the
+		 * qual is checked again on the row that comes back.
+		 */
+		if (kq == NULL || kq->kind == ATLAS_KEY_NAME)
 			*local_conds = lappend(*local_conds, ri);
 	}
 }
@@ -225,6 +235,6 @@ atlas_deparse_request(const AtlasResource *res, List *key_quals,
 			keys.text[kq->kind] = atlas_key_text(kq->kind, value);
 	}
 	return atlas_request_path(res, &keys, 1,
-							  keys.present[ATLAS_KEY_ID] ? 0 : items_per_page,
+							  atlas_keys_select_item(res, &keys) ? 0 : items_per_page,
 							  opts);
 }

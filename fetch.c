@@ -290,7 +290,7 @@ fetcher_reset_callback(void *arg)
 static bool
 by_id_chain(AtlasFetcher *f, const ChainState *cs)
 {
-	return cs->keys.present[ATLAS_KEY_ID] && f->res->get_path != NULL;
+	return atlas_keys_select_item(f->res, &cs->keys);
 }
 
 /* Whether the chain is read with one request: a GET by id, or no paging */

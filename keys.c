@@ -6,9 +6,11 @@
  *
  * A request key is a column whose value a WHERE clause gives to the
  * request instead of filtering rows: group_id and cluster_name fill path
- * segments, id selects the single-object endpoint, and point_in_time,
- * oplog_ts and oplog_inc become query parameters.  Everything the
- * extension knows about a key is in its descriptor (key_descs below):
+ * segments, as do snapshot_id and database_name (the snapshot whose
+ * contents are listed), id and name select the single-object endpoint,
+ * and point_in_time, oplog_ts and oplog_inc become query parameters.
+ * Everything the extension knows about a key is in its descriptor
+ * (key_descs below):
  *	- its column name, which is also how it prints in messages and in the
  *	  placeholders of EXPLAIN ("{cluster_name}");
  *	- where its value goes: a path placeholder ("{cluster}") or a query
@@ -96,11 +98,14 @@ typedef struct KeyDesc
 
 static bool is_object_id(const char *s);
 static bool is_cluster_name(const char *s);
+static bool is_nonempty(const char *s);
 
 #define OBJECT_ID_DETAIL \
 	gettext_noop("Atlas identifiers are 24 lowercase hexadecimal digits.")
 #define CLUSTER_NAME_DETAIL \
 	gettext_noop("Atlas cluster names start with a letter or digit and contain only letters, digits and hyphens.")
+#define NONEMPTY_DETAIL \
+	gettext_noop("MongoDB database and collection names are not empty.")
 
 /*
  * The descriptors, indexed by AtlasKeyKind.  Query parameters are written
@@ -128,6 +133,19 @@ static const KeyDesc key_descs[ATLAS_NUM_KEYS] = {
 	},
 	[ATLAS_KEY_OPLOG_INC] = {
 		"oplog_inc", NULL, "oplogInc", KEY_TYPE_BIGINT, false, NULL, NULL
+	},
+	[ATLAS_KEY_SNAPSHOT] = {
+		"snapshot_id", "{snapshot}", NULL, KEY_TYPE_TEXT, true,
+		is_object_id, OBJECT_ID_DETAIL
+	},
+	/* the API declares no pattern: any name but "", URL-escaped */
+	[ATLAS_KEY_DATABASE] = {
+		"database_name", "{database}", NULL, KEY_TYPE_TEXT, true,
+		is_nonempty, NONEMPTY_DETAIL
+	},
+	[ATLAS_KEY_NAME] = {
+		"name", "{name}", NULL, KEY_TYPE_TEXT, true,
+		is_nonempty, NONEMPTY_DETAIL
 	},
 };
 
@@ -173,6 +191,13 @@ is_cluster_name(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* Whether s is not empty: an empty path segment would change the path */
+static bool
+is_nonempty(const char *s)
+{
+	return *s != '\0';
 }
 
 /*
@@ -450,6 +475,18 @@ atlas_check_key_combination(uint32 mask)
 }
 
 /*
+ * atlas_keys_select_item
+ *		Whether a chain with these keys reads the resource's single-object
+ *		endpoint (its document is the one row) rather than its list.
+ */
+bool
+atlas_keys_select_item(const AtlasResource *res, const AtlasRequestKeys *keys)
+{
+	return res->get_path != NULL &&
+		(keys->present[ATLAS_KEY_ID] || keys->present[ATLAS_KEY_NAME]);
+}
+
+/*
  * append_escaped
  *		Percent-encode everything but RFC 3986 unreserved characters.
  */
@@ -529,11 +566,12 @@ atlas_append_path(StringInfo buf, const char *template,
  * atlas_request_path
  *		The path and query string of one request of a chain, palloc'd.
  *
- * With an id key the single-object endpoint is used; otherwise the list
- * endpoint with paging (if the resource pages) and the query parameters
- * of the keys present, then the resource's deleted_param when opts (NULL:
- * the defaults) include deleted clusters.  Key texts that are NULL are
- * shown as {column} placeholders (EXPLAIN of parameterized scans).
+ * With an id or name key the single-object endpoint is used; otherwise
+ * the list endpoint with paging (if the resource pages) and the query
+ * parameters of the keys present, then the resource's deleted_param when
+ * opts (NULL: the defaults) include deleted clusters.  Key texts that are
+ * NULL are shown as {column} placeholders (EXPLAIN of parameterized
+ * scans).
  */
 char *
 atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
@@ -544,7 +582,7 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 	char		sep = '?';
 
 	initStringInfo(&buf);
-	if (keys->present[ATLAS_KEY_ID] && res->get_path)
+	if (atlas_keys_select_item(res, keys))
 	{
 		atlas_append_path(&buf, res->get_path, keys->text, true);
 		return buf.data;

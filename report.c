@@ -277,7 +277,10 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
 				 errmsg("Atlas cannot list this cluster through resource \"%s\"",
 						res->name),
 				 errdetail_internal("%s", fulldetail),
-				 strstr(res->name, "restore_jobs") != NULL
+				 strcmp(res->name, "collection_restore_jobs") == 0 ||
+				 strncmp(res->name, "snapshot_", 9) == 0
+				 ? errhint("Atlas restores collections and lists snapshot contents of dedicated clusters only.")
+				 : strstr(res->name, "restore_jobs") != NULL
 				 ? (strcmp(code, "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API") == 0
 					? errhint("Restore jobs of dedicated clusters are read with resource \"restore_jobs\".")
 					: errhint("Restore jobs of Flex clusters are read with resource \"flex_restore_jobs\"."))

@@ -361,6 +361,68 @@ static const AtlasField compliance_policy_fields[] = {
 	{NULL}
 };
 
+/*
+ * Collection restores and snapshot contents (1.3), API version 2025-03-12:
+ * the schemas of that version's ApiAtlasCollectionRestoreJobResponse,
+ * DiskBackupDatabaseResponse and DiskBackupCollectionResponse.  A job has
+ * no links; int32 fields are integer columns, int64 ones bigint.
+ */
+static const AtlasField collection_restore_job_fields[] = {
+	SNAPSHOT_KEY_FIELDS,
+	{"id", "id", "text", false},
+	{"collection_suffix", "collectionSuffix", "text", false},
+	{"collections", "collections", "jsonb", false},
+	{"created_at", "createdAt", "timestamptz", false},
+	{"database_suffix", "databaseSuffix", "text", false},
+	{"databases", "databases", "jsonb", false},
+	{"error_message", "errorMessage", "text", false},
+	{"finished_at", "finishedAt", "timestamptz", false},
+	{"index_status", "indexStatus", "jsonb", false},
+	{"index_strategy", "indexStrategy", "text", false},
+	{"oplog_inc", "oplogInc", "integer", false},
+	{"oplog_ts", "oplogTs", "integer", false},
+	{"point_in_time_utc_seconds", "pointInTimeUtcSeconds", "integer", false},
+	{"restored_documents", "restoredDocuments", "bigint", false},
+	{"snapshot_id", "snapshotId", "text", false},
+	{"state", "state", "text", false},
+	{"target_cluster_name", "targetClusterName", "text", false},
+	{"target_group_id", "targetGroupId", "text", false},
+	{"total_documents", "totalDocuments", "bigint", false},
+	{"write_strategy", "writeStrategy", "text", false},
+	{NULL}
+};
+
+/* Key columns of a snapshot's contents: the snapshot is in the path */
+#define SNAPSHOT_CONTENT_KEY_FIELDS \
+	SNAPSHOT_KEY_FIELDS, \
+	{"snapshot_id", NULL, "text", true}
+
+static const AtlasField snapshot_database_fields[] = {
+	SNAPSHOT_CONTENT_KEY_FIELDS,
+	{"name", "name", "text", true},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
+static const AtlasField snapshot_collection_fields[] = {
+	SNAPSHOT_CONTENT_KEY_FIELDS,
+	{"database_name", NULL, "text", true},
+	{"name", "name", "text", true},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
+#define SNAPSHOT_CONTENTS	(GROUP_CLUSTER | KEY(SNAPSHOT))
+
+/*
+ * A 404 that means "nothing there" for a snapshot's contents: a missing
+ * snapshot has no databases (as a missing snapshot by id is no row), and
+ * a missing database or collection (the spec names only the generic
+ * RESOURCE_NOT_FOUND for them) is none.  A missing project or cluster is
+ * still an error.
+ */
+#define SNAPSHOT_CONTENT_ABSENT	SNAPSHOT_ABSENT " RESOURCE_NOT_FOUND"
+
 static const AtlasResource resources[] = {
 	{
 		"cluster_snapshots",
@@ -478,6 +540,34 @@ static const AtlasResource resources[] = {
 		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
 		"Project Owner", NULL, NULL,
 		CURRENT
+	},
+	{
+		"collection_restore_jobs",
+		"/groups/{group}/clusters/{cluster}/collectionRestoreJobs",
+		"/groups/{group}/clusters/{cluster}/collectionRestoreJobs/{id}",
+		"2025-03-12", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
+		GROUP_CLUSTER, NULL, collection_restore_job_fields, NULL, NULL, NULL,
+		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND",
+		CURRENT
+	},
+	{
+		"snapshot_databases",
+		"/groups/{group}/clusters/{cluster}/backup/snapshots/{snapshot}/databases",
+		"/groups/{group}/clusters/{cluster}/backup/snapshots/{snapshot}/databases/{name}",
+		"2025-03-12", ATLAS_PAGING_DECLARED, SNAPSHOT_CONTENTS | KEY(NAME),
+		SNAPSHOT_CONTENTS, NULL, snapshot_database_fields, NULL, NULL,
+		SNAPSHOT_ABSENT, "Project Backup Manager", NULL,
+		SNAPSHOT_CONTENT_ABSENT, CURRENT
+	},
+	{
+		"snapshot_collections",
+		"/groups/{group}/clusters/{cluster}/backup/snapshots/{snapshot}/databases/{database}/collections",
+		"/groups/{group}/clusters/{cluster}/backup/snapshots/{snapshot}/databases/{database}/collections/{name}",
+		"2025-03-12", ATLAS_PAGING_DECLARED,
+		SNAPSHOT_CONTENTS | KEY(DATABASE) | KEY(NAME),
+		SNAPSHOT_CONTENTS | KEY(DATABASE), NULL, snapshot_collection_fields,
+		NULL, NULL, SNAPSHOT_CONTENT_ABSENT, "Project Backup Manager", NULL,
+		SNAPSHOT_CONTENT_ABSENT, CURRENT
 	},
 };
 

@@ -221,9 +221,10 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		col->key = -1;
 		col->next_same = -1;
 
+		/* an item key (id, name) is read from the item Atlas returns */
 		field = atlas_column_field(RelationGetRelid(rel), attr->attnum);
 		if (field == NULL && atlas_key_from_column(res, col->name, &kind) &&
-			kind != ATLAS_KEY_ID)
+			kind != ATLAS_KEY_ID && kind != ATLAS_KEY_NAME)
 			col->key = kind;
 		if (field == NULL)
 			field = atlas_default_json_field(res, col->name);

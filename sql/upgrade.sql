@@ -16,7 +16,7 @@ ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw
 SELECT * FROM atlas_snapshot_fdw_stats() WHERE false;
--- 1.3: the API's calendar
+-- 1.3: the API's calendar, new resources
 ALTER EXTENSION atlas_snapshot_fdw UPDATE TO '1.3';
 SELECT extversion FROM pg_extension WHERE extname = 'atlas_snapshot_fdw';
 \dx+ atlas_snapshot_fdw

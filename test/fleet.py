@@ -142,6 +142,27 @@ Backup extras of the test fleet (see _test_backup_extras):
     backupCompliancePolicy  group 1 ACTIVE, group 2 ENABLING, group 3 none
                 (404 RESOURCE_NOT_FOUND, as the spec's generic not-found).
 
+Collection restores and snapshot contents (version 2025-03-12; see
+_test_collection_restores):
+
+    collectionRestoreJobs  prod-1, newest first: 6b4e...01 SUCCESSFUL
+                (snapshot #1, sales.q1 and sales.q2 with suffix _restored,
+                125000 of 125000 documents); 6b4e...02 IN_PROGRESS (point
+                in time 1793498400, database users to users_pit, 40000 of
+                98000); 6b4e...03 FAILED (oplog 1793421000/3, errorMessage).
+                prod-2: 6b4e...04 CANCELED (snapshot 6a1f...e004, expired
+                since, database orders,
+                OVERWRITE_EXISTING, indexStatus FAILED with 2 failures).
+                Other dedicated clusters: none.  A missing job: 404
+                RESOURCE_NOT_FOUND.
+    snapshots/{id}/databases[/{db}/collections]  prod-1 #1: café (menu),
+                orders (line_items, orders), sales ("events 2026.archive",
+                q1, q2, q3), users (profiles, sessions); prod-1 #2: sales
+                (q1, q2, q3); shard-1 6a2f...a1: catalog (items); any other
+                snapshot of a dedicated cluster: no databases.  A missing
+                snapshot: 404 SNAPSHOT_NOT_FOUND; a missing database or
+                collection: 404 RESOURCE_NOT_FOUND.
+
 DEMO FLEET (--fleet demo)
 =========================
 
@@ -617,6 +638,56 @@ def export_job(jid, snapshot_id, bucket, org_id, gid, name, created, state,
     return doc
 
 
+def collection_restore_job(jid, created, state, *, snapshot_id=None,
+                           pit=None, oplog=None, target=None, gid=None,
+                           collections=(), databases=(), collection_suffix=None,
+                           database_suffix=None, index_strategy="ALL",
+                           write_strategy="CREATE_NEW", index_state=None,
+                           failed_indexes=0, restored=0, total=0,
+                           finished=None, error=None):
+    """An ApiAtlasCollectionRestoreJobResponse (2025-03-12; no links).
+    ``collections``/``databases`` are (source, target or None) pairs."""
+    def namespaces(pairs):
+        out = []
+        for source, target_ns in pairs:
+            ns = {"sourceNamespace": source}
+            if target_ns:
+                ns["targetNamespace"] = target_ns
+            out.append(ns)
+        return out
+    doc = {
+        "collections": namespaces(collections),
+        "createdAt": created,
+        "databases": namespaces(databases),
+        "id": jid,
+        "indexStrategy": index_strategy,
+        "restoredDocuments": restored,
+        "state": state,
+        "targetClusterName": target,
+        "targetGroupId": gid,
+        "totalDocuments": total,
+        "writeStrategy": write_strategy,
+    }
+    if snapshot_id:
+        doc["snapshotId"] = snapshot_id
+    if pit is not None:
+        doc["pointInTimeUtcSeconds"] = pit
+    if oplog is not None:
+        doc["oplogTs"], doc["oplogInc"] = oplog
+    if collection_suffix:
+        doc["collectionSuffix"] = collection_suffix
+    if database_suffix:
+        doc["databaseSuffix"] = database_suffix
+    if index_state:
+        doc["indexStatus"] = {"failedCollectionCount": failed_indexes,
+                              "state": index_state}
+    if finished:
+        doc["finishedAt"] = finished
+    if error:
+        doc["errorMessage"] = error
+    return dict(sorted(doc.items()))
+
+
 def export_bucket(bid, name, provider, role_id, region=None):
     """A DiskBackupSnapshotExportBucketResponse (2024-05-30)."""
     doc = {"_id": bid, "bucketName": name, "cloudProvider": provider}
@@ -687,6 +758,11 @@ class Fleet:
         self.export_jobs = {}
         self.export_buckets = {}
         self.compliance = {}
+        # collection restores and snapshot contents (2025-03-12):
+        # (gid, name) -> job list; (gid, name, snapshot id) -> [(database,
+        # [collection, ...]), ...] in the order served
+        self.collection_restore_jobs = {}
+        self.snapshot_contents = {}
 
     # -- inventory --------------------------------------------------------
 
@@ -1007,6 +1083,8 @@ def _test_backup_extras(f):
                       "6c1a00000000000000000002"),
     ], id_field="_id")
 
+    _test_collection_restores(f)
+
     f.compliance[G1] = compliance_doc(
         G1, "ACTIVE", "dpo@example.com", "Dana", "Owens",
         [policy_item("5f40c0000000000000000001", "daily", 1, "days", 7)],
@@ -1014,6 +1092,55 @@ def _test_backup_extras(f):
     f.compliance[G2] = compliance_doc(
         G2, "ENABLING", "dpo@example.com", "Dana", "Owens",
         [policy_item("5f40c0000000000000000002", "weekly", 1, "weeks", 4)])
+
+
+def _test_collection_restores(f):
+    """Collection restore jobs and snapshot contents of the test fleet (see
+    the module docstring)."""
+    f.collection_restore_jobs[(G1, "prod-1")] = ListSource([
+        collection_restore_job(
+            "6b4e00000000000000000001", "2026-11-01T04:00:00Z", "SUCCESSFUL",
+            snapshot_id="6a1f00000000000000000001", target="prod-2", gid=G1,
+            collections=[("sales.q1", None), ("sales.q2", None)],
+            collection_suffix="_restored", index_state="SUCCESSFUL",
+            restored=125000, total=125000,
+            finished="2026-11-01T04:12:00Z"),
+        collection_restore_job(
+            "6b4e00000000000000000002", "2026-11-01T03:00:00Z", "IN_PROGRESS",
+            pit=1793498400, target="prod-1", gid=G1,
+            databases=[("users", "users_pit")],
+            index_strategy="ALL_EXCEPT_TTL", index_state="NOT_STARTED",
+            restored=40000, total=98000),
+        collection_restore_job(
+            "6b4e00000000000000000003", "2026-10-31T05:00:00Z", "FAILED",
+            oplog=(1793421000, 3), target="prod-2", gid=G1,
+            collections=[("sales.q2", "sales.q2")], index_strategy="NONE",
+            index_state="NOT_RESTORED", total=5000,
+            finished="2026-10-31T05:01:00Z",
+            error="Namespace sales.q2 already exists on the target cluster."),
+    ])
+    f.collection_restore_jobs[(G1, "prod-2")] = ListSource([
+        collection_restore_job(
+            "6b4e00000000000000000004", "2026-09-01T03:00:00Z", "CANCELED",
+            snapshot_id="6a1f0000000000000000e004", target="prod-2", gid=G1,
+            databases=[("orders", None)], database_suffix="_copy",
+            write_strategy="OVERWRITE_EXISTING", index_state="FAILED",
+            failed_indexes=2, restored=700, total=1200,
+            finished="2026-09-01T03:05:00Z", error="Canceled by user."),
+    ])
+
+    f.snapshot_contents[(G1, "prod-1", "6a1f00000000000000000001")] = [
+        ("caf\u00e9", ["menu"]),
+        ("orders", ["line_items", "orders"]),
+        ("sales", ["events 2026.archive", "q1", "q2", "q3"]),
+        ("users", ["profiles", "sessions"]),
+    ]
+    f.snapshot_contents[(G1, "prod-1", "6a1f00000000000000000002")] = [
+        ("sales", ["q1", "q2", "q3"]),
+    ]
+    f.snapshot_contents[(G1, "shard-1", "6a2f000000000000000000a1")] = [
+        ("catalog", ["items"]),
+    ]
 
 
 # ---------------------------------------------------------------------------

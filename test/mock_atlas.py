@@ -57,6 +57,11 @@ API (all GET, under /api/atlas/v2, Digest or Bearer auth):
     /groups/{g}/clusters/{c}/backup/exports[/{id}]             2023-01-01
     /groups/{g}/backup/exportBuckets[/{id}]                    2024-05-30
     /groups/{g}/backupCompliancePolicy                         2023-10-01
+    /groups/{g}/clusters/{c}/collectionRestoreJobs[/{id}]      2025-03-12
+    /groups/{g}/clusters/{c}/backup/snapshots/{id}/databases[/{db}]
+                                                               2025-03-12
+    /groups/{g}/clusters/{c}/backup/snapshots/{id}/databases/{db}/collections[/{coll}]
+                                                               2025-03-12
 
     POST /api/oauth/token    Basic client_id:client_secret,
                              grant_type=client_credentials
@@ -177,12 +182,14 @@ GROUP_RE = re.compile(r"^([a-f0-9]{24})$")
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
 SNAPSHOT_RE = GROUP_RE
 INT64_RE = re.compile(r"^-?[0-9]{1,19}$")
+ANY_RE = re.compile(r"^.+$", re.S)     # databaseName, collectionName
 
 V_2023 = "2023-01-01"
 V_CLUSTERS = "2024-08-05"
 V_FLEX = "2024-11-13"
 V_BUCKETS = "2024-05-30"
 V_COMPLIANCE = "2023-10-01"
+V_CONTENTS = "2025-03-12"   # collection restores, snapshot contents
 
 CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
@@ -490,12 +497,29 @@ ROUTES = [
      "op_get_bucket"),
     (("groups", "{g}", "backupCompliancePolicy"), V_COMPLIANCE,
      "op_get_compliance"),
+    # collection restores and snapshot contents
+    (("groups", "{g}", "clusters", "{c}", "collectionRestoreJobs"),
+     V_CONTENTS, "op_list_coll_restores"),
+    (("groups", "{g}", "clusters", "{c}", "collectionRestoreJobs", "{id}"),
+     V_CONTENTS, "op_get_coll_restore"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}",
+      "databases"), V_CONTENTS, "op_list_snap_databases"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}",
+      "databases", "{db}"), V_CONTENTS, "op_get_snap_database"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}",
+      "databases", "{db}", "collections"), V_CONTENTS,
+     "op_list_snap_collections"),
+    (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}",
+      "databases", "{db}", "collections", "{coll}"), V_CONTENTS,
+     "op_get_snap_collection"),
 ]
 
 PARAM_RULES = {
     "{g}": ("groupId", GROUP_RE),
     "{c}": ("clusterName", NAME_RE),
     "{id}": ("snapshotId", SNAPSHOT_RE),
+    "{db}": ("databaseName", ANY_RE),
+    "{coll}": ("collectionName", ANY_RE),
 }
 
 
@@ -1111,6 +1135,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.parse_common(q)    # a bad parameter still wins over 404
                 return error_reply(404, "GROUP_NOT_FOUND",
                                    "No group with ID %s exists." % g)
+            self.route_params = params
             return getattr(self, handler)(version, path, q, g,
                                           params.get("{c}"), params.get("{id}"))
         except BadRequest as exc:
@@ -1552,6 +1577,106 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return error_reply(404, "RESOURCE_NOT_FOUND",
                                "Cannot find resource %s." % path)
         return self.single(version, q, doc)
+
+    # -- collection restores and snapshot contents (2025-03-12) ------------------
+
+    def op_list_coll_restores(self, version, path, q, g, c, sid):
+        """listGroupClusterCollectionRestoreJobs (no links on the jobs)."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        return self.list_page(
+            version, path, q,
+            self.state.fleet.collection_restore_jobs.get((g, c), fleetmod.EMPTY),
+            lambda item: item)
+
+    def op_get_coll_restore(self, version, path, q, g, c, sid):
+        """getGroupClusterCollectionRestoreJob: 404 RESOURCE_NOT_FOUND."""
+        self.parse_common(q)
+        err = self.dedicated_check(g, c)
+        if err:
+            return err
+        item = self.state.fleet.collection_restore_jobs.get(
+            (g, c), fleetmod.EMPTY).get(sid)
+        if item is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        return self.single(version, q, item)
+
+    def snapshot_databases(self, path, g, c, sid):
+        """(databases, None) of a dedicated cluster's snapshot (replica-set
+        or sharded), or (None, error Reply)."""
+        err = self.dedicated_check(g, c)
+        if err:
+            return None, err
+        f = self.state.fleet
+        if f.replica_source(g, c).get(sid) is None and \
+                f.sharded_source(g, c).get(sid) is None:
+            return None, self.snapshot_missing(sid, c)
+        return f.snapshot_contents.get((g, c, sid), []), None
+
+    def content_item(self, self_path, name):
+        """A DiskBackupDatabaseResponse / DiskBackupCollectionResponse."""
+        return self.with_links({"name": name}, self_path)
+
+    def content_list(self, version, path, q, names):
+        """A page of database or collection items (self links below path)."""
+        return self.list_page(
+            version, path, q, fleetmod.ListSource([{"id": n} for n in names]),
+            lambda item: self.content_item(
+                "%s/%s" % (path, urllib.parse.quote(item["id"], safe="")),
+                item["id"]))
+
+    def op_list_snap_databases(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupSnapshotDatabases."""
+        self.parse_common(q)
+        dbs, err = self.snapshot_databases(path, g, c, sid)
+        if err:
+            return err
+        return self.content_list(version, path, q, [d for d, _ in dbs])
+
+    def snapshot_collections(self, path, g, c, sid):
+        """(collections, None) of the route's database, or (None, error)."""
+        dbs, err = self.snapshot_databases(path, g, c, sid)
+        if err:
+            return None, err
+        db = self.route_params["{db}"]
+        for name, colls in dbs:
+            if name == db:
+                return colls, None
+        return None, error_reply(404, "RESOURCE_NOT_FOUND",
+                                 "Cannot find resource %s." % path)
+
+    def op_get_snap_database(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupSnapshotDatabase."""
+        self.parse_common(q)
+        colls, err = self.snapshot_collections(path, g, c, sid)
+        if err:
+            return err
+        return self.single(version, q,
+                           self.content_item(path, self.route_params["{db}"]))
+
+    def op_list_snap_collections(self, version, path, q, g, c, sid):
+        """listGroupClusterBackupSnapshotDatabaseCollections."""
+        self.parse_common(q)
+        colls, err = self.snapshot_collections(path, g, c, sid)
+        if err:
+            return err
+        return self.content_list(version, path, q, colls)
+
+    def op_get_snap_collection(self, version, path, q, g, c, sid):
+        """getGroupClusterBackupSnapshotDatabaseCollection."""
+        self.parse_common(q)
+        colls, err = self.snapshot_collections(
+            path.rsplit("/collections/", 1)[0], g, c, sid)
+        if err:
+            return err
+        name = self.route_params["{coll}"]
+        if name not in colls:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource %s." % path)
+        return self.single(version, q, self.content_item(path, name))
 
     # -- control endpoints ---------------------------------------------------------
 

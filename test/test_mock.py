@@ -594,6 +594,59 @@ class MockAtlasTest(unittest.TestCase):
                                           accept=v_policy)
         self.assertEqual(json.loads(body)["state"], "ACTIVE")
 
+    def test_collection_restores_and_snapshot_contents(self):
+        g = "/api/atlas/v2/groups/%s/clusters" % G1
+        v = "application/vnd.atlas.2025-03-12+json"
+        snaps = g + "/prod-1/backup/snapshots/6a1f00000000000000000001"
+        status, _, body = self.digest_get(
+            g + "/prod-1/collectionRestoreJobs?itemsPerPage=2", accept=v)
+        doc = json.loads(body)
+        self.assertEqual(status, 200)
+        self.assertEqual((doc["totalCount"], len(doc["results"])), (3, 2))
+        self.assertNotIn("links", doc["results"][0])
+        self.assertEqual(doc["results"][0]["indexStatus"],
+                         {"failedCollectionCount": 0, "state": "SUCCESSFUL"})
+        status, _, body = self.digest_get(snaps + "/databases", accept=v)
+        self.assertEqual([d["name"] for d in json.loads(body)["results"]],
+                         ["caf\u00e9", "orders", "sales", "users"])
+        status, _, body = self.digest_get(
+            snaps + "/databases/sales/collections?pageNum=2&itemsPerPage=3",
+            accept=v)
+        self.assertEqual([c["name"] for c in json.loads(body)["results"]],
+                         ["q3"])
+        status, _, body = self.digest_get(
+            snaps + "/databases/caf%C3%A9/collections/menu", accept=v)
+        doc = json.loads(body)
+        self.assertEqual((status, doc["name"]), (200, "menu"))
+        self.assertTrue(doc["links"][0]["href"].endswith(
+            "/databases/caf%C3%A9/collections/menu"))
+        status, _, body = self.digest_get(
+            snaps + "/databases/sales/collections/events%202026.archive",
+            accept=v)
+        self.assertEqual(json.loads(body)["name"], "events 2026.archive")
+        cases = [
+            (g + "/prod-1/collectionRestoreJobs/" + "f" * 24, v, 404,
+             "RESOURCE_NOT_FOUND"),
+            (g + "/prod-1/collectionRestoreJobs", V2023, 406,
+             "INVALID_VERSION_DATE"),
+            (g + "/nosuch/collectionRestoreJobs", v, 404, "CLUSTER_NOT_FOUND"),
+            (g + "/flex-1/collectionRestoreJobs", v, 400,
+             "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API"),
+            (g + "/prod-1/backup/snapshots/" + "f" * 24 + "/databases", v,
+             404, "SNAPSHOT_NOT_FOUND"),
+            (snaps + "/databases/nosuch", v, 404, "RESOURCE_NOT_FOUND"),
+            (snaps + "/databases/nosuch/collections", v, 404,
+             "RESOURCE_NOT_FOUND"),
+            (snaps + "/databases/sales/collections/nosuch", v, 404,
+             "RESOURCE_NOT_FOUND"),
+            (snaps + "/databases", V2023, 406, "INVALID_VERSION_DATE"),
+        ]
+        for path, accept, want_status, want_code in cases:
+            with self.subTest(path=path):
+                status, _, body = self.digest_get(path, accept=accept)
+                self.assertEqual(status, want_status)
+                self.assertEqual(json.loads(body)["errorCode"], want_code)
+
 
 if __name__ == "__main__":
     unittest.main()
