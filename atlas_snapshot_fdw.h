@@ -392,6 +392,7 @@ extern List *atlas_connection_stats(void);
 
 /* in loop.c */
 extern void atlas_loop_wait(long timeout_ms);
+extern void atlas_loop_set_wait_event(uint32 wait_event);
 
 /* in pace.c */
 
@@ -486,6 +487,7 @@ extern bool atlas_oauth_ready(AtlasConnEntry *entry,
 							  TimestampTz *wake_at);
 extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
 extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
+extern bool atlas_oauth_waiting(AtlasConnEntry *entry);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
