@@ -12,7 +12,7 @@
 #     second, so all of them arrive while it is being fetched);
 #  2. a backend waiting for Atlas (a stalled answer) shows wait event
 #     AtlasTransfer in pg_stat_activity on 17 and later ("Extension"
-#     before);
+#     before), and one pausing for a 429's Retry-After AtlasRateLimit;
 #  3. a backend that waits for another's token request shows AtlasToken
 #     (17+), and when the backend holding the fetch mark is terminated
 #     (pg_terminate_backend) the waiting one takes over and gets its rows;
@@ -170,6 +170,19 @@ check "wait event of a stalled transfer" "$seen" "$transfer"
 [ -n "$pid" ] && psql -X -Atq -c "SELECT pg_cancel_backend($pid)" >/dev/null
 wait_job "$job"
 check "the stalled query is cancelled" "$?" 0
+
+# ... and of a backend pausing for a 429's Retry-After
+if [ "$MAJOR" -ge 17 ]; then paused=AtlasRateLimit; else paused=Extension; fi
+python3 test/mockctl.py reset
+python3 test/mockctl.py fault '{"match": "clusters/n7/", "kind": "status", "status": 429, "retry_after": 30}'
+psql -X -At -c "SELECT count(*) FROM t1 WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n7'" \
+	>/dev/null 2>&1 &
+job=$!
+pid=$(wait_for_backend t1 "$paused")
+check "wait event of a pause for Retry-After" "$([ -n "$pid" ] && echo "$paused")" "$paused"
+[ -n "$pid" ] && psql -X -Atq -c "SELECT pg_cancel_backend($pid)" >/dev/null
+wait_job "$job"
+check "the paused query is cancelled" "$?" 0
 
 if [ "$SHARED" = 1 ]; then
 	if [ "$MAJOR" -ge 17 ]; then token_event=AtlasToken; else token_event=""; fi
