@@ -842,12 +842,15 @@ finish_token_request(AtlasConnEntry *entry, const AtlasFdwOptions *opts)
  * atlas_oauth_ready
  *		Whether the entry holds a valid access token (always, for API keys).
  *
- * If not, moves its token request along without waiting: starts it (or
- * its retry, once the retry's time has come), or reads its outcome, which
- * stores the token or raises the error.  While it returns false the
- * caller starts nothing, waits in the event loop (the token request is a
- * transfer of it) at most until *wake_at (lowered to the retry's time if
- * one waits; 0: no time of its own), and asks again.
+ * If not, moves its token request along without waiting: copies the
+ * shared token, or starts the request (or its retry, once the retry's time
+ * has come), or reads its outcome, which stores the token (and publishes
+ * it in the shared entry) or raises the error (clearing the fetch mark).
+ * While it returns false the caller starts nothing, waits in the event
+ * loop (the token request is a transfer of it) at most until *wake_at
+ * (lowered to the retry's time if one waits, or to when to look at the
+ * shared entry again while another backend fetches the token; 0: no time
+ * of its own), and asks again.
  */
 bool
 atlas_oauth_ready(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
