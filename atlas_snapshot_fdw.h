@@ -488,6 +488,7 @@ extern bool atlas_oauth_ready(AtlasConnEntry *entry,
 extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
 extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
 extern bool atlas_oauth_waiting(AtlasConnEntry *entry);
+extern bool atlas_oauth_token_copied(AtlasConnEntry *entry, uint64 gen);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,

@@ -124,6 +124,8 @@ struct AtlasConnEntry
 								 * token_key's shared token */
 	bool		token_waiting;	/* waiting for another backend's token
 								 * request */
+	uint64		copied_gen;		/* token_gen of the last token copied from
+								 * the segment, or 0 */
 	AtlasSlot	main;			/* the template handle; token requests */
 	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
 	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */

@@ -333,6 +333,7 @@ shared_token_get(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	{
 		entry->token = copy;
 		entry->token_gen++;
+		entry->copied_gen = entry->token_gen;
 	}
 	return action;
 }
@@ -414,6 +415,20 @@ atlas_oauth_drop(AtlasConnEntry *entry)
 {
 	shared_token_drop(entry);
 	atlas_oauth_forget(entry);
+}
+
+/*
+ * atlas_oauth_token_copied
+ *		Whether the token of generation gen was copied from the segment
+ *		(the last one copied), rather than requested by this backend: it
+ *		may be older than the scan that used it, so a 401 to it deserves a
+ *		new token once, as a 401 to a token cached before the scan does
+ *		(fetch.c).  Never throws.
+ */
+bool
+atlas_oauth_token_copied(AtlasConnEntry *entry, uint64 gen)
+{
+	return gen != 0 && entry->copied_gen == gen;
 }
 
 /*

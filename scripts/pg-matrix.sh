@@ -27,7 +27,7 @@
 # removed afterwards; the extension is installed into that unpacked tree.
 #
 # Prints one line per version ("PG 17: regress 24 passed, 0 failed;
-# secrets 89 passed, 0 failed; shared_tokens 18 passed, 0 failed", or what
+# secrets 89 passed, 0 failed; shared_tokens 20 passed, 0 failed", or what
 # failed, with regression.diffs and
 # the log) and exits non-zero if any version failed.  The clusters listen
 # on a Unix socket in their own temporary directory only (no TCP port), so

@@ -10,6 +10,8 @@
 #  1. BACKENDS (20) backends started together against one service account
 #     make exactly one token request (the token endpoint answers after a
 #     second, so all of them arrive while it is being fetched);
+#     when that token is revoked, its first 401 renews it for all of
+#     them: one token request again;
 #  2. a backend waiting for Atlas (a stalled answer) shows wait event
 #     AtlasTransfer in pg_stat_activity on 17 and later ("Extension"
 #     before), and one pausing for a 429's Retry-After AtlasRateLimit;
@@ -160,6 +162,26 @@ if [ "$SHARED" = 1 ]; then
 	check "token requests after a later query" "$(token_requests)" "$n"
 else
 	check "token requests after a later query (no sharing)" "$(token_requests)" "$((n + 1))"
+fi
+
+# -- 1b. the shared token is revoked: its first 401 renews it for everyone
+python3 test/mockctl.py revoke-tokens
+python3 test/mockctl.py reset
+pids=()
+for i in $(seq 1 "$BACKENDS"); do
+	psql -X -At -c "$(query t1)" >"$tmp/out.$i" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+ok=0
+for i in $(seq 1 "$BACKENDS"); do
+	[ "$(cat "$tmp/out.$i")" = "$want" ] && ok=$((ok + 1))
+done
+check "backends that read their rows after the revocation" "$ok" "$BACKENDS"
+if [ "$SHARED" = 1 ]; then
+	check "token requests of $BACKENDS backends after the revocation" "$(token_requests)" 1
+else
+	check "token requests of $BACKENDS backends after the revocation (no sharing)" "$(token_requests)" "$BACKENDS"
 fi
 
 # -- 2. the wait event of a backend waiting for Atlas
