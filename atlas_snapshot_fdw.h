@@ -437,6 +437,7 @@ extern List *atlas_connection_stats(void);
 
 /* in loop.c */
 extern void atlas_loop_wait(long timeout_ms);
+extern void atlas_loop_set_wait_event(uint32 wait_event);
 
 /* in pace.c */
 
@@ -531,6 +532,8 @@ extern bool atlas_oauth_ready(AtlasConnEntry *entry,
 							  TimestampTz *wake_at);
 extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
 extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
+extern bool atlas_oauth_waiting(AtlasConnEntry *entry);
+extern bool atlas_oauth_token_copied(AtlasConnEntry *entry, uint64 gen);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,

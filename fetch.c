@@ -90,7 +90,9 @@
  * Every way a request can be repeated has a bound: transient failures at
  * most max_retries times per request; a 401 with an OAuth token at most
  * once per request, and the token is renewed at most once per scan: a
- * 401 answering a token obtained during the scan is final.
+ * 401 answering a token obtained during the scan is final (but for a
+ * token copied from the instance-wide segment, which may be older than
+ * the scan: a new one for each request at most once).
  *
  * Memory: requests live in the fetcher's context, a child of the
  * executor's per-query context.  A reset callback on it detaches every
@@ -113,6 +115,7 @@
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "shmem.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -880,12 +883,15 @@ complete_request(void *owner, AtlasSlot *slot, const AtlasOutcome *outcome)
 	/*
 	 * A 401 to an OAuth token: ask again once with a new token, unless the
 	 * token was obtained during this scan (then access is really denied and
-	 * the 401 is final).  The renewal itself waits for the owning scan.
+	 * the 401 is final); a token copied from the instance-wide segment
+	 * during the scan may be older than the scan (oauth.c).  The renewal
+	 * itself waits for the owning scan.
 	 */
 	if (rc == CURLE_OK && status == 401 &&
 		atlas_conn_auth(entry) == ATLAS_AUTH_OAUTH &&
 		req->auth_retries == 0 &&
-		req->token_gen <= f->start_gen)
+		(req->token_gen <= f->start_gen ||
+		 atlas_oauth_token_copied(entry, req->token_gen)))
 	{
 		req->auth_retries++;
 		/* the request is repeated: a retry in the statistics */
@@ -1223,6 +1229,11 @@ wait_for_readable_page(AtlasFetcher *f, FetchRequest *needed)
 
 		now = GetCurrentTimestamp();
 		held_back = rate_limit_wait(f, now);
+		/* what pg_stat_activity shows for the wait (shmem.c) */
+		if (atlas_oauth_waiting(f->entry))
+			atlas_loop_set_wait_event(atlas_wait_event_token());
+		else if (held_back || f->pause_until > now)
+			atlas_loop_set_wait_event(atlas_wait_event_rate_limit());
 		atlas_loop_wait(wake_timeout_ms(f, now));
 		if (held_back)
 		{

@@ -13,16 +13,19 @@
 # clusters leave a cluster 15/regress alone).  Then three lanes at once:
 #   A: the mock's self-test, the pg_regress suite, the secrets test, a
 #      fault soak (ATLAS_SOAK_SCANS scans, 200 by default), the session
-#      fuzzer (ATLAS_SESSIONS sessions, 200 by default), the scheduling
+#      fuzzer (ATLAS_SESSIONS sessions, 200 by default), the shared-token
+#      test (20 backends, one token request; preloaded), the scheduling
 #      recipes' test, the HTML report test (headless Chromium), the
 #      postmaster-death test, the proxy test and a 60 s run of the fuzzer
 #      (ATLAS_FUZZ_SECONDS);
 #   B: the same source on PostgreSQL 17 (scripts/pg-matrix.sh: the
-#      pg_regress suite and the secrets test; servers (npm registry) and
+#      pg_regress suite, the secrets test and the shared-token test, not
+#      preloaded: the DSM registry; servers (npm registry) and
 #      headers (Debian trixie and sid) fetched once into
 #      /var/cache/atlas_snapshot_fdw, nothing installed), then the suite
 #      again under valgrind;
-#   C: the same on PostgreSQL 18.
+#   C: the same on PostgreSQL 18, then the PostgreSQL 15 suite again with
+#      the library in shared_preload_libraries (the same expected output).
 # ATLAS_PG_MATRIX names the other versions (default "17 18"; the first
 # goes to lane B, the rest to lane C; empty: none).
 # Exits non-zero on any failure (printing regression.diffs) and ends with
@@ -79,6 +82,20 @@ lane_b=$!
 		# shellcheck disable=SC2086
 		bash scripts/pg-matrix.sh $matrix_c || st=1
 	fi
+	echo "== pg_regress again, the library in shared_preload_libraries (the instance-wide segment)"
+	# from a copy of the tree: lane A runs the suite at the same time
+	out=$(mktemp -d)
+	copy_source "$out"
+	if throwaway_cluster -o logging_collector=on -o shared_preload_libraries=atlas_snapshot_fdw \
+		make -C "$out" installcheck PG_CONFIG="$PG_CONFIG" >"$out/log" 2>&1; then
+		echo "PG $PG_MAJOR preloaded: regress $(grep -c '^\(ok\|test\) .* \.\.\. ok' "$out/log") passed, 0 failed"
+	else
+		cat "$out/log"
+		[ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
+		echo "pg_regress with shared_preload_libraries failed"
+		st=1
+	fi
+	rm -rf "$out"
 	exit $st
 ) >"$lane_c_log" 2>&1 &
 lane_c=$!
@@ -86,7 +103,7 @@ lane_c=$!
 status=0
 echo "== lane A: the mock self-test, pg_regress, the secrets test, the fault soak, the session fuzzer, the shell tests, libFuzzer"
 echo "== lane B (printed when it ends): PostgreSQL $matrix_b, valgrind"
-echo "== lane C (printed when it ends): PostgreSQL $matrix_c"
+echo "== lane C (printed when it ends): PostgreSQL $matrix_c, PostgreSQL $PG_MAJOR preloaded"
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
@@ -100,6 +117,8 @@ lane_a_step() {
 	shift
 	"$@" || status=$?
 }
+lane_a_step "shared tokens: 20 backends, one token request; wait events; a fetch mark's holder terminated or hung" \
+	bash test/test_shared_tokens.sh
 lane_a_step "scheduling recipes (pg_cron materialized view, plain cron script)" \
 	bash test/test_schedule.sh
 lane_a_step "the HTML report: self-contained, rendered by headless Chromium, the reports' figures" \
@@ -120,7 +139,7 @@ done
 
 echo "== results by PostgreSQL version"
 echo "$pg15; valgrind and fuzzing passed"
-[ -z "$matrix" ] || cat "$lane_b_log" "$lane_c_log" | grep '^PG [0-9]*: ' | sort -u
+cat "$lane_b_log" "$lane_c_log" | grep '^PG [0-9]*\( preloaded\)\?: ' | sort -u
 if [ "$status" -ne 0 ]; then
 	echo "tests failed" >&2
 	exit "$status"

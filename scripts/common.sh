@@ -69,6 +69,17 @@ build_and_install() {
 	as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 }
 
+# copy_source DIR: a copy of the source tree (the work tree as it is, less
+# .git, build products and test output) in DIR, which must exist.  A test
+# run from the copy has a results/ directory and relative paths of its
+# own, so that runs at the same time never share a file.
+copy_source() {
+	tar -cf - --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+		--exclude=./results --exclude=./log --exclude=./bench/out \
+		--exclude=./regression.diffs --exclude=./regression.out . |
+		tar -xf - -C "$1"
+}
+
 # start the mock Atlas server (fleet: test, demo or wide; further arguments
 # go to test/mock_atlas.py, e.g. --latency-ms 50) on a free loopback port,
 # export ATLAS_MOCK_URL, and stop the server when the calling shell exits

@@ -50,11 +50,14 @@ done
 
 tests=$(sed -n 's/^REGRESS = //p' Makefile | sed 's/\bcancel\b//; s/\bmemory\b//; s/\bidle_wait\b//')
 status=0
-make -s installcheck PG_CONFIG="$PG_CONFIG" PGHOST="$work" PGPORT="$port" PGUSER=postgres \
-	REGRESS="$tests" >"$work/regress.log" 2>&1 || status=$?
+# from a copy of the tree: the suite may run elsewhere at the same time
+mkdir "$work/src" && copy_source "$work/src"
+make -s -C "$work/src" installcheck PG_CONFIG="$PG_CONFIG" PGHOST="$work" PGPORT="$port" \
+	PGUSER=postgres REGRESS="$tests" >"$work/regress.log" 2>&1 || status=$?
 passed=$(grep -c ' \.\.\. ok' "$work/regress.log" || true)
 failed=$(grep -c ' \.\.\. FAILED' "$work/regress.log" || true)
-[ "$status" -ne 0 ] && { tail -20 "$work/regress.log"; [ -f regression.diffs ] && head -60 regression.diffs; }
+[ "$status" -ne 0 ] && { tail -20 "$work/regress.log"; [ -f "$work/src/regression.diffs" ] &&
+	head -60 "$work/src/regression.diffs"; }
 
 # stop the server so that every backend's leak report is written
 kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null
