@@ -1582,6 +1582,52 @@ atlas_fetcher_pump(AtlasFetcher *f)
 }
 
 /*
+ * atlas_fetcher_poll
+ *		Whether atlas_fetcher_read_page would return without waiting (a page
+ *		is ready, or every chain is done), after starting what may start
+ *		and letting the loop act on what is ready now; never waits.
+ *
+ * The asynchronous scan (an Append's subplan) asks this before it reads,
+ * and has the Append wait for the loop's descriptor (loop.c) while the
+ * answer is no; *wake_ms is then when the fetcher has something of its own
+ * to do (a retry, the end of a 429 pause, a token request's retry; -1:
+ * nothing timed), for the loop's timer.  Interrupts are the Append's: it
+ * waits on the latch and checks for them.  An ERROR of a token request is
+ * raised here, as in atlas_fetcher_read_page.
+ */
+bool
+atlas_fetcher_poll(AtlasFetcher *f, long *wake_ms)
+{
+	FetchRequest *needed;
+	bool		ready;
+	int			chain;
+	int			page;
+
+	*wake_ms = -1;
+	if (!advance_to_needed_page(f, &chain, &page))
+		return true;
+	needed = find_request(f, chain, page);
+	if (needed == NULL)
+		needed = new_request(f, chain, page);
+	f->needed = needed;
+	disarm(f);
+	for (int turn = 0; turn < 2; turn++)
+	{
+		schedule(f, needed);
+		if (!dlist_is_empty(&armed_fetchers))
+			send_armed();
+		ready = next_ready_request(f, needed) != NULL;
+		if (ready || turn == 1)
+			break;
+		atlas_loop_wait(0);
+	}
+	if (!ready)
+		*wake_ms = wake_timeout_ms(f, GetCurrentTimestamp());
+	f->needed = NULL;
+	return ready;
+}
+
+/*
  * atlas_fetcher_continue
  *		Have fetcher "to" go on from where fetcher "from" is: what "from"
  *		learned of Atlas's rate limit (its pacing: the adaptive limit, the
