@@ -145,8 +145,8 @@ static dlist_head loop_slots = DLIST_STATIC_INIT(loop_slots);
 static int	loop_epfd = -1;		/* epoll: the sockets and loop_timerfd */
 static int	loop_timerfd = -1;	/* wakes loop_epfd when a timer is due */
 static TimestampTz loop_timer_due = 0;	/* loop_timerfd is armed for this */
+static bool loop_timer_armed = false;	/* loop_timerfd is set */
 #endif
-static bool loop_timer_armed = false;	/* armed since the loop's last turn */
 static TimestampTz loop_async_since = 0;	/* an Append waits since, or 0 */
 
 static void loop_charge(TimestampTz started);
@@ -566,13 +566,12 @@ atlas_loop_wait(long timeout_ms)
 	bool		timed_out;
 
 	loop_init();
-	/* a wait of an Append ends here, and the timer is armed afresh */
+	/* a wait of an Append ends here */
 	if (loop_async_since != 0)
 	{
 		loop_charge(loop_async_since);
 		loop_async_since = 0;
 	}
-	loop_timer_armed = false;
 	curl_ms = curl_timeout_ms();
 	if (curl_ms >= 0 && (wait_ms < 0 || curl_ms < wait_ms))
 		wait_ms = curl_ms;
@@ -747,7 +746,11 @@ atlas_loop_async_close(int fd)
  *		Before an Append waits: arm the timer of the loop's descriptor for
  *		the earliest of libcurl's timer, the first transfer's bound, wake_ms
  *		(the caller's own timer; -1: none) and what the other waiting scans
- *		asked for since the loop's last turn.  "waits" says the Append will
+ *		asked for (a time still ahead is kept if it is earlier: every
+ *		waiting scan arms again before each wait, so a time that nobody
+ *		needs any more costs one wake-up at most; a time that has passed
+ *		is replaced, which also clears the timer's readiness, so that the
+ *		descriptor does not stay readable).  "waits" says the Append will
  *		wait for the descriptor (no timeout): the transfers' clocks run
  *		from now until the loop's next turn.
  *
@@ -774,7 +777,8 @@ atlas_loop_async_arm(long wake_ms, bool waits)
 		loop_async_since = now;
 
 	due = ms >= 0 ? TimestampTzPlusMilliseconds(now, ms) : 0;
-	if (loop_timer_armed && (due == 0 || loop_timer_due <= due))
+	if (loop_timer_armed && loop_timer_due > now &&
+		(due == 0 || loop_timer_due <= due))
 		return;					/* armed for earlier already */
 	{
 		struct itimerspec its;
