@@ -72,6 +72,10 @@
  * empty, a repeated page where paging is declared).  A chain learns its
  * length (totalCount) when its first page is read; a failed answer ends
  * its chain as soon as it arrives, so that nothing is fetched past it.
+ * An asynchronous scan (atlas_snapshot_fdw.c) asks atlas_fetcher_poll
+ * before it reads: it starts what may start and lets the event loop act,
+ * never waits, and says whether the reader would; the Append that runs
+ * the scan does the waiting (loop.c).
  *
  * A scan whose keys are known when the executor starts it arms its first
  * request (atlas_fetcher_arm): whichever scan of the backend first waits
