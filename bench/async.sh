@@ -87,9 +87,10 @@ echo "the first 16 requests (arrived ms, answered ms, status, request) of one ru
 python3 test/mockctl.py log --times --authorized | head -16
 # cancel latency while the Append waits: one partition's request held 5 s,
 # statement_timeout 300 ms
-python3 test/mockctl.py fault '{"match": "groups/be0+3/", "kind": "stall", "seconds": 5}' >/dev/null
+python3 test/mockctl.py reset >/dev/null || true
+python3 test/mockctl.py fault '{"match": "groups/be0+3/", "kind": "stall", "seconds": 5}' >/dev/null || true
 t=$(psql -X -q -d $DB -c '\timing on' -c "SET statement_timeout = 300" -c "$Q_PARTS" 2>&1 |
 	sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
 echo "statement_timeout 300 ms while a partition's request is held 5 s: canceled after $t ms"
-python3 test/mockctl.py reset >/dev/null
+python3 test/mockctl.py reset >/dev/null || true
 psql -X -q -d postgres -c "DROP DATABASE $DB"
