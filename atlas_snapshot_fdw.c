@@ -14,6 +14,18 @@
  * shorter than requested.  Only the current page is held: it lives in
  * page_cxt, which is reset before the next one is fetched.
  *
+ * A scan of an async_capable table under an Append (the partitions of a
+ * partitioned table, the branches of a UNION ALL) runs asynchronously:
+ * the Append asks it for a row (ForeignAsyncRequest); it hands one over if
+ * its page has one or the next page is ready (atlas_fetcher_poll starts
+ * what may start and lets the event loop act, without waiting), and
+ * otherwise leaves the request pending and gives the Append the event
+ * loop's descriptor to wait on (ForeignAsyncConfigureWait; loop.c); when
+ * that wakes, ForeignAsyncNotify tries again.  So the scans of all the
+ * partitions keep their requests in flight at once, one event loop
+ * serving them all.  The first read of an enumerating scan (its
+ * inventory, enumerate.c) is still read to the end before it returns.
+ *
  * A snapshot scan without group_id or cluster_name first finds the
  * clusters it reads in the inventory (enumerate.c); its costs stand for
  * elapsed time, so that such a scan joined by hash or merge join wins over
@@ -35,10 +47,12 @@
 #include "atlas_snapshot_fdw.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
+#include "executor/execAsync.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/execnodes.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -47,11 +61,13 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/partcache.h"
 #include "utils/rel.h"
 
 /* Cost of one HTTP round trip to Atlas, in units of seq_page_cost */
@@ -84,6 +100,8 @@ typedef struct AtlasFdwRelationInfo
 	AttrNumber	key_attnos[ATLAS_NUM_KEYS]; /* key columns, 0 if absent */
 	bool		can_enumerate;	/* missing group/cluster keys are found by
 								 * enumeration (enumerate.c) */
+	List	   *bound_conds;	/* RestrictInfos of the partition bound that
+								 * are request keys (partition_key_conds) */
 } AtlasFdwRelationInfo;
 
 /* Argument of ec_member_matches_key */
@@ -148,6 +166,14 @@ typedef struct AtlasFdwScanState
 	bool		enumerate;		/* find the group/cluster keys first */
 	bool		keys_ready;		/* chainset evaluated, not used yet */
 	AtlasEnumeration *enumeration;	/* started, not finished, or NULL */
+
+	/* asynchronous execution (an Append's subplan) */
+	bool		async;			/* the executor runs the scan asynchronously */
+	bool		starved;		/* Iterate had no row ready (not the end) */
+	long		wake_ms;		/* then: the fetcher's own timer, or -1 */
+	int			wait_fd;		/* the event loop's descriptor of the scan
+								 * (loop.c), or -1 */
+	MemoryContextCallback wait_fd_cb;	/* closes it with the query's memory */
 } AtlasFdwScanState;
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_handler);
@@ -168,6 +194,10 @@ static void atlasEndForeignScan(ForeignScanState *node);
 static void atlasExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static List *atlasImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
+static bool atlasIsForeignPathAsyncCapable(ForeignPath *path);
+static void atlasForeignAsyncRequest(AsyncRequest *areq);
+static void atlasForeignAsyncConfigureWait(AsyncRequest *areq);
+static void atlasForeignAsyncNotify(AsyncRequest *areq);
 
 /* Helper functions */
 static double estimate_key_values(AtlasKeyQual *kq);
@@ -198,7 +228,56 @@ atlas_snapshot_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExplainForeignScan = atlasExplainForeignScan;
 	routine->ImportForeignSchema = atlasImportForeignSchema;
 
+	/* asynchronous execution */
+	routine->IsForeignPathAsyncCapable = atlasIsForeignPathAsyncCapable;
+	routine->ForeignAsyncRequest = atlasForeignAsyncRequest;
+	routine->ForeignAsyncConfigureWait = atlasForeignAsyncConfigureWait;
+	routine->ForeignAsyncNotify = atlasForeignAsyncNotify;
+
 	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * partition_key_conds
+ *		The clauses of a partition's bound (and its ancestors') that are
+ *		request keys, as RestrictInfos of baserel.
+ *
+ * A foreign table that is a partition holds only rows within its bound
+ * (PostgreSQL does not check that for foreign tables, it assumes it), so
+ * its bound is a condition of every scan of it: a partition FOR VALUES IN
+ * (the projects of one organization) reads those projects (group_id =
+ * ANY (...)), instead of every project its credentials can see; with the
+ * query's own conditions on the same key, the values both allow.  Bound
+ * clauses that are no key (IS NOT NULL, a range, a hash) are left out:
+ * they hold for every row the scan returns or not, as for any foreign
+ * table.  Allocated in the planner's memory.
+ */
+static List *
+partition_key_conds(PlannerInfo *root, RelOptInfo *baserel, Relation rel,
+					const AtlasResource *res)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!rel->rd_rel->relispartition)
+		return NIL;
+	foreach(lc, RelationGetPartitionQual(rel))
+	{
+		Node	   *clause = (Node *) lfirst(lc);
+		RestrictInfo *ri;
+		List	   *key_quals;
+		List	   *local_conds;
+
+		/* the bound's Vars are the partition's columns, as relation 1 */
+		if (baserel->relid != 1)
+			ChangeVarNodes(clause, 1, baserel->relid, 0);
+		ri = make_simple_restrictinfo(root, (Expr *) clause);
+		atlas_classify_conditions(root, baserel, res, list_make1(ri),
+								  &key_quals, &local_conds);
+		if (key_quals != NIL)
+			result = lappend(result, ri);
+	}
+	return result;
 }
 
 /*
@@ -231,12 +310,14 @@ atlasGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 			atlas_column_field(foreigntableid, attr->attnum) == NULL)
 			fpinfo->key_attnos[kind] = attr->attnum;
 	}
+	fpinfo->bound_conds = partition_key_conds(root, baserel, rel, fpinfo->res);
 	table_close(rel, NoLock);
 	fpinfo->can_enumerate = fpinfo->opts.enumerate &&
 		atlas_can_enumerate(fpinfo->res);
 
 	atlas_classify_conditions(root, baserel, fpinfo->res,
-							  baserel->baserestrictinfo,
+							  list_concat_copy(baserel->baserestrictinfo,
+											   fpinfo->bound_conds),
 							  &fpinfo->key_quals, &fpinfo->local_conds);
 	mask = atlas_key_mask(fpinfo->key_quals);
 
@@ -537,8 +618,9 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		uint32		param_mask;
 
 		atlas_classify_conditions(root, baserel, res,
-								  list_concat_copy(baserel->baserestrictinfo,
-												   ppi->ppi_clauses),
+								  list_concat(list_concat_copy(baserel->baserestrictinfo,
+															   ppi->ppi_clauses),
+											  fpinfo->bound_conds),
 								  &key_quals, &local_conds);
 		param_mask = atlas_key_mask(key_quals);
 		if ((param_mask & res->required_keys) != res->required_keys)
@@ -676,7 +758,9 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	int			page_size;
 	bool		limited;
 
-	atlas_classify_conditions(root, baserel, res, scan_clauses,
+	atlas_classify_conditions(root, baserel, res,
+							  list_concat_copy(scan_clauses,
+											   fpinfo->bound_conds),
 							  &key_quals, &local_conds);
 
 	mask = atlas_key_mask(key_quals);
@@ -752,6 +836,8 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate = palloc0(sizeof(AtlasFdwScanState));
 	node->fdw_state = fsstate;
 	fsstate->rel = node->ss.ss_currentRelation;
+	fsstate->async = node->ss.ps.async_capable;
+	fsstate->wait_fd = -1;
 
 	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	userid = atlas_scan_check_as_user(fsplan, estate);
@@ -975,6 +1061,34 @@ fetch_next_page(AtlasFdwScanState *fsstate)
 }
 
 /*
+ * page_ready
+ *		For an asynchronous scan: whether the next page can be read without
+ *		waiting (atlas_fetcher_poll, which never waits); if not, wake_ms
+ *		says when the fetcher has something of its own to do.  An ERROR
+ *		(of a token request) is recorded like an error of a page.
+ */
+static bool
+page_ready(AtlasFdwScanState *fsstate)
+{
+	volatile bool ready = false;	/* set in PG_TRY, read after it */
+
+	PG_TRY();
+	{
+		long		wake_ms;
+
+		ready = atlas_fetcher_poll(fsstate->fetcher, &wake_ms);
+		fsstate->wake_ms = wake_ms;
+	}
+	PG_CATCH();
+	{
+		note_scan_error(fsstate);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return ready;
+}
+
+/*
  * start_scan
  *		build_request_chains for the executor's first read of a (re)scan:
  *		an ERROR of its enumeration (an inventory request, too many
@@ -1002,7 +1116,8 @@ start_scan(AtlasFdwScanState *fsstate, ExprContext *econtext)
  *		Return the next row, fetching pages as they run out.
  *
  * Runs in the per-tuple context: the row's Datums are built there and the
- * page itself stays in page_cxt.
+ * page itself stays in page_cxt.  An asynchronous scan returns an empty
+ * slot with "starved" set when its next page is not there yet.
  */
 static TupleTableSlot *
 atlasIterateForeignScan(ForeignScanState *node)
@@ -1016,6 +1131,12 @@ atlasIterateForeignScan(ForeignScanState *node)
 	while (fsstate->page == NULL ||
 		   fsstate->next_row >= atlas_page_nrows(fsstate->page))
 	{
+		/* asynchronous: no waiting here, the Append waits (see above) */
+		if (fsstate->async && !page_ready(fsstate))
+		{
+			fsstate->starved = true;
+			return ExecClearTuple(slot);
+		}
 		if (!fetch_next_page(fsstate))
 			return ExecClearTuple(slot);
 	}
@@ -1060,6 +1181,131 @@ atlasReScanForeignScan(ForeignScanState *node)
 	fsstate->started = false;
 	MemoryContextReset(fsstate->page_cxt);
 	fsstate->page = NULL;
+}
+
+/*
+ * atlasIsForeignPathAsyncCapable
+ *		Whether a scan may run asynchronously under an Append: the
+ *		async_capable option, where the event loop can be waited on through
+ *		one descriptor (loop.c).
+ */
+static bool
+atlasIsForeignPathAsyncCapable(ForeignPath *path)
+{
+	AtlasFdwRelationInfo *fpinfo =
+		(AtlasFdwRelationInfo *) path->path.parent->fdw_private;
+
+	return fpinfo->opts.async_capable && atlas_loop_async_supported();
+}
+
+/*
+ * produce_tuple
+ *		Answer an Append's request with the scan's next row, the end of the
+ *		scan, or "pending" when its next page has not arrived (the scan
+ *		then waits with the Append).  Never waits.
+ *
+ * Runs the node (ExecProcNode), so that local quals and the projection
+ * apply as in a synchronous scan; an ERROR of the scan propagates, and the
+ * query's memory going away detaches the scan's transfers (fetch.c).
+ */
+static void
+produce_tuple(AsyncRequest *areq)
+{
+	ForeignScanState *node = (ForeignScanState *) areq->requestee;
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
+	TupleTableSlot *result;
+
+	fsstate->starved = false;
+	fsstate->wake_ms = -1;
+	result = ExecProcNode((PlanState *) node);
+	if (!TupIsNull(result))
+		ExecAsyncRequestDone(areq, result);
+	else if (fsstate->starved)
+		ExecAsyncRequestPending(areq);
+	else
+		ExecAsyncRequestDone(areq, NULL);
+}
+
+/*
+ * atlasForeignAsyncRequest
+ *		An Append asks for a row (its first request starts the scan's
+ *		requests, as a synchronous scan's first read does).
+ */
+static void
+atlasForeignAsyncRequest(AsyncRequest *areq)
+{
+	produce_tuple(areq);
+}
+
+/*
+ * close_wait_fd
+ *		Reset callback of the query's memory: close the scan's descriptor
+ *		of the event loop.  Never throws.
+ */
+static void
+close_wait_fd(void *arg)
+{
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) arg;
+
+	atlas_loop_async_close(fsstate->wait_fd);
+	fsstate->wait_fd = -1;
+}
+
+/*
+ * atlasForeignAsyncConfigureWait
+ *		Before the Append waits: answer the request now if the scan's page
+ *		arrived meanwhile (while another scan waited, say); otherwise add
+ *		the scan's own descriptor of the event loop to the Append's wait
+ *		set, with the loop's timer armed for what the scan waits for.
+ *
+ * Each scan registers a descriptor of its own (a dup, loop.c), so that
+ * several scans of one Append never add the same descriptor to its set;
+ * all of them wake when the loop has news.  The descriptor is made once
+ * per scan, closed when the query's memory goes away, on ERROR too.
+ */
+static void
+atlasForeignAsyncConfigureWait(AsyncRequest *areq)
+{
+	ForeignScanState *node = (ForeignScanState *) areq->requestee;
+	AtlasFdwScanState *fsstate = (AtlasFdwScanState *) node->fdw_state;
+	AppendState *requestor = (AppendState *) areq->requestor;
+
+	Assert(areq->callback_pending);
+	if (!IsA(requestor, AppendState))
+		elog(ERROR, "atlas_snapshot_fdw: unexpected asynchronous requestor of type %d",
+			 (int) nodeTag(requestor));
+
+	/* as Notify would: the Append takes the answer with the others' */
+	areq->callback_pending = false;
+	produce_tuple(areq);
+	ExecAsyncResponse(areq);
+	if (areq->request_complete)
+		return;
+	Assert(areq->callback_pending);
+
+	if (fsstate->wait_fd < 0)
+	{
+		fsstate->wait_fd = atlas_loop_async_open();
+		fsstate->wait_fd_cb.func = close_wait_fd;
+		fsstate->wait_fd_cb.arg = fsstate;
+		MemoryContextRegisterResetCallback(node->ss.ps.state->es_query_cxt,
+										   &fsstate->wait_fd_cb);
+	}
+	/* without synchronous subplans left the Append waits, no timeout */
+	atlas_loop_async_arm(fsstate->wake_ms, requestor->as_syncdone);
+	AddWaitEventToSet(requestor->as_eventset, WL_SOCKET_READABLE,
+					  fsstate->wait_fd, NULL, areq);
+}
+
+/*
+ * atlasForeignAsyncNotify
+ *		The scan's descriptor woke the Append: let the loop act, and answer
+ *		the request if the page is there now.
+ */
+static void
+atlasForeignAsyncNotify(AsyncRequest *areq)
+{
+	produce_tuple(areq);
 }
 
 /*

@@ -52,6 +52,7 @@
 #define OPTION_PROXY				"proxy"
 #define OPTION_ENUMERATE			"enumerate"
 #define OPTION_INCLUDE_DELETED_CLUSTERS "include_deleted_clusters"
+#define OPTION_ASYNC_CAPABLE		"async_capable"
 
 /* option defaults and limits */
 #define ATLAS_MAX_ITEMS_PER_PAGE	500 /* the API's own maximum */
@@ -191,6 +192,9 @@ typedef struct AtlasFdwOptions
 	bool		include_deleted_clusters;	/* server, overridden by table:
 											 * cluster lists include deleted
 											 * clusters holding backups */
+	bool		async_capable;	/* server, overridden by table: scanned
+								 * concurrently with the other subplans of an
+								 * Append (asynchronous execution) */
 	char	   *public_key;		/* user mapping; never printed */
 	char	   *private_key;	/* user mapping; secret, never printed */
 	char	   *client_id;		/* user mapping; never printed */
@@ -438,6 +442,10 @@ extern List *atlas_connection_stats(void);
 /* in loop.c */
 extern void atlas_loop_wait(long timeout_ms);
 extern void atlas_loop_set_wait_event(uint32 wait_event);
+extern bool atlas_loop_async_supported(void);
+extern int	atlas_loop_async_open(void);
+extern void atlas_loop_async_close(int fd);
+extern void atlas_loop_async_arm(long wake_ms, bool waits);
 
 /* in pace.c */
 
@@ -522,6 +530,7 @@ extern void atlas_fetcher_error_context(void *arg);
 extern int64 atlas_fetcher_requests(AtlasFetcher *f);
 extern int64 atlas_fetcher_pages(AtlasFetcher *f);
 extern void atlas_fetcher_pump(AtlasFetcher *f);
+extern bool atlas_fetcher_poll(AtlasFetcher *f, long *wake_ms);
 extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 extern void atlas_fetcher_continue(AtlasFetcher *to, const AtlasFetcher *from);

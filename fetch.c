@@ -72,6 +72,10 @@
  * empty, a repeated page where paging is declared).  A chain learns its
  * length (totalCount) when its first page is read; a failed answer ends
  * its chain as soon as it arrives, so that nothing is fetched past it.
+ * An asynchronous scan (atlas_snapshot_fdw.c) asks atlas_fetcher_poll
+ * before it reads: it starts what may start and lets the event loop act,
+ * never waits, and says whether the reader would; the Append that runs
+ * the scan does the waiting (loop.c).
  *
  * A scan whose keys are known when the executor starts it arms its first
  * request (atlas_fetcher_arm): whichever scan of the backend first waits
@@ -1590,6 +1594,52 @@ atlas_fetcher_pump(AtlasFetcher *f)
 			return;
 		}
 	}
+}
+
+/*
+ * atlas_fetcher_poll
+ *		Whether atlas_fetcher_read_page would return without waiting (a page
+ *		is ready, or every chain is done), after starting what may start
+ *		and letting the loop act on what is ready now; never waits.
+ *
+ * The asynchronous scan (an Append's subplan) asks this before it reads,
+ * and has the Append wait for the loop's descriptor (loop.c) while the
+ * answer is no; *wake_ms is then when the fetcher has something of its own
+ * to do (a retry, the end of a 429 pause, a token request's retry; -1:
+ * nothing timed), for the loop's timer.  Interrupts are the Append's: it
+ * waits on the latch and checks for them.  An ERROR of a token request is
+ * raised here, as in atlas_fetcher_read_page.
+ */
+bool
+atlas_fetcher_poll(AtlasFetcher *f, long *wake_ms)
+{
+	FetchRequest *needed;
+	bool		ready;
+	int			chain;
+	int			page;
+
+	*wake_ms = -1;
+	if (!advance_to_needed_page(f, &chain, &page))
+		return true;
+	needed = find_request(f, chain, page);
+	if (needed == NULL)
+		needed = new_request(f, chain, page);
+	f->needed = needed;
+	disarm(f);
+	for (int turn = 0; turn < 2; turn++)
+	{
+		schedule(f, needed);
+		if (!dlist_is_empty(&armed_fetchers))
+			send_armed();
+		ready = next_ready_request(f, needed) != NULL;
+		if (ready || turn == 1)
+			break;
+		atlas_loop_wait(0);
+	}
+	if (!ready)
+		*wake_ms = wake_timeout_ms(f, GetCurrentTimestamp());
+	f->needed = NULL;
+	return ready;
 }
 
 /*

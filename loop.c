@@ -67,6 +67,35 @@
  * detaches what it owns and calls CHECK_FOR_INTERRUPTS.  libcurl's
  * callbacks here allocate only with malloc and never throw.
  *
+ * Asynchronous execution (an Append of async_capable scans: nodeAppend.c
+ * waits, not us).  The Append builds one WaitEventSet per wait, gives each
+ * waiting subplan room for one event, and with no synchronous subplan
+ * left waits without a timeout; so the whole loop must come down to one
+ * descriptor that becomes readable when anything here wants a turn.  On
+ * Linux that is an epoll descriptor (loop_epfd) holding every socket
+ * libcurl watches, for what it watches it (kept in step by
+ * socket_callback, as the table is), and a timerfd armed for the earliest
+ * of libcurl's timer, the first transfer's bound and the waiting scans'
+ * own timers (retries, a 429 pause: atlas_loop_async_arm), the pattern of
+ * libpq's OAuth flow (libpq-oauth/oauth-curl.c).  Each waiting scan
+ * registers a dup() of it (atlas_loop_async_open): one file, a descriptor
+ * of its own, so several scans of one Append never add the same
+ * descriptor to one set (epoll refuses that), and all of them wake
+ * together when the loop has news; the one woken first acts on it (a
+ * wait of 0 here), the others find their pages ready or wait again.
+ * Elsewhere there is no asynchronous execution (atlas_loop_async_supported
+ * is false, and the scans run synchronously as before).
+ *
+ * The transfers' clocks when the Append waits: a scan that registers its
+ * descriptor for a wait without timeout (no synchronous subplan left)
+ * starts the async clock, and the next turn of the loop, whoever takes
+ * it, charges the time since to every transfer, as a wait here would
+ * have; a poll (the Append still has synchronous subplans to run) starts
+ * no clock, since the backend goes on elsewhere.  The time between the
+ * Append's wake-up and that next turn (a few microseconds, or the rows of
+ * another foreign-data wrapper's subplan it returns first) is counted as
+ * waiting too: it errs, by that little, on the side of timing out.
+ *
  * Copyright (c) 2026, atlas_snapshot_fdw developers
  *
  * IDENTIFICATION
@@ -76,9 +105,17 @@
  */
 #include "postgres.h"
 
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#define ATLAS_LOOP_EPOLL 1
+#endif
+
 #include "connection_int.h"
 #include "miscadmin.h"
 #include "shmem.h"
+#include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -109,6 +146,53 @@ static uint32 loop_wait_event = 0;	/* of the next wait; 0: AtlasTransfer */
 /* the slots whose transfers are on the multi handle (AtlasSlot.loop_node) */
 static dlist_head loop_slots = DLIST_STATIC_INIT(loop_slots);
 
+/* asynchronous execution (see the header comment) */
+#ifdef ATLAS_LOOP_EPOLL
+static int	loop_epfd = -1;		/* epoll: the sockets and loop_timerfd */
+static int	loop_timerfd = -1;	/* wakes loop_epfd when a timer is due */
+static TimestampTz loop_timer_due = 0;	/* loop_timerfd is armed for this */
+static bool loop_timer_armed = false;	/* loop_timerfd is set */
+#endif
+static TimestampTz loop_async_since = 0;	/* an Append waits since, or 0 */
+
+static void loop_charge(TimestampTz started);
+
+/*
+ * epoll_mirror
+ *		Keep loop_epfd (if there is one) in step with what libcurl wants of
+ *		a socket.  Returns 0, or -1 if epoll refuses.  Never throws (it runs
+ *		in socket_callback).
+ */
+static int
+epoll_mirror(curl_socket_t fd, int what)
+{
+#ifdef ATLAS_LOOP_EPOLL
+	struct epoll_event ev;
+
+	if (loop_epfd < 0)
+		return 0;
+	if (what == CURL_POLL_REMOVE)
+	{
+		/* it may be closed already, which removed it: ignore the error */
+		(void) epoll_ctl(loop_epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(loop_epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	if (errno == ENOENT && epoll_ctl(loop_epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 0;
+	return -1;
+#else
+	return 0;
+#endif
+}
+
 /*
  * socket_callback
  *		CURLMOPT_SOCKETFUNCTION: remember what libcurl wants of a socket.
@@ -131,8 +215,11 @@ socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp,
 	{
 		if (i < loop_nsockets)
 			loop_sockets[i] = loop_sockets[--loop_nsockets];
+		epoll_mirror(fd, what);
 		return 0;
 	}
+	if (epoll_mirror(fd, what) != 0)
+		return -1;
 	if (i == loop_nsockets)
 	{
 		if (loop_nsockets == loop_maxsockets)
@@ -501,6 +588,12 @@ atlas_loop_wait(long timeout_ms)
 	loop_init();
 	if (wait_event == 0)
 		wait_event = atlas_wait_event_transfer();
+	/* a wait of an Append ends here */
+	if (loop_async_since != 0)
+	{
+		loop_charge(loop_async_since);
+		loop_async_since = 0;
+	}
 	curl_ms = curl_timeout_ms();
 	if (curl_ms >= 0 && (wait_ms < 0 || curl_ms < wait_ms))
 		wait_ms = curl_ms;
@@ -547,4 +640,187 @@ atlas_loop_wait(long timeout_ms)
 	loop_charge(started);
 	dispatch_completions();
 	expire_overdue();
+}
+
+/*
+ * atlas_loop_async_supported
+ *		Whether the loop can be waited on through one descriptor
+ *		(asynchronous execution): on Linux only.
+ */
+bool
+atlas_loop_async_supported(void)
+{
+#ifdef ATLAS_LOOP_EPOLL
+	return true;
+#else
+	return false;
+#endif
+}
+
+#ifdef ATLAS_LOOP_EPOLL
+/*
+ * async_init
+ *		Make loop_epfd and loop_timerfd, once per backend (they live as long
+ *		as the multi handle), with every socket libcurl watches already.
+ *
+ * On ERROR nothing is left half made.
+ */
+static void
+async_init(void)
+{
+	struct epoll_event ev;
+	int			epfd;
+	int			tfd;
+
+	loop_init();
+	if (loop_epfd >= 0)
+		return;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		ereport(ERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not create epoll descriptor: %m")));
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tfd < 0)
+	{
+		int			save_errno = errno;
+
+		close(epfd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not create timer descriptor: %m")));
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = tfd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev) != 0)
+	{
+		int			save_errno = errno;
+
+		close(tfd);
+		close(epfd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not add timer descriptor to epoll descriptor: %m")));
+	}
+	loop_epfd = epfd;
+	loop_timerfd = tfd;
+	/* PostgreSQL counts the descriptors it does not open itself */
+	ReserveExternalFD();
+	ReserveExternalFD();
+	for (int i = 0; i < loop_nsockets; i++)
+	{
+		if (epoll_mirror(loop_sockets[i].fd, loop_sockets[i].what) != 0)
+			ereport(ERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not add socket to epoll descriptor: %m")));
+	}
+}
+#endif
+
+/*
+ * atlas_loop_async_open
+ *		A descriptor of the caller's own that becomes readable when the
+ *		loop wants a turn (a dup of loop_epfd), to register in an Append's
+ *		wait set.  The caller closes it with atlas_loop_async_close, on
+ *		ERROR too (a memory context reset callback).
+ */
+int
+atlas_loop_async_open(void)
+{
+#ifdef ATLAS_LOOP_EPOLL
+	int			fd;
+
+	async_init();
+	fd = dup(loop_epfd);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_socket_access(),
+				 errmsg("could not duplicate epoll descriptor: %m")));
+	ReserveExternalFD();
+	return fd;
+#else
+	elog(ERROR, "atlas_snapshot_fdw: asynchronous execution is not supported on this platform");
+	return -1;
+#endif
+}
+
+/*
+ * atlas_loop_async_close
+ *		Close a descriptor of atlas_loop_async_open.  Never throws.
+ */
+void
+atlas_loop_async_close(int fd)
+{
+#ifdef ATLAS_LOOP_EPOLL
+	if (fd >= 0)
+	{
+		close(fd);
+		ReleaseExternalFD();
+	}
+#endif
+}
+
+/*
+ * atlas_loop_async_arm
+ *		Before an Append waits: arm the timer of the loop's descriptor for
+ *		the earliest of libcurl's timer, the first transfer's bound, wake_ms
+ *		(the caller's own timer; -1: none) and what the other waiting scans
+ *		asked for (a time still ahead is kept if it is earlier: every
+ *		waiting scan arms again before each wait, so a time that nobody
+ *		needs any more costs one wake-up at most; a time that has passed
+ *		is replaced, which also clears the timer's readiness, so that the
+ *		descriptor does not stay readable).  "waits" says the Append will
+ *		wait for the descriptor (no timeout): the transfers' clocks run
+ *		from now until the loop's next turn.
+ *
+ * An ERROR only if the timer cannot be set.
+ */
+void
+atlas_loop_async_arm(long wake_ms, bool waits)
+{
+#ifdef ATLAS_LOOP_EPOLL
+	TimestampTz now = GetCurrentTimestamp();
+	long		ms = wake_ms;
+	long		curl_ms;
+	long		deadline_ms;
+	TimestampTz due;
+
+	async_init();
+	curl_ms = curl_timeout_ms();
+	if (curl_ms >= 0 && (ms < 0 || curl_ms < ms))
+		ms = curl_ms;
+	deadline_ms = loop_deadline_ms();
+	if (deadline_ms >= 0 && (ms < 0 || deadline_ms < ms))
+		ms = deadline_ms;
+	if (waits && loop_async_since == 0)
+		loop_async_since = now;
+
+	due = ms >= 0 ? TimestampTzPlusMilliseconds(now, ms) : 0;
+	if (loop_timer_armed && loop_timer_due > now &&
+		(due == 0 || loop_timer_due <= due))
+		return;					/* armed for earlier already */
+	{
+		struct itimerspec its;
+
+		/* a new setting also forgets an earlier expiry */
+		memset(&its, 0, sizeof(its));
+		if (due != 0)
+		{
+			/* 0 would disarm it: at least a nanosecond */
+			its.it_value.tv_sec = ms / 1000;
+			its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+			if (ms == 0)
+				its.it_value.tv_nsec = 1;
+		}
+		if (timerfd_settime(loop_timerfd, 0, &its, NULL) != 0)
+			ereport(ERROR,
+					(errcode_for_socket_access(),
+					 errmsg("could not set timer descriptor: %m")));
+	}
+	loop_timer_armed = due != 0;
+	loop_timer_due = due;
+#endif
 }

@@ -60,6 +60,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_PROXY, ForeignServerRelationId},
 	{OPTION_ENUMERATE, ForeignServerRelationId},
 	{OPTION_INCLUDE_DELETED_CLUSTERS, ForeignServerRelationId},
+	{OPTION_ASYNC_CAPABLE, ForeignServerRelationId},
 	{OPTION_PUBLIC_KEY, UserMappingRelationId},
 	{OPTION_PRIVATE_KEY, UserMappingRelationId},
 	{OPTION_CLIENT_ID, UserMappingRelationId},
@@ -69,6 +70,7 @@ static const AtlasFdwOption valid_options[] = {
 	{OPTION_MAX_REQUEST_CHAINS, ForeignTableRelationId},
 	{OPTION_ENUMERATE, ForeignTableRelationId},
 	{OPTION_INCLUDE_DELETED_CLUSTERS, ForeignTableRelationId},
+	{OPTION_ASYNC_CAPABLE, ForeignTableRelationId},
 	{OPTION_FIELD, AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -198,7 +200,8 @@ atlas_snapshot_fdw_validator(PG_FUNCTION_ARGS)
 		else if (strcmp(def->defname, OPTION_MAX_REQUEST_CHAINS) == 0)
 			(void) int_option(def, 1, INT_MAX);
 		else if (strcmp(def->defname, OPTION_ENUMERATE) == 0 ||
-				 strcmp(def->defname, OPTION_INCLUDE_DELETED_CLUSTERS) == 0)
+				 strcmp(def->defname, OPTION_INCLUDE_DELETED_CLUSTERS) == 0 ||
+				 strcmp(def->defname, OPTION_ASYNC_CAPABLE) == 0)
 			(void) defGetBoolean(def);
 		else if (strcmp(def->defname, OPTION_CONNECT_TIMEOUT_MS) == 0 ||
 				 strcmp(def->defname, OPTION_TIMEOUT_MS) == 0)
@@ -406,6 +409,8 @@ atlas_get_options(ForeignTable *table, ForeignServer *server,
 			opts->enumerate = defGetBoolean(def);
 		else if (strcmp(def->defname, OPTION_INCLUDE_DELETED_CLUSTERS) == 0)
 			opts->include_deleted_clusters = defGetBoolean(def);
+		else if (strcmp(def->defname, OPTION_ASYNC_CAPABLE) == 0)
+			opts->async_capable = defGetBoolean(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_ID) == 0)
 			opts->client_id = defGetString(def);
 		else if (strcmp(def->defname, OPTION_CLIENT_SECRET) == 0)
