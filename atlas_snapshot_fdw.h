@@ -79,6 +79,7 @@ typedef enum AtlasKeyKind
 	ATLAS_KEY_POINT_IN_TIME,	/* point_in_time: pointInTimeUtcSeconds */
 	ATLAS_KEY_OPLOG_TS,			/* oplog_ts: oplogTs */
 	ATLAS_KEY_OPLOG_INC,		/* oplog_inc: oplogInc */
+	ATLAS_KEY_ORG,				/* org_id: {org} path segment */
 	ATLAS_NUM_KEYS
 } AtlasKeyKind;
 
@@ -108,6 +109,31 @@ typedef enum AtlasPaging
 	ATLAS_PAGING_DECLARED,		/* pageNum/itemsPerPage are part of the API */
 	ATLAS_PAGING_UNDECLARED		/* sent, but a repeated page ends the list */
 } AtlasPaging;
+
+/*
+ * A column whose WHERE clauses narrow a list by query parameters (1.3):
+ * the rows still pass the clause locally, so what is sent only needs to
+ * select a superset of them.
+ */
+typedef enum AtlasFilterKind
+{
+	ATLAS_FILTER_TEXT,			/* "= value", "= ANY (array)": param
+								 * repeated once per value */
+	ATLAS_FILTER_TIME			/* "< <= > >=" a timestamptz: param holds
+								 * the lower bound, max_param the upper */
+} AtlasFilterKind;
+
+typedef struct AtlasFilter
+{
+	const char *column;			/* SQL column name */
+	AtlasFilterKind kind;
+	const char *param;			/* query parameter (lower bound for TIME) */
+	const char *max_param;		/* TIME: upper bound parameter */
+	bool		group_only;		/* only the group endpoint takes it */
+	bool		(*valid) (const char *value);	/* TEXT: values no row can
+												 * hold are not sent, or
+												 * NULL */
+} AtlasFilter;
 
 /*
  * One Atlas list endpoint exposed as a foreign table.  Paths are templates
@@ -140,7 +166,58 @@ typedef struct AtlasResource
 									 * read only when declared; or NULL */
 	const char *id_absent_codes;	/* space-separated errorCodes of a 404 by
 									 * id that mean "no such item": zero rows */
+	/* added in 1.3; zero for the resources above */
+	const char *org_list_path;	/* with org_id and no group_id: the list */
+	const char *org_get_path;	/* and the single-object endpoint */
+	const char *org_role;		/* role the org endpoints need */
+	uint32		any_keys;		/* at least one of these keys is required */
+	const AtlasFilter *filters; /* filter columns, NULL-terminated, or NULL */
+	const char *fixed_query;	/* parameters sent with every request, or
+								 * NULL */
 } AtlasResource;
+
+/*
+ * A WHERE clause on a filter column (deparse.c): the clause itself stays
+ * in the local conditions.
+ */
+typedef enum AtlasFilterOp
+{
+	ATLAS_FILTER_EQ,
+	ATLAS_FILTER_ANY,			/* = ANY (array) */
+	ATLAS_FILTER_LT,
+	ATLAS_FILTER_LE,
+	ATLAS_FILTER_GT,
+	ATLAS_FILTER_GE
+} AtlasFilterOp;
+
+typedef struct AtlasFilterQual
+{
+	int			filter;			/* index in the resource's filters */
+	AtlasFilterOp op;
+	Expr	   *expr;			/* value side, evaluated at execution */
+} AtlasFilterQual;
+
+/* One evaluated filter value (or, for EXPLAIN, one not known yet) */
+typedef struct AtlasFilterValue
+{
+	int			filter;
+	AtlasFilterOp op;
+	bool		known;			/* false: shown as a placeholder */
+	bool		isnull;
+	Datum		value;
+	Oid			valtype;		/* the array type for ATLAS_FILTER_ANY */
+} AtlasFilterValue;
+
+/* The filter parameters of a scan, for either endpoint */
+typedef struct AtlasFilterQuery
+{
+	char	   *group;			/* "&a=b&c=d" for the group endpoint, or "" */
+	char	   *org;			/* the same for the org endpoint */
+	bool		none;			/* no row can pass: make no request */
+} AtlasFilterQuery;
+
+/* Most values a repeated filter parameter carries; more are not sent */
+#define ATLAS_MAX_FILTER_VALUES	100
 
 /* Options resolved for one scan; lives in the planner's or executor's memory */
 typedef struct AtlasFdwOptions
@@ -291,6 +368,9 @@ extern bool atlas_is_credential_column(const AtlasResource *res,
 									   const char *column);
 extern bool atlas_is_credential_field(const AtlasResource *res,
 									  const char *json);
+extern bool atlas_keys_complete(const AtlasResource *res, uint32 mask);
+extern bool atlas_org_endpoint(const AtlasResource *res,
+							   const AtlasRequestKeys *keys);
 
 /* in keys.c */
 extern bool atlas_key_from_column(const AtlasResource *res, const char *colname,
@@ -310,15 +390,25 @@ extern void atlas_append_path(StringInfo buf, const char *template,
 							  char *const *keyvals, bool placeholders);
 extern char *atlas_request_path(const AtlasResource *res,
 								const AtlasRequestKeys *keys,
-								int page_num, int items_per_page);
+								int page_num, int items_per_page,
+								const AtlasFilterQuery *filters);
+extern bool atlas_is_event_type(const char *s);
+extern void atlas_filter_append(StringInfo buf, const char *param,
+								const char *value, const char *column);
+extern bool atlas_is_cluster_name(const char *s);
 
 /* in deparse.c */
 extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 									  const AtlasResource *res, List *conds,
 									  List **key_quals, List **local_conds);
+extern List *atlas_filter_quals(PlannerInfo *root, RelOptInfo *baserel,
+								const AtlasResource *res, List *local_conds);
+extern void atlas_filter_query(const AtlasResource *res,
+							   const AtlasFilterValue *vals, int nvals,
+							   AtlasFilterQuery *query);
 extern uint32 atlas_key_mask(List *key_quals);
 extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
-								   int items_per_page);
+								   List *filter_quals, int items_per_page);
 
 /* in chains.c */
 typedef struct AtlasChainSet AtlasChainSet;
@@ -479,6 +569,8 @@ extern void atlas_fetcher_pump(AtlasFetcher *f);
 extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 extern void atlas_fetcher_continue(AtlasFetcher *to, const AtlasFetcher *from);
+extern void atlas_fetcher_set_filters(AtlasFetcher *f,
+									  const AtlasFilterQuery *filters);
 
 /* in oauth.c */
 extern bool atlas_oauth_ready(AtlasConnEntry *entry,
@@ -495,7 +587,8 @@ extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
 extern void atlas_report_page_error(const AtlasFetchResult *result,
 									const char *base_url,
 									const AtlasFdwOptions *opts,
-									const AtlasResource *res);
+									const AtlasResource *res,
+									bool org_endpoint);
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 extern void atlas_parse_error_body(const char *body, char **code,
 								   char **detail);

@@ -34,6 +34,8 @@
 #define GROUP_CLUSTER	(KEY(GROUP) | KEY(CLUSTER))
 /* the 1.2 fields of the 1.0 resources: see AtlasResource */
 #define LIST_ROWS	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
+/* the 1.3 fields, for the resources without organization endpoints */
+#define NO_1_3	NULL, NULL, NULL, 0, NULL, NULL
 /* a 404 by id with these codes is a missing snapshot, not an error */
 #define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
 
@@ -350,6 +352,80 @@ static const AtlasField compliance_policy_fields[] = {
 	{NULL}
 };
 
+/*
+ * Events (1.3): EventViewForNdsGroup and EventViewForOrg, the union of the
+ * members of their views, plus clusterName, which Atlas sends on project
+ * events about a cluster although no view declares it.  group_id and
+ * org_id are request keys that read groupId and orgId when the request
+ * did not give them (project events carry their orgId; organization
+ * events have no groupId).  raw comes with includeRaw=true, which every
+ * request sends; document is the whole event.
+ */
+static const AtlasField event_fields[] = {
+	{"group_id", "groupId", "text", false},
+	{"org_id", "orgId", "text", false},
+	{"id", "id", "text", true},
+	{"created", "created", "timestamptz", true},
+	{"event_type", "eventTypeName", "text", true},
+	{"cluster_name", "clusterName", "text", false},
+	{"username", "username", "text", false},
+	{"user_id", "userId", "text", false},
+	{"api_key_id", "apiKeyId", "text", false},
+	{"public_key", "publicKey", "text", false},
+	{"remote_address", "remoteAddress", "text", false},
+	{"is_global_admin", "isGlobalAdmin", "boolean", false},
+	{"delegate_principal", "delegatePrincipal", "jsonb", false},
+	{"alert_id", "alertId", "text", false},
+	{"alert_config_id", "alertConfigId", "text", false},
+	{"db_user_username", "dbUserUsername", "text", false},
+	{"hostname", "hostname", "text", false},
+	{"port", "port", "integer", false},
+	{"replica_set_name", "replicaSetName", "text", false},
+	{"shard_name", "shardName", "text", false},
+	{"database", "database", "text", false},
+	{"collection", "collection", "text", false},
+	{"op_type", "opType", "text", false},
+	{"team_id", "teamId", "text", false},
+	{"target_public_key", "targetPublicKey", "text", false},
+	{"target_username", "targetUsername", "text", false},
+	{"whitelist_entry", "whitelistEntry", "text", false},
+	{"resource_id", "resourceId", "text", false},
+	{"resource_type", "resourceType", "text", false},
+	{"invoice_id", "invoiceId", "text", false},
+	{"payment_id", "paymentId", "text", false},
+	{"current_value", "currentValue", "jsonb", false},
+	{"metric_name", "metricName", "text", false},
+	{"links", "links", "jsonb", false},
+	{"raw", "raw", "jsonb", false},
+	{"document", "$", "jsonb", false},
+	{NULL}
+};
+
+/*
+ * The WHERE clauses that narrow an event list: eventType and clusterNames
+ * repeat once per value, minDate and maxDate bound created (the API does
+ * not say whether inclusively: deparse.c widens them by a second).  The
+ * organization endpoint has no clusterNames.
+ */
+static const AtlasFilter event_filters[] = {
+	{"event_type", ATLAS_FILTER_TEXT, "eventType", NULL, false,
+	atlas_is_event_type},
+	{"created", ATLAS_FILTER_TIME, "minDate", "maxDate", false, NULL},
+	{"cluster_name", ATLAS_FILTER_TEXT, "clusterNames", NULL, true,
+	atlas_is_cluster_name},
+	{NULL}
+};
+
+/* AtlasOrganization */
+static const AtlasField organization_fields[] = {
+	{"id", "id", "text", true},
+	{"name", "name", "text", true},
+	{"is_deleted", "isDeleted", "boolean", false},
+	{"skip_default_alerts_settings", "skipDefaultAlertsSettings", "boolean", false},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
 static const AtlasResource resources[] = {
 	{
 		"cluster_snapshots",
@@ -357,66 +433,77 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED,
 		GROUP_CLUSTER | KEY(ID) | KEY(POINT_IN_TIME) | KEY(OPLOG_TS) | KEY(OPLOG_INC),
-		GROUP_CLUSTER, NULL, cluster_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, NULL, cluster_snapshot_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"sharded_cluster_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedClusters",
 		"/groups/{group}/clusters/{cluster}/backup/snapshots/shardedCluster/{id}",
 		"2023-01-01", ATLAS_PAGING_UNDECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, sharded_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, NULL, sharded_snapshot_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"serverless_snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots",
 		"/groups/{group}/serverless/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"flex_snapshots",
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots",
 		"/groups/{group}/flexClusters/{cluster}/backup/snapshots/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, NULL, flex_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, NULL, flex_snapshot_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"tenant_snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots",
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_NONE, GROUP_CLUSTER | KEY(ID),
-		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS
+		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"projects", "/groups", NULL,
-		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields, LIST_ROWS
+		"2023-01-01", ATLAS_PAGING_DECLARED, 0, 0, NULL, project_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"clusters", "/groups/{group}/clusters", NULL,
-		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS
+		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"serverless_instances", "/groups/{group}/serverless", NULL,
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), "flex_clusters",
-		serverless_instance_fields, LIST_ROWS
+		serverless_instance_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"flex_clusters", "/groups/{group}/flexClusters", NULL,
-		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields, LIST_ROWS
+		"2024-11-13", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, flex_cluster_fields, LIST_ROWS,
+		NO_1_3
 	},
 	{
 		"backup_schedules",
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
 		backup_schedule_fields, "", NULL, "BACKUP_CONFIG_NOT_FOUND", NULL, NULL,
-		NULL
+		NULL,
+		NO_1_3
 	},
 	{
 		"backup_policy_items",
 		"/groups/{group}/clusters/{cluster}/backup/schedule", NULL,
 		"2024-08-05", ATLAS_PAGING_NONE, GROUP_CLUSTER, GROUP_CLUSTER, NULL,
 		backup_policy_item_fields, "policies.policyItems", NULL,
-		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL
+		"BACKUP_CONFIG_NOT_FOUND", NULL, NULL, NULL,
+		NO_1_3
 	},
 	{
 		"restore_jobs",
@@ -425,7 +512,8 @@ static const AtlasResource resources[] = {
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, restore_job_fields, NULL, NULL, NULL,
 		"Project Backup Manager", restore_job_credentials,
-		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID"
+		"RESTORE_JOB_NOT_FOUND RESTORE_JOB_NOT_FOUND_IN_GROUP INVALID_JOB_ID",
+		NO_1_3
 	},
 	{
 		"flex_restore_jobs",
@@ -433,7 +521,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/flexClusters/{cluster}/backup/restoreJobs/{id}",
 		"2024-11-13", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, flex_restore_job_fields, NULL, NULL, NULL, NULL,
-		flex_restore_job_credentials, "RESOURCE_NOT_FOUND"
+		flex_restore_job_credentials, "RESOURCE_NOT_FOUND",
+		NO_1_3
 	},
 	{
 		"export_jobs",
@@ -441,7 +530,8 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/exports/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, NULL, export_job_fields, NULL, NULL, NULL,
-		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND"
+		"Project Backup Manager", NULL, "RESOURCE_NOT_FOUND",
+		NO_1_3
 	},
 	{
 		"export_buckets",
@@ -449,14 +539,33 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/backup/exportBuckets/{id}",
 		"2024-05-30", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ID), KEY(GROUP),
 		NULL, export_bucket_fields, NULL, NULL, NULL, NULL, NULL,
-		"EXPORT_BUCKET_NOT_FOUND"
+		"EXPORT_BUCKET_NOT_FOUND",
+		NO_1_3
 	},
 	{
 		"backup_compliance_policies",
 		"/groups/{group}/backupCompliancePolicy", NULL,
 		"2023-10-01", ATLAS_PAGING_NONE, KEY(GROUP), KEY(GROUP), NULL,
 		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
-		"Project Owner", NULL, NULL
+		"Project Owner", NULL, NULL,
+		NO_1_3
+	},
+	{
+		"events",
+		"/groups/{group}/events",
+		"/groups/{group}/events/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED,
+		KEY(GROUP) | KEY(ORG) | KEY(ID), 0, NULL, event_fields,
+		NULL, NULL, NULL, NULL, NULL, "RESOURCE_NOT_FOUND",
+		"/orgs/{org}/events", "/orgs/{org}/events/{id}",
+		"Organization Member", KEY(GROUP) | KEY(ORG), event_filters,
+		"includeRaw=true"
+	},
+	{
+		"organizations", "/orgs", "/orgs/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(ID), 0, NULL,
+		organization_fields, NULL, NULL, NULL, "Organization Member", NULL,
+		"RESOURCE_NOT_FOUND", NO_1_3
 	},
 };
 
@@ -627,4 +736,32 @@ atlas_is_credential_field(const AtlasResource *res, const char *json)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * atlas_keys_complete
+ *		Whether a scan with the keys of mask (ATLAS_KEY_BIT) can make its
+ *		requests: it has every key the resource requires, and one of those
+ *		of which it requires at least one (group_id or org_id for events).
+ */
+bool
+atlas_keys_complete(const AtlasResource *res, uint32 mask)
+{
+	return (mask & res->required_keys) == res->required_keys &&
+		(res->any_keys == 0 || (mask & res->any_keys) != 0);
+}
+
+/*
+ * atlas_org_endpoint
+ *		Whether a chain with these keys reads an organization's endpoint:
+ *		the resource's own (organizations), or, for a resource with
+ *		organization endpoints, a chain with org_id and no group_id.
+ */
+bool
+atlas_org_endpoint(const AtlasResource *res, const AtlasRequestKeys *keys)
+{
+	if (strncmp(res->list_path, "/orgs", 5) == 0)
+		return true;
+	return res->org_list_path != NULL && keys->present[ATLAS_KEY_ORG] &&
+		!keys->present[ATLAS_KEY_GROUP];
 }
