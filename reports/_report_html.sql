@@ -10,7 +10,8 @@
 --   * snapshot storage per project and month as inline SVG bars (one <rect
 --     class="bar" data-bytes> per project and month, tooltip with the
 --     figures), and storage_by_project_month.sql's table;
---   * overdue_clusters.sql's and failed_snapshots.sql's tables.
+--   * overdue_clusters.sql's, failed_snapshots.sql's and backup_audit.sql's
+--     tables.
 -- The tables are those scripts themselves, printed by psql's html format,
 -- so their figures are the psql reports' figures.  Every text taken from
 -- Atlas is escaped (pg_temp.html_escape).
@@ -176,6 +177,12 @@ SELECT '<h2 id="failed">Failed snapshots</h2>';
 \pset format html
 \pset tuples_only off
 \ir failed_snapshots.sql
+\pset format unaligned
+\pset tuples_only on
+SELECT '<h2 id="audit">Backup audit trail</h2>';
+\pset format html
+\pset tuples_only off
+\ir backup_audit.sql
 \pset format unaligned
 \pset tuples_only on
 SELECT E'<p class="meta">Made by atlas_snapshot_fdw''s scripts/report-html.sh.</p>\n</body>\n</html>';
