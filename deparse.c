@@ -558,7 +558,8 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 		{
 			bool		have_lo = false,
 						have_hi = false,
-						unknown = false;
+						unknown_lo = false,
+						unknown_hi = false;
 			TimestampTz lo = 0,
 						hi = 0;
 
@@ -571,7 +572,10 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 					continue;
 				if (!v->known)
 				{
-					unknown = true;
+					if (v->op == ATLAS_FILTER_GT || v->op == ATLAS_FILTER_GE)
+						unknown_lo = true;
+					else
+						unknown_hi = true;
 					continue;
 				}
 				if (v->isnull)
@@ -603,7 +607,7 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 					secs--;
 				append_time(&part, filter->param, secs - 1);
 			}
-			else if (!have_lo && unknown)
+			else if (!have_lo && unknown_lo)
 				atlas_filter_append(&part, filter->param, NULL, filter->column);
 			if (have_hi && !TIMESTAMP_NOT_FINITE(hi))
 			{
@@ -613,7 +617,7 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 					secs++;
 				append_time(&part, filter->max_param, secs + 1);
 			}
-			else if (!have_hi && unknown)
+			else if (!have_hi && unknown_hi)
 				atlas_filter_append(&part, filter->max_param, NULL,
 									filter->column);
 		}

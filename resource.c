@@ -565,7 +565,7 @@ static const AtlasResource resources[] = {
 		"organizations", "/orgs", "/orgs/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(ID), 0, NULL,
 		organization_fields, NULL, NULL, NULL, "Organization Member", NULL,
-		"RESOURCE_NOT_FOUND", NO_1_3
+		"RESOURCE_NOT_FOUND ORG_NOT_FOUND", NO_1_3
 	},
 };
 

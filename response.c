@@ -230,7 +230,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		{
 			col->key = kind;
 			/* the column table names a field: read it when not asked for */
-			for (const AtlasField *f = res->fields; f->column; f++)
+			for (const AtlasField *f = res ? res->fields : NULL; f && f->column; f++)
 			{
 				if (f->json && strcmp(f->column, col->name) == 0)
 					col->key_json = true;
