@@ -142,6 +142,11 @@ Backup extras of the test fleet (see _test_backup_extras):
     backupCompliancePolicy  group 1 ACTIVE, group 2 ENABLING, group 3 none
                 (404 RESOURCE_NOT_FOUND, as the spec's generic not-found).
 
+Events and organizations of the test fleet (see _test_events): group 1
+has 10 events (backup audit, failures, one CLUSTER_MUTATED), group 2 two,
+group 3 none; GET /orgs lists prod-org (5a0a...dc, 3 organization events)
+and empty-org (5a0a...dd, no events, no projects).
+
 DEMO FLEET (--fleet demo)
 =========================
 
@@ -164,7 +169,9 @@ DEMO_FAILED_RESTORE failed), critical clusters export monthly to their
 project's bucket, payments-platform has an ACTIVE compliance policy,
 analytics-warehouse an ENABLING one, the others none.  These backup
 extras come from their own random.Random(DEMO_SEED + 19), so the snapshot
-history is the same as without them.
+history is the same as without them. Project events of the last 60 days (failed
+snapshots, deletions, retention, schedule and compliance-policy changes,
+failed restores; _demo_events) come from random.Random(DEMO_SEED + 27).
 """
 
 import calendar
