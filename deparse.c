@@ -386,12 +386,16 @@ typedef struct TextValues
  * text_values
  *		The non-null texts of one evaluated text clause (an array's
  *		elements for ATLAS_FILTER_ANY), palloc'd, in the order given.
+ *		An array of more than ATLAS_MAX_FILTER_VALUES elements sets
+ *		*too_many and gives NIL: such a clause narrows no request (so that
+ *		the quadratic intersections below stay small).
  */
 static List *
-text_values(const AtlasFilterValue *v)
+text_values(const AtlasFilterValue *v, bool *too_many)
 {
 	List	   *result = NIL;
 
+	*too_many = false;
 	if (v->op == ATLAS_FILTER_ANY)
 	{
 		ArrayType  *array = DatumGetArrayTypeP(v->value);
@@ -399,6 +403,12 @@ text_values(const AtlasFilterValue *v)
 		bool	   *nulls;
 		int			nelems;
 
+		if (ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)) >
+			ATLAS_MAX_FILTER_VALUES)
+		{
+			*too_many = true;
+			return NIL;
+		}
 		deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &nulls, &nelems);
 		for (int i = 0; i < nelems; i++)
@@ -461,8 +471,8 @@ append_time(StringInfo buf, const char *param, int64 secs)
  *
  * A text filter sends each value its clauses allow (several clauses on one
  * column intersect), once per value; values no row can hold (the filter's
- * pattern) are left out; more than ATLAS_MAX_FILTER_VALUES values are not
- * sent at all.  A time filter sends the latest lower bound, rounded down
+ * pattern) are left out; a clause of more than ATLAS_MAX_FILTER_VALUES
+ * values narrows nothing (it is only checked locally).  A time filter sends the latest lower bound, rounded down
  * to a whole second and one second earlier, and the earliest upper bound,
  * rounded up and one second later; an infinite bound is not sent.
  * query->none is set when no row can pass (a NULL value, no value left,
@@ -496,6 +506,7 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 			{
 				const AtlasFilterValue *v = &vals[i];
 				List	   *these;
+				bool		too_many;
 
 				if (v->filter != f)
 					continue;
@@ -509,7 +520,9 @@ atlas_filter_query(const AtlasResource *res, const AtlasFilterValue *vals,
 					query->none = true;
 					continue;
 				}
-				these = text_values(v);
+				these = text_values(v, &too_many);
+				if (too_many)
+					continue;
 				if (!tv.constrained)
 				{
 					foreach(lc, these)

@@ -84,6 +84,9 @@ SELECT id FROM atlas.events WHERE group_id = :g1
 SELECT id FROM atlas.events WHERE group_id = :g1 AND event_type IN ('cps_snapshot_failed', 'CPS_SNAPSHOT_FAILED');
 SELECT count(*) FROM atlas.events WHERE group_id = :g1 AND event_type = 'not a type';
 SELECT count(*) FROM atlas.events WHERE group_id = :g1 AND event_type = NULL;
+-- a list of more than 100 values is only checked locally
+SELECT id FROM atlas.events WHERE group_id = :g1
+   AND event_type = ANY (ARRAY(SELECT 'CPS_T' || g FROM generate_series(1, 100) g) || 'CPS_SNAPSHOT_FAILED'::text);
 \! python3 test/mockctl.py log --authorized
 
 -- created: minDate and maxDate one second wider than the bounds, the
