@@ -126,7 +126,11 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateEnumerate,	/* String: enumeration for EXPLAIN, or "" if
 								 * the scan has all its keys */
 	FdwScanPrivateKeyColTypes,	/* OID list: each key column's (base) type */
-	FdwScanPrivateKeyColTypmods /* Integer list: and its typmod */
+	FdwScanPrivateKeyColTypmods,	/* Integer list: and its typmod */
+	FdwScanPrivateFilters,		/* Integer list: each filter clause's filter
+								 * (its value follows the keys' in
+								 * fdw_exprs) */
+	FdwScanPrivateFilterOps		/* Integer list: and its AtlasFilterOp */
 };
 
 /*
@@ -145,7 +149,11 @@ typedef struct AtlasFdwScanState
 	List	   *key_is_array;	/* from fdw_private */
 	List	   *key_coltypes;	/* from fdw_private */
 	List	   *key_coltypmods; /* from fdw_private */
-	List	   *key_states;		/* ExprStates of fdw_exprs */
+	List	   *key_states;		/* ExprStates of the keys' fdw_exprs */
+	List	   *filter_ids;		/* from fdw_private */
+	List	   *filter_ops;		/* from fdw_private */
+	List	   *filter_states;	/* ExprStates of the filters' fdw_exprs */
+	AtlasFilterQuery filters;	/* their parameters, in keys_cxt */
 
 	/* request chains of the current (re)scan, in keys_cxt */
 	MemoryContext keys_cxt;
@@ -205,6 +213,8 @@ static double estimate_chains(List *key_quals);
 static bool enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask);
 static double enumerated_chains(uint32 mask);
 static void evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext);
+static void evaluate_filters(AtlasFdwScanState *fsstate,
+							 ExprContext *econtext);
 static void build_request_chains(AtlasFdwScanState *fsstate,
 								 ExprContext *econtext);
 static bool fetch_next_page(AtlasFdwScanState *fsstate);
@@ -398,8 +408,7 @@ estimate_chains(List *key_quals)
 static bool
 enumerating(AtlasFdwRelationInfo *fpinfo, uint32 mask)
 {
-	return fpinfo->can_enumerate &&
-		(mask & fpinfo->res->required_keys) != fpinfo->res->required_keys;
+	return fpinfo->can_enumerate && !atlas_keys_complete(fpinfo->res, mask);
 }
 
 /*
@@ -569,7 +578,7 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		startup_cost += enum_trips * ATLAS_REQUEST_COST;
 		total_cost += enum_trips * ATLAS_REQUEST_COST;
 	}
-	else if ((mask & res->required_keys) != res->required_keys)
+	else if (!atlas_keys_complete(res, mask))
 	{
 		/*
 		 * Impossible, or (under LATERAL, whose references give keys only to
@@ -623,7 +632,7 @@ atlasGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 											  fpinfo->bound_conds),
 								  &key_quals, &local_conds);
 		param_mask = atlas_key_mask(key_quals);
-		if ((param_mask & res->required_keys) != res->required_keys)
+		if (!atlas_keys_complete(res, param_mask))
 			continue;
 		scan_cost(fpinfo, estimate_chains(key_quals),
 				  (param_mask & ATLAS_ITEM_KEYS) != 0, local_sel,
@@ -646,6 +655,27 @@ missing_key_error(Oid foreigntableid, const AtlasResource *res, uint32 mask)
 	uint32		missing = res->required_keys & ~mask;
 	StringInfoData cols;
 	int			n = 0;
+
+	if (missing == 0 && res->any_keys != 0 && (mask & res->any_keys) == 0)
+	{
+		/* one of several keys will do (events: group_id or org_id) */
+		initStringInfo(&cols);
+		for (int k = 0; k < ATLAS_NUM_KEYS; k++)
+		{
+			if (res->any_keys & ATLAS_KEY_BIT(k))
+				appendStringInfo(&cols, "%s\"%s\"", n++ > 0 ? " or " : "",
+								 atlas_key_column_name(k));
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("foreign table \"%s\" requires a WHERE condition on column %s",
+						get_rel_name(foreigntableid), cols.data),
+				 errdetail("Resource \"%s\" is read from Atlas endpoints whose path contains one of these values.",
+						   res->name),
+				 errhint("Add a condition such as \"%s = '...'\" or \"%s IN (...)\", or join on the column.",
+						 atlas_key_column_name(pg_rightmost_one_pos32(res->any_keys)),
+						 atlas_key_column_name(pg_rightmost_one_pos32(res->any_keys)))));
+	}
 
 	initStringInfo(&cols);
 	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
@@ -747,6 +777,9 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	const AtlasResource *res = fpinfo->res;
 	List	   *key_quals;
 	List	   *local_conds;
+	List	   *filter_quals;
+	List	   *filter_ids = NIL;
+	List	   *filter_ops = NIL;
 	List	   *fdw_exprs = NIL;
 	List	   *kinds = NIL;
 	List	   *is_array = NIL;
@@ -763,9 +796,9 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 											   fpinfo->bound_conds),
 							  &key_quals, &local_conds);
 
+	filter_quals = atlas_filter_quals(root, baserel, res, local_conds);
 	mask = atlas_key_mask(key_quals);
-	if ((mask & res->required_keys) != res->required_keys &&
-		!enumerating(fpinfo, mask))
+	if (!atlas_keys_complete(res, mask) && !enumerating(fpinfo, mask))
 		missing_key_error(foreigntableid, res, mask);
 	atlas_check_key_combination(mask);
 
@@ -779,11 +812,20 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		coltypes = lappend_oid(coltypes, kq->coltype);
 		coltypmods = lappend_int(coltypmods, kq->coltypmod);
 	}
+	foreach(lc, filter_quals)
+	{
+		AtlasFilterQual *fq = (AtlasFilterQual *) lfirst(lc);
+
+		fdw_exprs = lappend(fdw_exprs, fq->expr);
+		filter_ids = lappend_int(filter_ids, fq->filter);
+		filter_ops = lappend_int(filter_ops, fq->op);
+	}
 
 	page_size = limited_page_size(root, baserel, local_conds,
 								  fpinfo->opts.items_per_page, &limited);
 	fdw_private = list_make5(kinds, is_array,
 							 makeString(atlas_deparse_request(res, key_quals,
+															  filter_quals,
 															  page_size,
 															  &fpinfo->opts)),
 							 used_attrs(baserel, local_conds),
@@ -796,6 +838,8 @@ atlasGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 									 pstrdup("")));
 	fdw_private = lappend(fdw_private, coltypes);
 	fdw_private = lappend(fdw_private, coltypmods);
+	fdw_private = lappend(fdw_private, filter_ids);
+	fdw_private = lappend(fdw_private, filter_ops);
 
 	return make_foreignscan(tlist,
 							extract_actual_clauses(local_conds, false),
@@ -858,7 +902,19 @@ atlasBeginForeignScan(ForeignScanState *node, int eflags)
 	fsstate->key_is_array = list_nth(fsplan->fdw_private, FdwScanPrivateKeyIsArray);
 	fsstate->key_coltypes = list_nth(fsplan->fdw_private, FdwScanPrivateKeyColTypes);
 	fsstate->key_coltypmods = list_nth(fsplan->fdw_private, FdwScanPrivateKeyColTypmods);
-	fsstate->key_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	fsstate->filter_ids = list_nth(fsplan->fdw_private, FdwScanPrivateFilters);
+	fsstate->filter_ops = list_nth(fsplan->fdw_private, FdwScanPrivateFilterOps);
+	{
+		/* fdw_exprs: the keys' values, then the filters' */
+		int			nkeys = list_length(fsstate->key_kinds);
+
+		fsstate->key_states =
+			ExecInitExprList(list_truncate(list_copy(fsplan->fdw_exprs), nkeys),
+							 (PlanState *) node);
+		fsstate->filter_states =
+			ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nkeys),
+							 (PlanState *) node);
+	}
 	fsstate->page_size = intVal(list_nth(fsplan->fdw_private, FdwScanPrivatePageSize));
 	fsstate->enumerate = strVal(list_nth(fsplan->fdw_private,
 										 FdwScanPrivateEnumerate))[0] != '\0';
@@ -906,6 +962,38 @@ no_chains(void *arg, AtlasRequestKeys *keys)
 }
 
 /*
+ * evaluate_filters
+ *		Evaluate the filter clauses' values into the scan's filter
+ *		parameters (atlas_filter_query), in the current memory context
+ *		(keys_cxt), and hand them to the fetcher for the chains to come.
+ */
+static void
+evaluate_filters(AtlasFdwScanState *fsstate, ExprContext *econtext)
+{
+	int			n = list_length(fsstate->filter_states);
+	AtlasFilterValue *vals = palloc0(sizeof(AtlasFilterValue) * Max(n, 1));
+	ListCell   *lc_state,
+			   *lc_id,
+			   *lc_op;
+	int			i = 0;
+
+	forthree(lc_state, fsstate->filter_states, lc_id, fsstate->filter_ids,
+			 lc_op, fsstate->filter_ops)
+	{
+		ExprState  *state = (ExprState *) lfirst(lc_state);
+		AtlasFilterValue *v = &vals[i++];
+
+		v->filter = lfirst_int(lc_id);
+		v->op = (AtlasFilterOp) lfirst_int(lc_op);
+		v->known = true;
+		v->valtype = exprType((Node *) state->expr);
+		v->value = ExecEvalExpr(state, econtext, &v->isnull);
+	}
+	atlas_filter_query(fsstate->res, vals, n, &fsstate->filters);
+	atlas_fetcher_set_filters(fsstate->fetcher, &fsstate->filters);
+}
+
+/*
  * evaluate_keys
  *		Evaluate the key expressions into a new chain set and, for a scan
  *		that enumerates, arm the enumeration's first inventory request
@@ -946,6 +1034,7 @@ evaluate_keys(AtlasFdwScanState *fsstate, ExprContext *econtext)
 							lfirst_oid(lc_type), lfirst_int(lc_typmod),
 							value, isnull);
 	}
+	evaluate_filters(fsstate, econtext);
 	/* keys that allow no chain at all need no inventory either */
 	if (fsstate->enumerate && !atlas_chain_set_empty(fsstate->chainset))
 	{
@@ -988,6 +1077,9 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	}
 	fsstate->nchains = atlas_chain_set_count(fsstate->chainset, fsstate->rel,
 											 fsstate->opts.max_request_chains);
+	/* filter values no row can pass: no request at all */
+	if (fsstate->filters.none)
+		fsstate->nchains = 0;
 
 	memset(&fsstate->cur_keys, 0, sizeof(fsstate->cur_keys));
 	fsstate->finished = 0;
@@ -996,8 +1088,11 @@ build_request_chains(AtlasFdwScanState *fsstate, ExprContext *econtext)
 	fsstate->started = true;
 	fsstate->pages_read = 0;
 	MemoryContextSwitchTo(oldcxt);
-	atlas_fetcher_start(fsstate->fetcher, atlas_chain_set_next,
-						fsstate->chainset);
+	if (fsstate->filters.none)
+		atlas_fetcher_start(fsstate->fetcher, no_chains, NULL);
+	else
+		atlas_fetcher_start(fsstate->fetcher, atlas_chain_set_next,
+							fsstate->chainset);
 }
 
 /*

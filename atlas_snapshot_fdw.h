@@ -87,6 +87,7 @@ typedef enum AtlasKeyKind
 	ATLAS_KEY_NAME,				/* name: {name}, the single-object GET of
 								 * items known by name (a snapshot's
 								 * databases and collections) */
+	ATLAS_KEY_ORG,				/* org_id: {org} path segment */
 	ATLAS_NUM_KEYS
 } AtlasKeyKind;
 
@@ -135,6 +136,31 @@ typedef struct AtlasCalendar
 } AtlasCalendar;
 
 /*
+ * A column whose WHERE clauses narrow a list by query parameters:
+ * the rows still pass the clause locally, so what is sent only needs to
+ * select a superset of them.
+ */
+typedef enum AtlasFilterKind
+{
+	ATLAS_FILTER_TEXT,			/* "= value", "= ANY (array)": param
+								 * repeated once per value */
+	ATLAS_FILTER_TIME			/* "< <= > >=" a timestamptz: param holds
+								 * the lower bound, max_param the upper */
+} AtlasFilterKind;
+
+typedef struct AtlasFilter
+{
+	const char *column;			/* SQL column name */
+	AtlasFilterKind kind;
+	const char *param;			/* query parameter (lower bound for TIME) */
+	const char *max_param;		/* TIME: upper bound parameter */
+	bool		group_only;		/* only the group endpoint takes it */
+	bool		(*valid) (const char *value);	/* TEXT: values no row can
+												 * hold are not sent, or
+												 * NULL */
+} AtlasFilter;
+
+/*
  * One Atlas list endpoint exposed as a foreign table.  Paths are templates
  * below ATLAS_API_PREFIX in which {group}, {cluster} and {id} are replaced
  * by URL-escaped key values.
@@ -170,7 +196,57 @@ typedef struct AtlasResource
 								 * deleted clusters holding backups to the
 								 * list (include_deleted_clusters), or NULL */
 	AtlasCalendar calendar;		/* what Atlas announced for its endpoints */
+	const char *org_list_path;	/* with org_id and no group_id: the list */
+	const char *org_get_path;	/* and the single-object endpoint */
+	const char *org_role;		/* role the org endpoints need */
+	uint32		any_keys;		/* at least one of these keys is required */
+	const AtlasFilter *filters; /* filter columns, NULL-terminated, or NULL */
+	const char *fixed_query;	/* parameters sent with every request, or
+								 * NULL */
 } AtlasResource;
+
+/*
+ * A WHERE clause on a filter column (deparse.c): the clause itself stays
+ * in the local conditions.
+ */
+typedef enum AtlasFilterOp
+{
+	ATLAS_FILTER_EQ,
+	ATLAS_FILTER_ANY,			/* = ANY (array) */
+	ATLAS_FILTER_LT,
+	ATLAS_FILTER_LE,
+	ATLAS_FILTER_GT,
+	ATLAS_FILTER_GE
+} AtlasFilterOp;
+
+typedef struct AtlasFilterQual
+{
+	int			filter;			/* index in the resource's filters */
+	AtlasFilterOp op;
+	Expr	   *expr;			/* value side, evaluated at execution */
+} AtlasFilterQual;
+
+/* One evaluated filter value (or, for EXPLAIN, one not known yet) */
+typedef struct AtlasFilterValue
+{
+	int			filter;
+	AtlasFilterOp op;
+	bool		known;			/* false: shown as a placeholder */
+	bool		isnull;
+	Datum		value;
+	Oid			valtype;		/* the array type for ATLAS_FILTER_ANY */
+} AtlasFilterValue;
+
+/* The filter parameters of a scan, for either endpoint */
+typedef struct AtlasFilterQuery
+{
+	char	   *group;			/* "&a=b&c=d" for the group endpoint, or "" */
+	char	   *org;			/* the same for the org endpoint */
+	bool		none;			/* no row can pass: make no request */
+} AtlasFilterQuery;
+
+/* Most values a repeated filter parameter carries; more are not sent */
+#define ATLAS_MAX_FILTER_VALUES	100
 
 /* Options resolved for one scan; lives in the planner's or executor's memory */
 typedef struct AtlasFdwOptions
@@ -327,6 +403,9 @@ extern bool atlas_is_credential_column(const AtlasResource *res,
 									   const char *column);
 extern bool atlas_is_credential_field(const AtlasResource *res,
 									  const char *json);
+extern bool atlas_keys_complete(const AtlasResource *res, uint32 mask);
+extern bool atlas_org_endpoint(const AtlasResource *res,
+							   const AtlasRequestKeys *keys);
 
 /* in calendar.c */
 
@@ -357,15 +436,25 @@ extern void atlas_append_path(StringInfo buf, const char *template,
 extern char *atlas_request_path(const AtlasResource *res,
 								const AtlasRequestKeys *keys,
 								int page_num, int items_per_page,
+								const AtlasFilterQuery *filters,
 								const AtlasFdwOptions *opts);
+extern bool atlas_is_event_type(const char *s);
+extern void atlas_filter_append(StringInfo buf, const char *param,
+								const char *value, const char *column);
+extern bool atlas_is_cluster_name(const char *s);
 
 /* in deparse.c */
 extern void atlas_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 									  const AtlasResource *res, List *conds,
 									  List **key_quals, List **local_conds);
+extern List *atlas_filter_quals(PlannerInfo *root, RelOptInfo *baserel,
+								const AtlasResource *res, List *local_conds);
+extern void atlas_filter_query(const AtlasResource *res,
+							   const AtlasFilterValue *vals, int nvals,
+							   AtlasFilterQuery *query);
 extern uint32 atlas_key_mask(List *key_quals);
 extern char *atlas_deparse_request(const AtlasResource *res, List *key_quals,
-								   int items_per_page,
+								   List *filter_quals, int items_per_page,
 								   const AtlasFdwOptions *opts);
 
 /* in chains.c */
@@ -534,6 +623,8 @@ extern bool atlas_fetcher_poll(AtlasFetcher *f, long *wake_ms);
 extern void atlas_fetcher_arm(AtlasFetcher *f);
 extern const AtlasPace *atlas_fetcher_pace(AtlasFetcher *f);
 extern void atlas_fetcher_continue(AtlasFetcher *to, const AtlasFetcher *from);
+extern void atlas_fetcher_set_filters(AtlasFetcher *f,
+									  const AtlasFilterQuery *filters);
 
 /* in oauth.c */
 extern bool atlas_oauth_ready(AtlasConnEntry *entry,
@@ -552,7 +643,8 @@ extern void atlas_report_curl_error(const char *base_url, CURLcode rc,
 extern void atlas_report_page_error(const AtlasFetchResult *result,
 									const char *base_url,
 									const AtlasFdwOptions *opts,
-									const AtlasResource *res);
+									const AtlasResource *res,
+									bool org_endpoint);
 extern void atlas_report_retired(const AtlasResource *res, const char *detail);
 extern void atlas_parse_error_body(const char *body, char **code,
 								   char **detail);

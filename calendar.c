@@ -41,11 +41,17 @@
 #include "utils/date.h"
 #include "utils/timestamp.h"
 
-/* Most endpoints remembered: two per resource and the token endpoint */
-#define CALENDAR_MAX_ENDPOINTS	256
+/*
+ * The paths of a resource: its list, its single object, and the same two
+ * below an organization (resource_path)
+ */
+#define PATHS_PER_RESOURCE	4
+
+/* Most endpoints remembered: PATHS_PER_RESOURCE per resource, the token's */
+#define CALENDAR_MAX_ENDPOINTS	512
 
 /* The token endpoint's slot in "seen", after the resources' */
-#define TOKEN_SLOT(nres)	(2 * (nres))
+#define TOKEN_SLOT(nres)	(PATHS_PER_RESOURCE * (nres))
 
 /* What one endpoint's last answer with either header said */
 typedef struct SeenHeaders
@@ -57,13 +63,54 @@ typedef struct SeenHeaders
 } SeenHeaders;
 
 /*
- * Indexed 2 * resource (list), 2 * resource + 1 (by id), then the token
- * endpoint.  Backend-lifetime static storage: written when a transfer
+ * Indexed PATHS_PER_RESOURCE * resource + path (resource_path), then the
+ * token endpoint.  Backend-lifetime static storage: written when a transfer
  * ends, where nothing may allocate.
  */
 static SeenHeaders seen[CALENDAR_MAX_ENDPOINTS];
 
 PG_FUNCTION_INFO_V1(atlas_snapshot_fdw_endpoints);
+
+/*
+ * resource_path
+ *		Path template k (0 to PATHS_PER_RESOURCE - 1) of a resource: its
+ *		list, its single object, its organization list, its organization
+ *		single object; NULL if it has none.
+ */
+static const char *
+resource_path(const AtlasResource *res, int k)
+{
+	switch (k)
+	{
+		case 0:
+			return res->list_path;
+		case 1:
+			return res->get_path;
+		case 2:
+			return res->org_list_path;
+		default:
+			return res->org_get_path;
+	}
+}
+
+/*
+ * reads_path
+ *		Whether a resource reads path template t at API version v.
+ */
+static bool
+reads_path(const AtlasResource *res, const char *t, const char *v)
+{
+	if (strcmp(res->api_version, v) != 0)
+		return false;
+	for (int k = 0; k < PATHS_PER_RESOURCE; k++)
+	{
+		const char *p = resource_path(res, k);
+
+		if (p && strcmp(p, t) == 0)
+			return true;
+	}
+	return false;
+}
 
 /*
  * template_match
@@ -168,19 +215,18 @@ atlas_calendar_note(const char *url, const char *deprecation,
 	{
 		for (int i = 0; i < nres; i++)
 		{
-			const char *tmpl[2] = {res[i].list_path, res[i].get_path};
-
-			for (int k = 0; k < 2; k++)
+			for (int k = 0; k < PATHS_PER_RESOURCE; k++)
 			{
+				const char *tmpl = resource_path(&res[i], k);
 				int			literal;
 
-				if (tmpl[k] == NULL)
+				if (tmpl == NULL)
 					continue;
-				literal = template_match(tmpl[k], path + plen, n - plen);
+				literal = template_match(tmpl, path + plen, n - plen);
 				if (literal > best_literal)
 				{
 					best_literal = literal;
-					best = 2 * i + k;
+					best = PATHS_PER_RESOURCE * i + k;
 				}
 			}
 		}
@@ -195,17 +241,22 @@ atlas_calendar_note(const char *url, const char *deprecation,
 
 	/* every resource reading that endpoint at that version shares it */
 	{
-		const AtlasResource *b = &res[best / 2];
-		const char *btmpl = best % 2 == 0 ? b->list_path : b->get_path;
+		const AtlasResource *b = &res[best / PATHS_PER_RESOURCE];
+		const char *btmpl = resource_path(b, best % PATHS_PER_RESOURCE);
 
-		for (int i = 0; i < nres && 2 * i + 1 < CALENDAR_MAX_ENDPOINTS; i++)
+		for (int i = 0; i < nres; i++)
 		{
 			if (strcmp(res[i].api_version, b->api_version) != 0)
 				continue;
-			if (res[i].list_path && strcmp(res[i].list_path, btmpl) == 0)
-				note_seen(&seen[2 * i], deprecation, sunset);
-			if (res[i].get_path && strcmp(res[i].get_path, btmpl) == 0)
-				note_seen(&seen[2 * i + 1], deprecation, sunset);
+			for (int k = 0; k < PATHS_PER_RESOURCE; k++)
+			{
+				const char *t = resource_path(&res[i], k);
+
+				if (t && strcmp(t, btmpl) == 0 &&
+					PATHS_PER_RESOURCE * i + k < CALENDAR_MAX_ENDPOINTS)
+					note_seen(&seen[PATHS_PER_RESOURCE * i + k], deprecation,
+							  sunset);
+			}
 		}
 	}
 }
@@ -257,12 +308,12 @@ header_time(const char *value, TimestampTz *result)
 
 /*
  * One endpoint of the listing: the first resource that calls it, and
- * which of its two paths.
+ * which of its paths.
  */
 typedef struct EndpointRow
 {
 	int			resource;		/* index in the catalog, or -1: token */
-	int			which;			/* 0: list path, 1: by-id path */
+	int			which;			/* its path: see resource_path */
 } EndpointRow;
 
 /*
@@ -286,12 +337,12 @@ atlas_snapshot_fdw_endpoints(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	rows = palloc(sizeof(EndpointRow) * (2 * nres + 1));
+	rows = palloc(sizeof(EndpointRow) * (PATHS_PER_RESOURCE * nres + 1));
 	for (int i = 0; i < nres; i++)
 	{
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < PATHS_PER_RESOURCE; k++)
 		{
-			const char *t = k == 0 ? res[i].list_path : res[i].get_path;
+			const char *t = resource_path(&res[i], k);
 			bool		dup = false;
 
 			if (t == NULL)
@@ -299,7 +350,7 @@ atlas_snapshot_fdw_endpoints(PG_FUNCTION_ARGS)
 			for (int r = 0; r < nrows && !dup; r++)
 			{
 				const AtlasResource *o = &res[rows[r].resource];
-				const char *ot = rows[r].which == 0 ? o->list_path : o->get_path;
+				const char *ot = resource_path(o, rows[r].which);
 
 				dup = strcmp(ot, t) == 0 &&
 					strcmp(o->api_version, res[i].api_version) == 0;
@@ -340,7 +391,7 @@ atlas_snapshot_fdw_endpoints(PG_FUNCTION_ARGS)
 		else
 		{
 			const AtlasResource *a = &res[rows[r].resource];
-			const char *t = rows[r].which == 0 ? a->list_path : a->get_path;
+			const char *t = resource_path(a, rows[r].which);
 			StringInfoData path;
 			Datum	   *names = palloc(sizeof(Datum) * nres);
 			int			nnames = 0;
@@ -348,9 +399,7 @@ atlas_snapshot_fdw_endpoints(PG_FUNCTION_ARGS)
 			/* every resource that reads this endpoint at this version */
 			for (int i = 0; i < nres; i++)
 			{
-				if (((res[i].list_path && strcmp(res[i].list_path, t) == 0) ||
-					 (res[i].get_path && strcmp(res[i].get_path, t) == 0)) &&
-					strcmp(res[i].api_version, a->api_version) == 0)
+				if (reads_path(&res[i], t, a->api_version))
 					names[nnames++] = CStringGetTextDatum(res[i].name);
 			}
 			initStringInfo(&path);
@@ -379,7 +428,7 @@ atlas_snapshot_fdw_endpoints(PG_FUNCTION_ARGS)
 			else
 				nulls[col] = true;
 			col++;
-			s = &seen[2 * rows[r].resource + rows[r].which];
+			s = &seen[PATHS_PER_RESOURCE * rows[r].resource + rows[r].which];
 		}
 
 		/* the headers last seen on it in this backend */

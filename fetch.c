@@ -219,6 +219,8 @@ struct AtlasFetcher
 								 * error context */
 	bool		armed;			/* on armed_fetchers */
 	dlist_node	armed_node;
+	const AtlasFilterQuery *filters;	/* the scan's filter parameters, or
+										 * NULL; owned by the scan */
 };
 
 /*
@@ -527,7 +529,7 @@ start_request(AtlasFetcher *f, FetchRequest *req)
 	if (slot == NULL)
 		return false;
 	path = atlas_request_path(f->res, &must_chain_state(f, req->chain)->keys,
-							  req->page, f->page_size, f->opts);
+							  req->page, f->page_size, f->filters, f->opts);
 	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
 	atlas_start_get(slot, path, f->res->api_version, f->opts,
 					complete_request, req);
@@ -1318,7 +1320,7 @@ atlas_fetcher_error_context(void *arg)
 
 	errcontext("remote request: GET %s",
 			   atlas_request_path(f->res, &f->read_keys, f->read_page,
-								  f->page_size, f->opts));
+								  f->page_size, f->filters, f->opts));
 }
 
 /*
@@ -1547,7 +1549,7 @@ atlas_fetcher_read_page(AtlasFetcher *f, MemoryContext page_cxt,
 	if (!absent_answer(res, &req->result, by_id))
 	{
 		atlas_report_page_error(&req->result, atlas_conn_base_url(f->entry), f->opts,
-								res);
+								res, atlas_org_endpoint(res, &cs->keys));
 		page = atlas_page_adopt(&req->result.doc,
 								by_id || res->rows_path != NULL, page_cxt);
 		if (res->rows_path && !by_id)
@@ -1701,4 +1703,16 @@ const AtlasPace *
 atlas_fetcher_pace(AtlasFetcher *f)
 {
 	return &f->pace;
+}
+
+/*
+ * atlas_fetcher_set_filters
+ *		Send these filter parameters with every request of the chains the
+ *		fetcher is started on next (NULL: none).  The scan owns them and
+ *		keeps them until it starts the fetcher again.
+ */
+void
+atlas_fetcher_set_filters(AtlasFetcher *f, const AtlasFilterQuery *filters)
+{
+	f->filters = filters;
 }

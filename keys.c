@@ -5,9 +5,9 @@
  *		  they make
  *
  * A request key is a column whose value a WHERE clause gives to the
- * request instead of filtering rows: group_id and cluster_name fill path
- * segments, as do snapshot_id and database_name (the snapshot whose
- * contents are listed), id and name select the single-object endpoint,
+ * request instead of filtering rows: group_id, org_id and cluster_name
+ * fill path segments, as do snapshot_id and database_name (the snapshot
+ * whose contents are listed), id and name select the single-object endpoint,
  * and point_in_time, oplog_ts and oplog_inc become query parameters.
  * Everything the extension knows about a key is in its descriptor
  * (key_descs below):
@@ -147,6 +147,10 @@ static const KeyDesc key_descs[ATLAS_NUM_KEYS] = {
 		"name", "{name}", NULL, KEY_TYPE_TEXT, true,
 		is_nonempty, NONEMPTY_DETAIL
 	},
+	[ATLAS_KEY_ORG] = {
+		"org_id", "{org}", NULL, KEY_TYPE_TEXT, true,
+		is_object_id, OBJECT_ID_DETAIL
+	},
 };
 
 /* The descriptor of a key */
@@ -198,6 +202,35 @@ static bool
 is_nonempty(const char *s)
 {
 	return *s != '\0';
+}
+
+/*
+ * atlas_is_cluster_name
+ *		Whether s can be an Atlas cluster name (^[a-zA-Z0-9][a-zA-Z0-9-]*$).
+ */
+bool
+atlas_is_cluster_name(const char *s)
+{
+	return is_cluster_name(s);
+}
+
+/*
+ * atlas_is_event_type
+ *		Whether s can be an Atlas event type name: upper-case letters,
+ *		digits and underscores, as every member of the spec's enums.
+ */
+bool
+atlas_is_event_type(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+	{
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+			  *s == '_'))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -568,27 +601,34 @@ atlas_append_path(StringInfo buf, const char *template,
  *
  * With an id or name key the single-object endpoint is used; otherwise
  * the list endpoint with paging (if the resource pages) and the query
- * parameters of the keys present, then the resource's deleted_param when
- * opts (NULL: the defaults) include deleted clusters.  Key texts that are
- * NULL are shown as {column} placeholders (EXPLAIN of parameterized
- * scans).
+ * parameters of the keys present, the filter parameters (filters, or
+ * NULL), then the resource's deleted_param when opts (NULL: the defaults)
+ * include deleted clusters.  A resource with organization endpoints uses
+ * them for a chain with org_id and no group_id.  Key texts that are NULL
+ * are shown as {column} placeholders (EXPLAIN of parameterized scans).
  */
 char *
 atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 				   int page_num, int items_per_page,
+				   const AtlasFilterQuery *filters,
 				   const AtlasFdwOptions *opts)
 {
 	StringInfoData buf;
 	char		sep = '?';
+	bool		org = atlas_org_endpoint(res, keys) && res->org_list_path;
 
 	initStringInfo(&buf);
 	if (atlas_keys_select_item(res, keys))
 	{
-		atlas_append_path(&buf, res->get_path, keys->text, true);
+		atlas_append_path(&buf, org ? res->org_get_path : res->get_path,
+						  keys->text, true);
+		if (res->fixed_query)
+			appendStringInfo(&buf, "?%s", res->fixed_query);
 		return buf.data;
 	}
 
-	atlas_append_path(&buf, res->list_path, keys->text, true);
+	atlas_append_path(&buf, org ? res->org_list_path : res->list_path,
+					  keys->text, true);
 	if (res->paging != ATLAS_PAGING_NONE)
 	{
 		appendStringInfo(&buf, "?pageNum=%d&itemsPerPage=%d",
@@ -606,6 +646,39 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 		sep = '&';
 	}
 	if (res->deleted_param && (opts == NULL || opts->include_deleted_clusters))
+	{
 		appendStringInfo(&buf, "%c%s=true", sep, res->deleted_param);
+		sep = '&';
+	}
+	if (res->fixed_query)
+	{
+		appendStringInfo(&buf, "%c%s", sep, res->fixed_query);
+		sep = '&';
+	}
+	if (filters)
+	{
+		const char *q = org ? filters->org : filters->group;
+
+		/* each parameter of q starts with '&' */
+		if (q && q[0] != '\0')
+			appendStringInfo(&buf, "%c%s", sep, q + 1);
+	}
 	return buf.data;
+}
+
+/*
+ * atlas_filter_append
+ *		Append "&param=value" to buf, the value URL-escaped, or (value
+ *		NULL) "&param={column}" (EXPLAIN of a value known only at
+ *		execution).
+ */
+void
+atlas_filter_append(StringInfo buf, const char *param, const char *value,
+					const char *column)
+{
+	appendStringInfo(buf, "&%s=", param);
+	if (value)
+		append_escaped(buf, value);
+	else
+		appendStringInfo(buf, "{%s}", column);
 }

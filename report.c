@@ -238,7 +238,8 @@ atlas_report_retired(const AtlasResource *res, const char *detail)
  *		as the fetcher kept it (status, body, retries).
  */
 static void
-report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
+report_http_error(const AtlasFetchResult *result, const AtlasResource *res,
+				  bool org_endpoint)
 {
 	char	   *code;
 	char	   *detail;
@@ -306,6 +307,7 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
 			(errcode(sqlstate),
 			 status == 401 ? errmsg("Atlas rejected the credentials of the user mapping") :
 			 status == 403 ? errmsg("Atlas denied access to resource \"%s\"", res->name) :
+			 status == 404 && org_endpoint ? errmsg("Atlas found no such organization") :
 			 status == 404 ? errmsg("Atlas found no such project or cluster") :
 			 status == 410 ? errmsg("Atlas has retired the endpoint of resource \"%s\"", res->name) :
 			 status == 429 ? errmsg("Atlas rate limit exceeded") :
@@ -314,6 +316,9 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
 			 errmsg("Atlas API request failed"),
 			 errdetail_internal("%s", fulldetail),
 			 status == 401 ? errhint("Check the credentials in the user mapping and the API access list of the key or service account.") :
+			 status == 403 && org_endpoint ?
+			 errhint("The API key or service account needs the %s role in the organization.",
+					 res->org_role ? res->org_role : "Organization Member") :
 			 status == 403 ? errhint("The API key or service account needs the %s role on the project.",
 									 res->role ? res->role : "Project Read Only") :
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",
@@ -328,18 +333,21 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
  *		Returns (doing nothing) for a 200 page that parsed.
  *
  * res names the resource whose endpoint answered, for the HTTP error's
- * message and hints.
+ * message and hints; org_endpoint says that it was an organization's
+ * endpoint (a 403 then names the organization role, a 404 the
+ * organization).
  */
 void
 atlas_report_page_error(const AtlasFetchResult *result, const char *base_url,
-						const AtlasFdwOptions *opts, const AtlasResource *res)
+						const AtlasFdwOptions *opts, const AtlasResource *res,
+						bool org_endpoint)
 {
 	if (result->rc != CURLE_OK)
 		atlas_report_curl_error(base_url, result->rc, result->errbuf,
 								result->body_too_large, result->body_oom,
 								opts, result->retries);
 	if (result->status != 200)
-		report_http_error(result, res);
+		report_http_error(result, res, org_endpoint);
 	if (result->parse_error && result->over_budget)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),

@@ -44,7 +44,9 @@
 #define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
 /* the 1.3 fields of a resource without deleted_param or announcements */
 #define NO_CALENDAR	{NULL, NULL, NULL}
-#define CURRENT		NULL, NO_CALENDAR
+/* the 1.3 fields of a resource without organization endpoints or filters */
+#define NO_ORG		NULL, NULL, NULL, 0, NULL, NULL
+#define CURRENT		NULL, NO_CALENDAR, NO_ORG
 /* the 1.2 and 1.3 fields of a plain list resource */
 #define LIST_ROWS	LIST_ROWS_1_2, CURRENT
 
@@ -404,6 +406,80 @@ static const AtlasField snapshot_database_fields[] = {
 	{NULL}
 };
 
+/*
+ * Events (1.3): EventViewForNdsGroup and EventViewForOrg, the union of the
+ * members of their views, plus clusterName, which Atlas sends on project
+ * events about a cluster although no view declares it.  group_id and
+ * org_id are request keys that read groupId and orgId when the request
+ * did not give them (project events carry their orgId; organization
+ * events have no groupId).  raw comes with includeRaw=true, which every
+ * request sends; document is the whole event.
+ */
+static const AtlasField event_fields[] = {
+	{"group_id", "groupId", "text", false},
+	{"org_id", "orgId", "text", false},
+	{"id", "id", "text", true},
+	{"created", "created", "timestamptz", true},
+	{"event_type", "eventTypeName", "text", true},
+	{"cluster_name", "clusterName", "text", false},
+	{"username", "username", "text", false},
+	{"user_id", "userId", "text", false},
+	{"api_key_id", "apiKeyId", "text", false},
+	{"public_key", "publicKey", "text", false},
+	{"remote_address", "remoteAddress", "text", false},
+	{"is_global_admin", "isGlobalAdmin", "boolean", false},
+	{"delegate_principal", "delegatePrincipal", "jsonb", false},
+	{"alert_id", "alertId", "text", false},
+	{"alert_config_id", "alertConfigId", "text", false},
+	{"db_user_username", "dbUserUsername", "text", false},
+	{"hostname", "hostname", "text", false},
+	{"port", "port", "integer", false},
+	{"replica_set_name", "replicaSetName", "text", false},
+	{"shard_name", "shardName", "text", false},
+	{"database", "database", "text", false},
+	{"collection", "collection", "text", false},
+	{"op_type", "opType", "text", false},
+	{"team_id", "teamId", "text", false},
+	{"target_public_key", "targetPublicKey", "text", false},
+	{"target_username", "targetUsername", "text", false},
+	{"whitelist_entry", "whitelistEntry", "text", false},
+	{"resource_id", "resourceId", "text", false},
+	{"resource_type", "resourceType", "text", false},
+	{"invoice_id", "invoiceId", "text", false},
+	{"payment_id", "paymentId", "text", false},
+	{"current_value", "currentValue", "jsonb", false},
+	{"metric_name", "metricName", "text", false},
+	{"links", "links", "jsonb", false},
+	{"raw", "raw", "jsonb", false},
+	{"document", "$", "jsonb", false},
+	{NULL}
+};
+
+/*
+ * The WHERE clauses that narrow an event list: eventType and clusterNames
+ * repeat once per value, minDate and maxDate bound created (the API does
+ * not say whether inclusively: deparse.c widens them by a second).  The
+ * organization endpoint has no clusterNames.
+ */
+static const AtlasFilter event_filters[] = {
+	{"event_type", ATLAS_FILTER_TEXT, "eventType", NULL, false,
+	atlas_is_event_type},
+	{"created", ATLAS_FILTER_TIME, "minDate", "maxDate", false, NULL},
+	{"cluster_name", ATLAS_FILTER_TEXT, "clusterNames", NULL, true,
+	atlas_is_cluster_name},
+	{NULL}
+};
+
+/* AtlasOrganization */
+static const AtlasField organization_fields[] = {
+	{"id", "id", "text", true},
+	{"name", "name", "text", true},
+	{"is_deleted", "isDeleted", "boolean", false},
+	{"skip_default_alerts_settings", "skipDefaultAlertsSettings", "boolean", false},
+	{"links", "links", "jsonb", false},
+	{NULL}
+};
+
 static const AtlasField snapshot_collection_fields[] = {
 	SNAPSHOT_CONTENT_KEY_FIELDS,
 	{"database_name", NULL, "text", true},
@@ -445,7 +521,7 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/serverless/{cluster}/backup/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_DECLARED, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, "flex_snapshots", serverless_snapshot_fields, LIST_ROWS_1_2,
-		NULL, {"", "2026-01-22", NULL}
+		NULL, {"", "2026-01-22", NULL}, NO_ORG
 	},
 	{
 		"flex_snapshots",
@@ -460,7 +536,7 @@ static const AtlasResource resources[] = {
 		"/groups/{group}/clusters/{cluster}/backup/tenant/snapshots/{id}",
 		"2023-01-01", ATLAS_PAGING_NONE, GROUP_CLUSTER | KEY(ID),
 		GROUP_CLUSTER, "flex_snapshots", flex_snapshot_fields, LIST_ROWS_1_2,
-		NULL, {"2025-06-11", "2026-01-22", "2026-04-17"}
+		NULL, {"2025-06-11", "2026-01-22", "2026-04-17"}, NO_ORG
 	},
 	{
 		"projects", "/groups", NULL,
@@ -469,12 +545,13 @@ static const AtlasResource resources[] = {
 	{
 		"clusters", "/groups/{group}/clusters", NULL,
 		"2024-08-05", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), NULL, cluster_fields, LIST_ROWS_1_2,
-		"includeDeletedWithRetainedBackups", NO_CALENDAR
+		"includeDeletedWithRetainedBackups", NO_CALENDAR, NO_ORG
 	},
 	{
 		"serverless_instances", "/groups/{group}/serverless", NULL,
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(GROUP), KEY(GROUP), "flex_clusters",
-		serverless_instance_fields, LIST_ROWS_1_2, NULL, {"", "2027-01-18", NULL}
+		serverless_instance_fields, LIST_ROWS_1_2, NULL, {"", "2027-01-18", NULL},
+		NO_ORG
 	},
 	{
 		"flex_clusters", "/groups/{group}/flexClusters", NULL,
@@ -568,6 +645,24 @@ static const AtlasResource resources[] = {
 		SNAPSHOT_CONTENTS | KEY(DATABASE), NULL, snapshot_collection_fields,
 		NULL, NULL, SNAPSHOT_CONTENT_ABSENT, "Project Backup Manager", NULL,
 		SNAPSHOT_CONTENT_ABSENT, CURRENT
+	},
+	{
+		"events",
+		"/groups/{group}/events",
+		"/groups/{group}/events/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED,
+		KEY(GROUP) | KEY(ORG) | KEY(ID), 0, NULL, event_fields,
+		NULL, NULL, NULL, NULL, NULL, "RESOURCE_NOT_FOUND",
+		NULL, NO_CALENDAR,
+		"/orgs/{org}/events", "/orgs/{org}/events/{id}",
+		"Organization Member", KEY(GROUP) | KEY(ORG), event_filters,
+		"includeRaw=true"
+	},
+	{
+		"organizations", "/orgs", "/orgs/{id}",
+		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(ID), 0, NULL,
+		organization_fields, NULL, NULL, NULL, "Organization Member", NULL,
+		"RESOURCE_NOT_FOUND ORG_NOT_FOUND", CURRENT
 	},
 };
 
@@ -738,4 +833,32 @@ atlas_is_credential_field(const AtlasResource *res, const char *json)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * atlas_keys_complete
+ *		Whether a scan with the keys of mask (ATLAS_KEY_BIT) can make its
+ *		requests: it has every key the resource requires, and one of those
+ *		of which it requires at least one (group_id or org_id for events).
+ */
+bool
+atlas_keys_complete(const AtlasResource *res, uint32 mask)
+{
+	return (mask & res->required_keys) == res->required_keys &&
+		(res->any_keys == 0 || (mask & res->any_keys) != 0);
+}
+
+/*
+ * atlas_org_endpoint
+ *		Whether a chain with these keys reads an organization's endpoint:
+ *		the resource's own (organizations), or, for a resource with
+ *		organization endpoints, a chain with org_id and no group_id.
+ */
+bool
+atlas_org_endpoint(const AtlasResource *res, const AtlasRequestKeys *keys)
+{
+	if (strncmp(res->list_path, "/orgs", 5) == 0)
+		return true;
+	return res->org_list_path != NULL && keys->present[ATLAS_KEY_ORG] &&
+		!keys->present[ATLAS_KEY_GROUP];
 }

@@ -85,6 +85,9 @@ typedef struct AtlasColumn
 	int			npath;
 	int			next_same;		/* next column with the same path[0], or -1 */
 	bool		parent;			/* path starts at the enclosing element ("^") */
+	bool		key_json;		/* key column that reads its JSON field when
+								 * the request did not give the key */
+	bool		whole;			/* reads the whole row (JSON name "$") */
 	bool		secret;			/* holds download links: errors hide values */
 	AtlasConversion conv;
 	FmgrInfo	infunc;			/* the type's input function */
@@ -225,9 +228,22 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 		field = atlas_column_field(RelationGetRelid(rel), attr->attnum);
 		if (field == NULL && atlas_key_from_column(res, col->name, &kind) &&
 			kind != ATLAS_KEY_ID && kind != ATLAS_KEY_NAME)
+		{
 			col->key = kind;
+			/* the column table names a field: read it when not asked for */
+			for (const AtlasField *f = res ? res->fields : NULL; f && f->column; f++)
+			{
+				if (f->json && strcmp(f->column, col->name) == 0)
+					col->key_json = true;
+			}
+		}
 		if (field == NULL)
 			field = atlas_default_json_field(res, col->name);
+		if (col->key < 0 && strcmp(field, "$") == 0)
+		{
+			col->whole = true;
+			field = "";
+		}
 
 		/* "^a.b": a path below the row's enclosing element */
 		if (col->key < 0 && field[0] == '^')
@@ -245,7 +261,7 @@ atlas_build_column_map(Relation rel, const AtlasResource *res,
 			col->pathlen[col->npath] = strlen(seg);
 			col->path[col->npath++] = seg;
 		}
-		if (col->key < 0 && col->npath > 0 && !col->parent)
+		if ((col->key < 0 || col->key_json) && col->npath > 0 && !col->parent)
 			add_field(map, i);
 		col->secret = col->key < 0 && col->npath > 0 && !col->parent &&
 			atlas_is_credential_field(res, col->path[0]);
@@ -1106,11 +1122,15 @@ atlas_fill_row(AtlasColumnMap *map, AtlasPage *page, int rowno,
 				map->current = col->name;
 				values[i] = convert_key(col, keys);
 				isnull[i] = false;
+				continue;
 			}
-			continue;
+			if (!col->key_json)
+				continue;
 		}
 
-		if (!col->parent)
+		if (col->whole)
+			v = page_row(page, rowno);
+		else if (!col->parent)
 			v = map->found[i];
 		else if (page->parents && col->npath > 0)
 			v = path_step(page->parents[rowno], col->path[0],

@@ -10,8 +10,8 @@
 --   * snapshot storage per project and month as inline SVG bars (one <rect
 --     class="bar" data-bytes> per project and month, tooltip with the
 --     figures), and storage_by_project_month.sql's table;
---   * overdue_clusters.sql's, failed_snapshots.sql's and
---     retained_backups.sql's tables.
+--   * overdue_clusters.sql's, failed_snapshots.sql's,
+--     retained_backups.sql's and backup_audit.sql's tables.
 -- The tables are those scripts themselves, printed by psql's html format,
 -- so their figures are the psql reports' figures.  Every text taken from
 -- Atlas is escaped (pg_temp.html_escape).
@@ -183,6 +183,10 @@ SELECT '<h2 id="retained">Deleted clusters that still hold backups</h2>';
 \pset format html
 \pset tuples_only off
 \ir retained_backups.sql
+SELECT '<h2 id="audit">Backup audit trail</h2>';
+\pset format html
+\pset tuples_only off
+\ir backup_audit.sql
 \pset format unaligned
 \pset tuples_only on
 SELECT E'<p class="meta">Made by atlas_snapshot_fdw''s scripts/report-html.sh.</p>\n</body>\n</html>';

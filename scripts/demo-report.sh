@@ -41,6 +41,9 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER atlas INTO atlas;
 \i reports/failed_snapshots.sql
 \echo
 \set days 30
+\i reports/backup_audit.sql
+\echo
+\set days 30
 \i reports/backup_calendar.sql
 \echo
 \i reports/retention_below.sql
@@ -65,4 +68,4 @@ SQL
 html=${ATLAS_REPORT_HTML:-$PWD/atlas-backup-report.html}
 bash scripts/report-html.sh -o "$html" -v hours="$DEMO_HOURS"
 echo
-echo "The HTML report (calendar, storage, overdue and failed snapshots): $html"
+echo "The HTML report (calendar, storage, overdue and failed snapshots, retained backups, audit trail): $html"

@@ -2,9 +2,9 @@
 # scripts/report-html.sh: write the backup report as one self-contained
 # HTML page (reports/_report_html.sql): the backup calendar and snapshot
 # storage per project and month as inline SVG, and the storage, overdue,
-# failed and retained-backups tables of the psql reports.  No script, font, image or style
-# sheet is fetched from anywhere: the page can be mailed or published as
-# it is.
+# failed, retained-backups and audit-trail tables of the psql reports.  No
+# script, font, image or style sheet is fetched from anywhere: the page
+# can be mailed or published as it is.
 #
 # Usage: report-html.sh [-o FILE] [psql options ...]
 #   -o FILE   where to write the page (default: standard output); the file

@@ -29,6 +29,9 @@ IMPORT FOREIGN SCHEMA atlas FROM SERVER rep_srv INTO atlas;
 \set days 30
 \i reports/restore_tests.sql
 \i reports/compliance_status.sql
+\set days 7
+\i reports/backup_audit.sql
+\set days 30
 
 -- fleet_summary.sql's output as a table, to compare the calendar with
 \pset format csv

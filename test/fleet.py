@@ -162,6 +162,10 @@ _test_collection_restores):
                 snapshot of a dedicated cluster: no databases.  A missing
                 snapshot: 404 SNAPSHOT_NOT_FOUND; a missing database or
                 collection: 404 RESOURCE_NOT_FOUND.
+Events and organizations of the test fleet (see _test_events): group 1
+has 10 events (backup audit, failures, one CLUSTER_MUTATED), group 2 two,
+group 3 none; GET /orgs lists prod-org (5a0a...dc, 3 organization events)
+and empty-org (5a0a...dd, no events, no projects).
 
 DEMO FLEET (--fleet demo)
 =========================
@@ -189,6 +193,10 @@ history is the same as without them.  Two deleted clusters still hold
 backups (DEMO_DELETED, listed only with includeDeletedWithRetainedBackups:
 payments-legacy-v1 and the sharded analytics-events-2024), made without
 any random.Random.
+
+Project events of the last 60 days (failed snapshots, deletions,
+retention, schedule and compliance-policy changes, failed restores;
+_demo_events) come from random.Random(DEMO_SEED + 27).
 
 Variants (add_variant) add projects and clusters to a fleet at run time:
 "retained" adds retired-project, whose deleted clusters hold backups.
@@ -763,6 +771,11 @@ class Fleet:
         # [collection, ...]), ...] in the order served
         self.collection_restore_jobs = {}
         self.snapshot_contents = {}
+        # events (newest first): gid -> list, org id -> list; organizations
+        self.orgs = [{"id": ORG_ID, "isDeleted": False, "name": "prod-org",
+                      "skipDefaultAlertsSettings": False}]
+        self.group_events = {}
+        self.org_events = {}
 
     # -- inventory --------------------------------------------------------
 
@@ -775,6 +788,12 @@ class Fleet:
 
     def has_group(self, gid):
         return gid in self.clusters
+
+    def has_org(self, oid):
+        return any(o["id"] == oid for o in self.orgs)
+
+    def group_org(self, gid):
+        return next((g["orgId"] for g in self.groups if g["id"] == gid), ORG_ID)
 
     def finish(self):
         """Fill in Group.clusterCount from the dedicated cluster lists."""
@@ -997,6 +1016,7 @@ def build_test_fleet(legacy_tenant=False):
     f.flex_snaps[(G1, "flex-2")] = EMPTY
 
     _test_backup_extras(f)
+    _test_events(f)
 
     if legacy_tenant:
         base = epoch("2026-11-01T02:00:00Z")
@@ -1007,6 +1027,113 @@ def build_test_fleet(legacy_tenant=False):
         ], time_field="scheduledTime")
 
     return f.finish()
+
+
+ORG2_ID = "5a0a1e7e0f2912c554080add"
+
+
+def event_doc(eid, created, etype, gid=None, oid=ORG_ID, cluster=None,
+              user=None, api_key=None, **extra):
+    """An event (EventViewForNdsGroup / EventViewForOrg) without links; a
+    user is (username, userId), an API key (apiKeyId, publicKey).  raw is
+    what includeRaw=true adds."""
+    doc = {"created": created, "eventTypeName": etype, "id": eid,
+           "isGlobalAdmin": False, "orgId": oid}
+    if gid:
+        doc["groupId"] = gid
+    if cluster:
+        doc["clusterName"] = cluster
+    if user:
+        doc["username"], doc["userId"] = user
+        doc["remoteAddress"] = "203.0.113.7"
+    if api_key:
+        doc["apiKeyId"], doc["publicKey"] = api_key
+        doc["remoteAddress"] = "198.51.100.23"
+    doc.update(extra)
+    raw = {"_t": "NDS_AUDIT" if etype.endswith("_AUDIT") else "ALERT",
+           "cre": created, "id": eid, "orgId": oid, "orgName": "prod-org"}
+    if gid:
+        raw["cid"] = gid
+    doc["raw"] = dict(sorted(raw.items()))
+    return dict(sorted(doc.items()))
+
+
+def _test_events(f):
+    """Events of the test fleet (newest first).  The test fleet's
+    projects and their org: ids 6e0e0000000000000000000N.
+
+    prod-project (G1):
+      01 2026-11-03T09:00:00Z CPS_SNAPSHOT_DELETED_AUDIT       prod-1  alice
+      02 2026-11-02T12:00:00Z CPS_SNAPSHOT_RETENTION_MODIFIED_AUDIT prod-1 API key
+      03 2026-11-02T00:00:00Z CPS_DATA_PROTECTION_UPDATE_REQUESTED    bob
+      04 2026-11-01T06:00:00Z CPS_SNAPSHOT_FAILED              prod-1
+      05 2026-11-01T00:00:00Z CPS_SNAPSHOT_SUCCESSFUL          prod-1
+      06 2026-11-01T00:00:00Z CPS_SNAPSHOT_SUCCESSFUL          prod-2
+      07 2026-10-31T12:00:00Z CPS_RESTORE_FAILED               prod-1
+      08 2026-10-31T00:00:00Z CPS_DATA_PROTECTION_ENABLED
+      09 2026-10-30T00:00:00Z CLUSTER_MUTATED                  prod-2  alice
+                              (hostname, port 27017, replicaSetName)
+      0a 2026-10-29T00:00:00Z CPS_SNAPSHOT_STARTED             shard-1
+    staging-project (G2):
+      11 2026-11-01T01:00:00Z CPS_SNAPSHOT_SUCCESSFUL          stage-1
+      12 2026-10-30T00:00:00Z CPS_SNAPSHOT_DELETED_AUDIT       stage-1 bob
+    analytics-project (G3): none.
+    prod-org (5a0a...dc), org events:
+      21 2026-11-02T08:00:00Z JOINED_ORG       carol
+      22 2026-11-01T08:00:00Z API_KEY_CREATED  alice, targetPublicKey qwertyui
+      23 2026-10-15T00:00:00Z INVOICE_CLOSED   invoiceId 6f1c...01
+    empty-org (5a0a...dd): listed by GET /orgs, no events, no projects.
+    """
+    alice = ("alice@example.com", "5f1a00000000000000000001")
+    bob = ("bob@example.com", "5f1a00000000000000000002")
+    carol = ("carol@example.com", "5f1a00000000000000000003")
+    key = ("5f1b00000000000000000001", "abcdefgh")
+
+    def e(n):
+        return "6e0e%020x" % n
+
+    f.group_events[G1] = [
+        event_doc(e(1), "2026-11-03T09:00:00Z", "CPS_SNAPSHOT_DELETED_AUDIT",
+                  G1, cluster="prod-1", user=alice),
+        event_doc(e(2), "2026-11-02T12:00:00Z",
+                  "CPS_SNAPSHOT_RETENTION_MODIFIED_AUDIT", G1,
+                  cluster="prod-1", api_key=key),
+        event_doc(e(3), "2026-11-02T00:00:00Z",
+                  "CPS_DATA_PROTECTION_UPDATE_REQUESTED", G1, user=bob),
+        event_doc(e(4), "2026-11-01T06:00:00Z", "CPS_SNAPSHOT_FAILED", G1,
+                  cluster="prod-1"),
+        event_doc(e(5), "2026-11-01T00:00:00Z", "CPS_SNAPSHOT_SUCCESSFUL", G1,
+                  cluster="prod-1"),
+        event_doc(e(6), "2026-11-01T00:00:00Z", "CPS_SNAPSHOT_SUCCESSFUL", G1,
+                  cluster="prod-2"),
+        event_doc(e(7), "2026-10-31T12:00:00Z", "CPS_RESTORE_FAILED", G1,
+                  cluster="prod-1"),
+        event_doc(e(8), "2026-10-31T00:00:00Z", "CPS_DATA_PROTECTION_ENABLED",
+                  G1),
+        event_doc(e(9), "2026-10-30T00:00:00Z", "CLUSTER_MUTATED", G1,
+                  cluster="prod-2", user=alice,
+                  hostname="prod-2-shard-00-00.abcde.mongodb.net",
+                  port=27017, replicaSetName="prod-2-shard-0"),
+        event_doc(e(10), "2026-10-29T00:00:00Z", "CPS_SNAPSHOT_STARTED", G1,
+                  cluster="shard-1"),
+    ]
+    f.group_events[G2] = [
+        event_doc(e(0x11), "2026-11-01T01:00:00Z", "CPS_SNAPSHOT_SUCCESSFUL",
+                  G2, cluster="stage-1"),
+        event_doc(e(0x12), "2026-10-30T00:00:00Z",
+                  "CPS_SNAPSHOT_DELETED_AUDIT", G2, cluster="stage-1",
+                  user=bob),
+    ]
+    f.org_events[ORG_ID] = [
+        event_doc(e(0x21), "2026-11-02T08:00:00Z", "JOINED_ORG", user=carol),
+        event_doc(e(0x22), "2026-11-01T08:00:00Z", "API_KEY_CREATED",
+                  user=alice, targetPublicKey="qwertyui"),
+        event_doc(e(0x23), "2026-10-15T00:00:00Z", "INVOICE_CLOSED",
+                  invoiceId="6f1c00000000000000000001"),
+    ]
+    f.orgs.append({"id": ORG2_ID, "isDeleted": False, "name": "empty-org",
+                   "skipDefaultAlertsSettings": True})
+    f.org_events[ORG2_ID] = []
 
 
 # Restore-job download links embed this marker: tests check that it never
@@ -1528,6 +1655,7 @@ def build_demo_fleet():
 
     _demo_backup_extras(f, group_ids, schedule_plan)
     _demo_deleted_clusters(f, group_ids)
+    _demo_events(f, group_ids)
     return f.finish()
 
 
@@ -1701,6 +1829,102 @@ def _demo_backup_extras(f, group_ids, schedule_plan):
         group_ids[2], "ENABLING", "data-governance@example.com", "Ade",
         "Okafor", [policy_item(ids(), "daily", 1, "days", 14)],
         updated=iso(DEMO_NOW - HOUR))
+
+
+DEMO_PEOPLE = [("maria.silva@example.com", "5f1a0000000000000000d001"),
+               ("kenji.sato@example.com", "5f1a0000000000000000d002"),
+               ("ops-bot", None)]
+DEMO_KEY = ("5f1b0000000000000000d001", "tfplanok")
+
+
+def _demo_events(f, group_ids):
+    """The demo fleet's project events of the 60 days before DEMO_NOW,
+    newest first, from their own random.Random(DEMO_SEED + 27) (the rest
+    of the fleet is as without them): a CPS_SNAPSHOT_FAILED for every
+    failed snapshot, snapshot deletions, retention and schedule changes
+    (of the DEMO_SCHEDULE_OVERRIDES clusters), compliance-policy changes
+    (payments-platform updated, analytics-warehouse being enabled), failed
+    restores of the DEMO_FAILED_RESTORE clusters, and some routine events."""
+    rng = random.Random(DEMO_SEED + 27)
+    counter = [0]
+    org_names = {g["id"]: g["name"] for g in f.groups}
+
+    def ev(gid, when, etype, cluster=None, who=None, **extra):
+        counter[0] += 1
+        user = api_key = None
+        if who == "key":
+            api_key = DEMO_KEY
+        elif who:
+            user = (who[0], who[1] or "5f1a0000000000000000d0ff")
+        return event_doc("6e0d%020x" % counter[0], iso(when), etype, gid,
+                         cluster=cluster, user=user, api_key=api_key, **extra)
+
+    def person():
+        return rng.choice(DEMO_PEOPLE[:2])
+
+    start = DEMO_NOW - 60 * DAY
+    for gid in group_ids:
+        events = []
+        names = [c["name"] for c in f.clusters[gid]]
+        for (g, name), src in list(f.replica_snaps.items()) + \
+                list(f.sharded_snaps.items()):
+            if g != gid:
+                continue
+            for item in src.items:
+                t = epoch(item["createdAt"])
+                if t < start:
+                    continue
+                if item.get("status") == "failed":
+                    events.append(ev(gid, t + 300, "CPS_SNAPSHOT_FAILED", name))
+                elif t > DEMO_NOW - 2 * DAY and rng.random() < 0.3:
+                    events.append(ev(gid, t + 240, "CPS_SNAPSHOT_SUCCESSFUL",
+                                     name))
+        backed = [n for n in names if (gid, n) in f.replica_snaps]
+        for _ in range(rng.randrange(2, 5)):
+            if not backed:
+                break
+            name = rng.choice(backed)
+            events.append(ev(gid, DEMO_NOW - rng.randrange(1 * HOUR, 50 * DAY),
+                             "CPS_SNAPSHOT_DELETED_AUDIT", name,
+                             rng.choice([person(), "key"])))
+        for name in names:
+            if name in DEMO_SCHEDULE_OVERRIDES:
+                when = DEMO_NOW - rng.randrange(2 * DAY, 20 * DAY)
+                who = person()
+                events.append(ev(gid, when, "CPS_SNAPSHOT_SCHEDULE_UPDATED_AUDIT",
+                                 name, who))
+                events.append(ev(gid, when + 60,
+                                 "CPS_SNAPSHOT_RETENTION_MODIFIED_AUDIT",
+                                 name, who))
+            if name in DEMO_FAILED_RESTORE:
+                for _ in range(2):
+                    when = DEMO_NOW - rng.randrange(1 * DAY, 40 * DAY)
+                    events.append(ev(gid, when, "CPS_RESTORE_REQUESTED_AUDIT",
+                                     name, "key"))
+                    events.append(ev(gid, when + 1800, "CPS_RESTORE_FAILED",
+                                     name))
+        pname = org_names[gid]
+        if pname == "payments-platform":
+            when = DEMO_NOW - 18 * DAY - rng.randrange(0, DAY)
+            events.append(ev(gid, when, "CPS_DATA_PROTECTION_UPDATE_REQUESTED",
+                             who=DEMO_PEOPLE[0]))
+            events.append(ev(gid, when + 2 * DAY, "CPS_DATA_PROTECTION_UPDATED"))
+        elif pname == "analytics-warehouse":
+            events.append(ev(gid, DEMO_NOW - 4 * DAY - rng.randrange(0, DAY),
+                             "CPS_DATA_PROTECTION_ENABLE_REQUESTED",
+                             who=DEMO_PEOPLE[1]))
+        for _ in range(rng.randrange(3, 8)):
+            events.append(ev(gid, DEMO_NOW - rng.randrange(HOUR, 60 * DAY),
+                             rng.choice(("CLUSTER_MUTATED", "JOINED_GROUP",
+                                         "CPS_ON_DEMAND_SNAPSHOT_REQUESTED")),
+                             rng.choice(names) if names else None, person()))
+        events.sort(key=lambda e: (e["created"], e["id"]), reverse=True)
+        f.group_events[gid] = events
+    f.orgs[0]["name"] = "acme-corp"
+    f.org_events[ORG_ID] = [
+        event_doc("6e0d%020x" % 0xf01, iso(DEMO_NOW - 3 * DAY), "JOINED_ORG",
+                  user=DEMO_PEOPLE[1]),
+    ]
 
 
 def build_wide_fleet():

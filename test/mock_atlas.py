@@ -537,6 +537,13 @@ ROUTES = [
     (("groups", "{g}", "clusters", "{c}", "backup", "snapshots", "{id}",
       "databases", "{db}", "collections", "{coll}"), V_CONTENTS,
      "op_get_snap_collection"),
+    # events and organizations
+    (("groups", "{g}", "events"), V_2023, "op_list_group_events"),
+    (("groups", "{g}", "events", "{id}"), V_2023, "op_get_group_event"),
+    (("orgs",), V_2023, "op_list_orgs"),
+    (("orgs", "{o}"), V_2023, "op_get_org"),
+    (("orgs", "{o}", "events"), V_2023, "op_list_org_events"),
+    (("orgs", "{o}", "events", "{id}"), V_2023, "op_get_org_event"),
 ]
 
 PARAM_RULES = {
@@ -545,7 +552,12 @@ PARAM_RULES = {
     "{id}": ("snapshotId", SNAPSHOT_RE),
     "{db}": ("databaseName", ANY_RE),
     "{coll}": ("collectionName", ANY_RE),
+    "{o}": ("orgId", GROUP_RE),
 }
+
+EVENT_TYPE_RE = re.compile(r"^[A-Z0-9_]+$")
+DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?"
+                     r"(Z|[+-]\d{2}:\d{2})$")
 
 
 def match_route(segments):
@@ -1172,6 +1184,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return error_reply(404, "GROUP_NOT_FOUND",
                                    "No group with ID %s exists." % g)
             self.route_params = params
+            o = params.get("{o}")
+            if o is not None and not self.state.fleet.has_org(o):
+                self.parse_common(q)
+                return error_reply(404, "ORG_NOT_FOUND",
+                                   "No organization with ID %s exists." % o)
+            if o is not None:
+                g = o       # the org handlers take the org id there
             return getattr(self, handler)(version, path, q, g,
                                           params.get("{c}"), params.get("{id}"))
         except BadRequest as exc:
@@ -1713,6 +1732,113 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return error_reply(404, "RESOURCE_NOT_FOUND",
                                "Cannot find resource %s." % path)
         return self.single(version, q, self.content_item(path, name))
+    # -- events and organizations ------------------------------------------------
+
+    def parse_date(self, q, name):
+        """An ISO 8601 date-time parameter as UNIX seconds, or None."""
+        value = self.qget(q, name)
+        if value is None:
+            return None
+        m = DATE_RE.match(value)
+        if not m:
+            raise BadRequest("Invalid value %r for date-time parameter %s."
+                             % (value, name))
+        secs = fleetmod.epoch(m.group(1) + "Z")
+        if m.group(2) != "Z":
+            sign = 1 if m.group(2)[0] == "+" else -1
+            secs -= sign * (int(m.group(2)[1:3]) * 3600 + int(m.group(2)[4:6]) * 60)
+        return secs
+
+    def event_filter(self, q, org):
+        """The events a list request's filters keep: eventType and
+        clusterNames (repeated; any one value matches), minDate and maxDate
+        (inclusive here: the spec does not say).  Organization lists take
+        no clusterNames."""
+        types = q.get("eventType", [])
+        for t in types:
+            if not EVENT_TYPE_RE.match(t):
+                raise BadRequest("Invalid eventType %r." % t)
+        names = q.get("clusterNames", [])
+        if org and names:
+            raise BadRequest("Parameter clusterNames is not accepted by "
+                             "listOrgEvents.")
+        for n in names:
+            if not NAME_RE.match(n):
+                raise BadRequest("Invalid clusterNames value %r." % n)
+        lo = self.parse_date(q, "minDate")
+        hi = self.parse_date(q, "maxDate")
+        include_raw = (self.qget(q, "includeRaw") or "false").lower() == "true"
+
+        def keep(item):
+            t = fleetmod.epoch(item["created"])
+            return ((not types or item["eventTypeName"] in types) and
+                    (not names or item.get("clusterName") in names) and
+                    (lo is None or t >= lo) and (hi is None or t <= hi))
+        return keep, include_raw
+
+    def event_decorator(self, owner_path, include_raw):
+        def decorate(item):
+            item = dict(item)
+            if not include_raw:
+                item.pop("raw", None)
+            return self.with_links(item, "%s/%s/events/%s"
+                                   % (API, owner_path, item["id"]))
+        return decorate
+
+    def list_events(self, version, path, q, events, owner_path, org):
+        keep, include_raw = self.event_filter(q, org)
+        src = fleetmod.ListSource([e for e in events if keep(e)],
+                                  time_field="created")
+        return self.list_page(version, path, q, src,
+                              self.event_decorator(owner_path, include_raw))
+
+    def get_event(self, version, q, events, owner_path, eid):
+        include_raw = (self.qget(q, "includeRaw") or "false").lower() == "true"
+        item = next((e for e in events if e["id"] == eid), None)
+        if item is None:
+            return error_reply(404, "RESOURCE_NOT_FOUND",
+                               "Cannot find resource event %s." % eid)
+        return self.single(version, q,
+                           self.event_decorator(owner_path, include_raw)(item))
+
+    def op_list_group_events(self, version, path, q, g, c, sid):
+        """listGroupEvents (2023-01-01), newest first."""
+        return self.list_events(version, path, q,
+                                self.state.fleet.group_events.get(g, []),
+                                "groups/" + g, False)
+
+    def op_get_group_event(self, version, path, q, g, c, sid):
+        """getGroupEvent (2023-01-01)."""
+        return self.get_event(version, q,
+                              self.state.fleet.group_events.get(g, []),
+                              "groups/" + g, sid)
+
+    def op_list_org_events(self, version, path, q, o, c, sid):
+        """listOrgEvents (2023-01-01): no clusterNames."""
+        return self.list_events(version, path, q,
+                                self.state.fleet.org_events.get(o, []),
+                                "orgs/" + o, True)
+
+    def op_get_org_event(self, version, path, q, o, c, sid):
+        """getOrgEvent (2023-01-01)."""
+        return self.get_event(version, q,
+                              self.state.fleet.org_events.get(o, []),
+                              "orgs/" + o, sid)
+
+    def op_list_orgs(self, version, path, q, g, c, sid):
+        """listOrgs (2023-01-01); name is a case-insensitive prefix."""
+        prefix = (self.qget(q, "name") or "").lower()
+        orgs = [o for o in self.state.fleet.orgs
+                if o["name"].lower().startswith(prefix)]
+        src = fleetmod.ListSource(orgs, time_field="name")
+        return self.list_page(version, path, q, src, lambda item: self.with_links(
+            item, "%s/orgs/%s" % (API, item["id"])))
+
+    def op_get_org(self, version, path, q, o, c, sid):
+        """getOrg (2023-01-01)."""
+        item = next(o2 for o2 in self.state.fleet.orgs if o2["id"] == o)
+        return self.single(version, q, self.with_links(
+            item, "%s/orgs/%s" % (API, o)))
 
     # -- control endpoints ---------------------------------------------------------
 

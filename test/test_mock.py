@@ -676,6 +676,48 @@ class MockAtlasTest(unittest.TestCase):
                 self.assertEqual(status, want_status)
                 self.assertEqual(json.loads(body)["errorCode"], want_code)
 
+    def test_events_and_orgs(self):
+        g = "/api/atlas/v2/groups/%s/events" % G1
+        org = "/api/atlas/v2/orgs/5a0a1e7e0f2912c554080adc"
+
+        def ids(path):
+            status, _, body = self.digest_get(path)
+            self.assertEqual(status, 200, body)
+            return [e["id"][-2:] for e in json.loads(body)["results"]]
+        self.assertEqual(len(ids(g)), 10)
+        # eventType and clusterNames repeat; any value matches
+        self.assertEqual(ids(g + "?eventType=CPS_SNAPSHOT_FAILED"
+                             "&eventType=CPS_RESTORE_FAILED"), ["04", "07"])
+        self.assertEqual(ids(g + "?clusterNames=prod-2&clusterNames=shard-1"),
+                         ["06", "09", "0a"])
+        # minDate and maxDate are inclusive in the mock
+        self.assertEqual(ids(g + "?minDate=2026-11-01T00:00:00Z"
+                             "&maxDate=2026-11-01T06:00:00Z"), ["04", "05", "06"])
+        self.assertEqual(ids(g + "?itemsPerPage=3&pageNum=4"), ["0a"])
+        # raw only with includeRaw=true
+        status, _, body = self.digest_get(g + "/6e0e00000000000000000004")
+        self.assertNotIn("raw", json.loads(body))
+        status, _, body = self.digest_get(
+            g + "/6e0e00000000000000000004?includeRaw=true")
+        self.assertEqual(json.loads(body)["raw"]["_t"], "ALERT")
+        self.assertEqual(ids(org + "/events"), ["21", "22", "23"])
+        status, _, body = self.digest_get("/api/atlas/v2/orgs")
+        self.assertEqual([o["name"] for o in json.loads(body)["results"]],
+                         ["prod-org", "empty-org"])
+        cases = [
+            (org + "/events?clusterNames=prod-1", 400, "VALIDATION_ERROR"),
+            (g + "?eventType=a,b", 400, "VALIDATION_ERROR"),
+            (g + "?minDate=yesterday", 400, "VALIDATION_ERROR"),
+            (g + "/" + "f" * 24, 404, "RESOURCE_NOT_FOUND"),
+            ("/api/atlas/v2/orgs/" + "f" * 24 + "/events", 404, "ORG_NOT_FOUND"),
+            ("/api/atlas/v2/orgs/" + "f" * 24, 404, "ORG_NOT_FOUND"),
+        ]
+        for path, want_status, want_code in cases:
+            with self.subTest(path=path):
+                status, _, body = self.digest_get(path)
+                self.assertEqual(status, want_status)
+                self.assertEqual(json.loads(body)["errorCode"], want_code)
+
 
 if __name__ == "__main__":
     unittest.main()
