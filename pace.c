@@ -65,6 +65,11 @@ atlas_pace_init(AtlasPace *p, int max_concurrency)
 /*
  * atlas_pace_may_start
  *		Whether one more transfer may start, with "running" in flight.
+ *
+ * With RateLimit-Remaining known, the newest answer's figure bounds both
+ * the transfers started since that request and all those in flight: when
+ * answers come back out of order, an older request still in flight may or
+ * may not have been counted by the bucket, and it is assumed it was not.
  */
 bool
 atlas_pace_may_start(const AtlasPace *p, int running)
@@ -74,7 +79,8 @@ atlas_pace_may_start(const AtlasPace *p, int running)
 	if (running >= p->limit)
 		return false;
 	if (p->have_remaining &&
-		(int64) (p->started - p->remaining_seq) >= p->remaining)
+		((int64) (p->started - p->remaining_seq) >= p->remaining ||
+		 running >= p->remaining))
 		return false;			/* the bucket has no token for it */
 	return true;
 }
