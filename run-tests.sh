@@ -24,8 +24,9 @@
 #      headers (Debian trixie and sid) fetched once into
 #      /var/cache/atlas_snapshot_fdw, nothing installed), then the suite
 #      again under valgrind;
-#   C: the same on PostgreSQL 18, then the PostgreSQL 15 suite again with
-#      the library in shared_preload_libraries (the same expected output).
+#   C: the same on PostgreSQL 18, then the PostgreSQL 15 suite and the
+#      fault soak again with the library in shared_preload_libraries (the
+#      same expected output).  valgrind runs preloaded too.
 # ATLAS_PG_MATRIX names the other versions (default "17 18"; the first
 # goes to lane B, the rest to lane C; empty: none).
 # Exits non-zero on any failure (printing regression.diffs) and ends with
@@ -82,12 +83,14 @@ lane_b=$!
 		# shellcheck disable=SC2086
 		bash scripts/pg-matrix.sh $matrix_c || st=1
 	fi
-	echo "== pg_regress again, the library in shared_preload_libraries (the instance-wide segment)"
+	echo "== pg_regress and the fault soak again, the library in shared_preload_libraries (the instance-wide segment)"
 	# from a copy of the tree: lane A runs the suite at the same time
 	out=$(mktemp -d)
 	copy_source "$out"
 	if throwaway_cluster -o logging_collector=on -o shared_preload_libraries=atlas_snapshot_fdw \
-		make -C "$out" installcheck PG_CONFIG="$PG_CONFIG" >"$out/log" 2>&1; then
+		bash -c 'make -C "$1" installcheck PG_CONFIG="$2" && cd "$1" && python3 test/soak.py "$3"' \
+		sh "$out" "$PG_CONFIG" "${ATLAS_SOAK_SCANS:-200}" >"$out/log" 2>&1; then
+		sed -n '/^soak: passed/p' "$out/log"
 		echo "PG $PG_MAJOR preloaded: regress $(grep -c '^\(ok\|test\) .* \.\.\. ok' "$out/log") passed, 0 failed"
 	else
 		cat "$out/log"

@@ -2,7 +2,9 @@
 # test/valgrind/run.sh: the pg_regress suite (all but the timing-bound
 # cancel test, the memory test, which measures the backend's peak RSS, and
 # the idle_wait test, which measures its CPU time)
-# once more with every backend under valgrind memcheck, and a
+# once more with every backend under valgrind memcheck, the library in
+# shared_preload_libraries (so that the instance-wide segment's paths,
+# which PostgreSQL 17 and 18 take without preloading, run too), and a
 # check of its reports: any error or definite leak whose stack passes
 # through atlas_snapshot_fdw fails the run.  Reports from PostgreSQL itself
 # and the dynamic loader (which Debian's server, built without valgrind
@@ -40,7 +42,8 @@ exec valgrind --quiet --trace-children=yes --error-limit=no --num-callers=30 \
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--log-file=$work/vg.%p \
 	$bin/postgres -D $work/data -p $port -k $work -c listen_addresses= \
-	-c max_connections=20 -c shared_buffers=16MB -c jit=off >$work/server.log 2>&1
+	-c max_connections=20 -c shared_buffers=16MB -c jit=off \
+	-c shared_preload_libraries=atlas_snapshot_fdw >$work/server.log 2>&1
 START
 as_owner setsid sh "$work/start.sh" </dev/null >/dev/null 2>&1 &
 for i in $(seq 1 300); do
