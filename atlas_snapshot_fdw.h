@@ -79,6 +79,7 @@ typedef enum AtlasKeyKind
 	ATLAS_KEY_POINT_IN_TIME,	/* point_in_time: pointInTimeUtcSeconds */
 	ATLAS_KEY_OPLOG_TS,			/* oplog_ts: oplogTs */
 	ATLAS_KEY_OPLOG_INC,		/* oplog_inc: oplogInc */
+	ATLAS_KEY_ORG,				/* org_id: orgId */
 	ATLAS_NUM_KEYS
 } AtlasKeyKind;
 

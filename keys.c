@@ -7,7 +7,8 @@
  * A request key is a column whose value a WHERE clause gives to the
  * request instead of filtering rows: group_id and cluster_name fill path
  * segments, id selects the single-object endpoint, and point_in_time,
- * oplog_ts and oplog_inc become query parameters.  Everything the
+ * oplog_ts, oplog_inc and org_id become query parameters (group_id too,
+ * as groupId, for a resource whose path has no {group}: rate_limits).  Everything the
  * extension knows about a key is in its descriptor (key_descs below):
  *	- its column name, which is also how it prints in messages and in the
  *	  placeholders of EXPLAIN ("{cluster_name}");
@@ -88,6 +89,8 @@ typedef struct KeyDesc
 	const char *column;			/* SQL column name; how the key prints */
 	const char *placeholder;	/* path template placeholder, or NULL */
 	const char *param;			/* query parameter, or NULL */
+	const char *alt_param;		/* query parameter of a placeholder key, for
+								 * a resource whose template lacks it */
 	KeyType		type;			/* operators, widening, text form */
 	bool		lists;			/* "= ANY (array)" and IN lists pushed */
 	bool		(*valid) (const char *value);	/* the API's pattern, or NULL */
@@ -108,26 +111,30 @@ static bool is_cluster_name(const char *s);
  */
 static const KeyDesc key_descs[ATLAS_NUM_KEYS] = {
 	[ATLAS_KEY_GROUP] = {
-		"group_id", "{group}", NULL, KEY_TYPE_TEXT, true,
+		"group_id", "{group}", NULL, "groupId", KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 	[ATLAS_KEY_CLUSTER] = {
-		"cluster_name", "{cluster}", NULL, KEY_TYPE_TEXT, true,
+		"cluster_name", "{cluster}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_cluster_name, CLUSTER_NAME_DETAIL
 	},
 	[ATLAS_KEY_ID] = {
-		"id", "{id}", NULL, KEY_TYPE_TEXT, true,
+		"id", "{id}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 	[ATLAS_KEY_POINT_IN_TIME] = {
-		"point_in_time", NULL, "pointInTimeUtcSeconds", KEY_TYPE_TIMESTAMPTZ,
+		"point_in_time", NULL, "pointInTimeUtcSeconds", NULL, KEY_TYPE_TIMESTAMPTZ,
 		false, NULL, NULL
 	},
 	[ATLAS_KEY_OPLOG_TS] = {
-		"oplog_ts", NULL, "oplogTs", KEY_TYPE_BIGINT, false, NULL, NULL
+		"oplog_ts", NULL, "oplogTs", NULL, KEY_TYPE_BIGINT, false, NULL, NULL
 	},
 	[ATLAS_KEY_OPLOG_INC] = {
-		"oplog_inc", NULL, "oplogInc", KEY_TYPE_BIGINT, false, NULL, NULL
+		"oplog_inc", NULL, "oplogInc", NULL, KEY_TYPE_BIGINT, false, NULL, NULL
+	},
+	[ATLAS_KEY_ORG] = {
+		"org_id", NULL, "orgId", NULL, KEY_TYPE_TEXT, true,
+		is_object_id, OBJECT_ID_DETAIL
 	},
 };
 
@@ -558,10 +565,15 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
 	{
 		const KeyDesc *d = &key_descs[k];
+		const char *param = d->param;
 
-		if (d->param == NULL || !keys->present[k])
+		/* a path key of a template without its placeholder: a filter */
+		if (param == NULL && d->alt_param != NULL &&
+			strstr(res->list_path, d->placeholder) == NULL)
+			param = d->alt_param;
+		if (param == NULL || !keys->present[k])
 			continue;
-		appendStringInfo(&buf, "%c%s=", sep, d->param);
+		appendStringInfo(&buf, "%c%s=", sep, param);
 		append_key_value(&buf, d, keys->text[k]);
 		sep = '&';
 	}

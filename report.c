@@ -311,6 +311,8 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res)
 			 errmsg("Atlas API request failed"),
 			 errdetail_internal("%s", fulldetail),
 			 status == 401 ? errhint("Check the credentials in the user mapping and the API access list of the key or service account.") :
+			 status == 403 && (res->keys & ATLAS_KEY_BIT(ATLAS_KEY_ORG)) ?
+			 errhint("The API key or service account needs the Organization Read Only role on the organization of org_id, or Project Read Only on the project of group_id.") :
 			 status == 403 ? errhint("The API key or service account needs the %s role on the project.",
 									 res->role ? res->role : "Project Read Only") :
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",

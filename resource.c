@@ -350,6 +350,28 @@ static const AtlasField compliance_policy_fields[] = {
 	{NULL}
 };
 
+/*
+ * RateLimitEndpointSetResponse (listRateLimits, 2025-03-12): one Atlas
+ * rate-limit bucket definition (endpoint set and scope); group_id and
+ * org_id are the filters it was asked with (groupId: the project's
+ * GROUP-scoped sets, orgId: the organization's ORGANIZATION-scoped ones)
+ */
+static const AtlasField rate_limit_fields[] = {
+	{"group_id", NULL, "text", false},
+	{"org_id", NULL, "text", false},
+	{"endpoint_set_id", "endpointSetId", "text", false},
+	{"endpoint_set_name", "endpointSetName", "text", false},
+	{"scope", "scope", "text", false},
+	{"capacity", "capacity.value", "bigint", false},
+	{"capacity_default", "capacity.defaultValue", "bigint", false},
+	{"refill_rate", "refillRate.value", "bigint", false},
+	{"refill_rate_default", "refillRate.defaultValue", "bigint", false},
+	{"refill_duration_seconds", "refillDurationSeconds.value", "bigint", false},
+	{"refill_duration_seconds_default", "refillDurationSeconds.defaultValue", "bigint", false},
+	{"endpoints", "endpoints", "jsonb", false},
+	{NULL}
+};
+
 static const AtlasResource resources[] = {
 	{
 		"cluster_snapshots",
@@ -457,6 +479,12 @@ static const AtlasResource resources[] = {
 		"2023-10-01", ATLAS_PAGING_NONE, KEY(GROUP), KEY(GROUP), NULL,
 		compliance_policy_fields, "", "projectId", "RESOURCE_NOT_FOUND",
 		"Project Owner", NULL, NULL
+	},
+	{
+		"rate_limits", "/rateLimits", NULL,
+		"2025-03-12", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ORG), 0, NULL,
+		rate_limit_fields, NULL, NULL, NULL, "Organization Read Only", NULL,
+		NULL
 	},
 };
 
