@@ -17,6 +17,7 @@ OBJS = \
 	report.o \
 	resource.o \
 	response.o \
+	shmem.o \
 	stats.o \
 	url.o
 PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"
@@ -35,7 +36,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies: every object depends on ours
-$(OBJS): atlas_compat.h atlas_snapshot_fdw.h connection_int.h
+$(OBJS): atlas_compat.h atlas_snapshot_fdw.h connection_int.h shmem.h
 
 # the release archive for PGXN (atlas_snapshot_fdw-VERSION.zip, from git archive)
 .PHONY: dist

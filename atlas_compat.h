@@ -29,6 +29,7 @@
 #include "executor/executor.h"
 #include "nodes/plannodes.h"
 #include "optimizer/pathnode.h"
+#include "utils/wait_event.h"
 
 #if PG_VERSION_NUM < 150000
 #error "atlas_snapshot_fdw requires PostgreSQL 15 or later"
@@ -115,5 +116,30 @@ atlas_scan_check_as_user(ForeignScan *fsplan, EState *estate)
 	return exec_rt_fetch(fsplan->scan.scanrelid, estate)->checkAsUser;
 #endif
 }
+
+/*
+ * The instance-wide segment (shmem.c).  17 added the DSM registry
+ * (GetNamedDSMSegment), which gives a library that is not in
+ * shared_preload_libraries a named segment of its own; before 17 only a
+ * preloaded library can have shared memory.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/dsm_registry.h"
+#define ATLAS_HAVE_DSM_REGISTRY 1
+#endif
+
+/*
+ * atlas_wait_event_new
+ *		A wait event of our own, shown by name in pg_stat_activity: 17 added
+ *		custom wait events (WaitEventExtensionNew, which returns the same
+ *		one for the same name in every backend); before 17 every extension
+ *		wait is "Extension".  May throw (17+: out of shared memory for more
+ *		names).
+ */
+#if PG_VERSION_NUM >= 170000
+#define atlas_wait_event_new(name) WaitEventExtensionNew(name)
+#else
+#define atlas_wait_event_new(name) ((uint32) PG_WAIT_EXTENSION)
+#endif
 
 #endif							/* ATLAS_COMPAT_H */

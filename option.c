@@ -29,6 +29,7 @@
 #include "commands/defrem.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "shmem.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -80,7 +81,8 @@ static void check_credentials(bool has_public, bool has_private, bool has_id,
 
 /*
  * _PG_init
- *		Library load: reserve our GUC prefix and initialize libcurl once.
+ *		Library load: reserve our GUC prefix, initialize libcurl once, and
+ *		when preloaded, ask for the instance-wide segment (shmem.c).
  *
  * libcurl keeps using malloc for its whole life (see connection.c); its
  * global state lives until the backend exits.
@@ -91,6 +93,7 @@ _PG_init(void)
 	CURLcode	rc;
 
 	MarkGUCPrefixReserved("atlas_snapshot_fdw");
+	atlas_shmem_init();
 
 	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)

@@ -16,6 +16,7 @@ Usage:
         [--client-secret mdb_sa_sk_mock-secret] [--latency-ms 0]
         [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
         [--rate-limit 1000000] [--token-bucket 0] [--refill-per-sec 50]
+        [--token-limit -1]
         [--no-rate-headers] [--extra-groups 0] [--wide-clusters 100]
         [--tls-cert FILE --tls-key FILE] [--verbose]
 
@@ -91,7 +92,16 @@ Control API (no auth, never logged):
     POST /_mock/revoke-tokens    invalidate every issued OAuth token
     GET  /_mock/issued-tokens    every token issued so far, one a line (for
                                  the test that no token leaks into logs)
-    GET  /_mock/stats            JSON counters
+    POST /_mock/token-limit      {"limit": N}: at most N active OAuth
+                                 tokens (issued, not expired, not revoked);
+                                 over it the token endpoint answers 403
+                                 access_denied "Access Token limit
+                                 reached. ..." as Atlas does (-1 or null:
+                                 no limit; --token-limit, until the next
+                                 reset)
+    GET  /_mock/stats            JSON counters (token_requests: requests
+                                 to the token endpoint, whatever their
+                                 answer; tokens_issued: 200 answers)
 
 Fault body: {"match": "<regex searched in PATH?QUERY>", "count": 1,
 "kind": "<kind>", ...options}.  count < 0 means "until reset".  The first
@@ -198,6 +208,10 @@ FAULT_KINDS = FAULT_KINDS | {"ignore_page_num", "gzip", "token"}
 # the rate limit an answer tells of (sql/pacing.sql)
 FAULT_KINDS = FAULT_KINDS | {"rate_headers"}
 
+# the token endpoint's answer over the active-token limit (limits.md 1.2)
+TOKEN_LIMIT_TEXT = ("Access Token limit reached. Please use the existing "
+                    "Access Tokens or create a new Service Account.")
+
 GONE_DETAIL = ("This happens when a resource is marked for sunset and the "
                "sunset date is in the past.")
 
@@ -286,6 +300,7 @@ class State:
         self.bucket = float(args.token_bucket)    # tokens (--token-bucket)
         self.bucket_at = time.monotonic()
         self.tls = threading.local()              # this request's Remaining
+        self.token_limit = args.token_limit       # active tokens (-1: any)
 
     # -- request log -------------------------------------------------------
 
@@ -317,6 +332,7 @@ class State:
             self.faults.clear()
             self.stats.clear()
             self.window.clear()
+            self.token_limit = self.args.token_limit
 
     # -- faults --------------------------------------------------------------
 
@@ -362,6 +378,15 @@ class State:
             return "ok"
 
     # -- OAuth tokens --------------------------------------------------------
+
+    def token_limit_reached(self):
+        """Whether the active tokens (not expired, not revoked) are at
+        the token limit (POST /_mock/token-limit)."""
+        with self.lock:
+            if self.token_limit is None or self.token_limit < 0:
+                return False
+            now = time.monotonic()
+            return sum(1 for e in self.tokens.values() if e > now) >= self.token_limit
 
     def issue_token(self, ttl=None):
         token = secrets.token_urlsafe(32)
@@ -804,6 +829,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def oauth_token(self, method, target, body):
         """POST /api/oauth/token: client-credentials grant."""
         st = self.state
+        with st.lock:
+            st.stats["token_requests"] += 1
         if method != "POST":
             return self.send_reply(self.oauth_error(
                 405, "invalid_request", "Use POST.", [("Allow", "POST")]),
@@ -821,6 +848,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.oauth_error(
                     400, "unsupported_grant_type",
                     "Only grant_type=client_credentials is supported.")
+            if st.token_limit_reached():
+                with st.lock:
+                    st.stats["token_limit_403"] += 1
+                return self.oauth_error(403, "access_denied", TOKEN_LIMIT_TEXT)
             token = st.issue_token(ttl)
             doc = {"access_token": token, "token_type": "Bearer",
                    "expires_in": st.args.token_ttl if ttl is None else ttl}
@@ -874,7 +905,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if detail is not None and fault.get("repeat"):
                 detail = detail * int(fault["repeat"])
             if detail is None:
-                if status == 429:
+                if status == 429 and target.startswith("/api/oauth/token"):
+                    detail = ("Resource /api/oauth/token is limited to 10 "
+                              "requests every 1 minutes.")
+                elif status == 429:
                     detail = ("Rate limit exceeded for %s. Please retry after "
                               "%s seconds." % (target.split("?")[0].lstrip("/"),
                                                retry if retry is not None else 60))
@@ -1610,6 +1644,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ("POST", "/_mock/fault"), ("GET", "/_mock/faults"),
             ("POST", "/_mock/revoke-tokens"), ("GET", "/_mock/stats"),
             ("GET", "/_mock/issued-tokens"), ("POST", "/_mock/variant"),
+            ("POST", "/_mock/token-limit"),
         }
         if (method, path) not in routes:
             known = {p for _, p in routes}
@@ -1650,6 +1685,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ValueError as exc:
                 return self.send_reply(js(400, {"error": str(exc)}))
             return self.send_reply(js(200, {"variant": variant}))
+        if path == "/_mock/token-limit":
+            try:
+                doc = json.loads(body.decode("utf-8") or "{}")
+                limit = doc.get("limit") if isinstance(doc, dict) else None
+                if limit is not None and not isinstance(limit, int):
+                    raise ValueError("limit is an integer or null")
+            except ValueError as exc:
+                return self.send_reply(js(400, {"error": str(exc)}))
+            with st.lock:
+                st.token_limit = -1 if limit is None else limit
+            return self.send_reply(js(200, {"limit": st.token_limit}))
         if path == "/_mock/revoke-tokens":
             return self.send_reply(js(200, {"revoked": st.revoke()}))
         if path == "/_mock/issued-tokens":
@@ -1659,6 +1705,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/_mock/stats":
             with st.lock:
                 doc = {"requests": 0, "challenges": 0, "tokens_issued": 0,
+                       "token_requests": 0, "token_limit_403": 0,
                        "faults_applied": 0, "digest_ok": 0, "bearer_ok": 0,
                        "unauthorized": 0}
                 doc.update(st.stats)
@@ -1766,6 +1813,8 @@ def parse_args(argv=None):
                    help="delay added to every /api request")
     p.add_argument("--token-ttl", type=int, default=3600,
                    help="OAuth token lifetime in seconds")
+    p.add_argument("--token-limit", type=int, default=-1,
+                   help="active OAuth tokens allowed (403 over it; -1: any)")
     p.add_argument("--nonce-uses", type=int, default=1000,
                    help="authorized requests per Digest nonce")
     p.add_argument("--legacy-tenant", action="store_true",

@@ -10,6 +10,8 @@ http://127.0.0.1:18443).
     python3 test/mockctl.py fault '{"match": "n1234", "kind": "status", "status": 503}'
     python3 test/mockctl.py faults                   list pending faults
     python3 test/mockctl.py revoke-tokens
+    python3 test/mockctl.py token-limit N            at most N active OAuth
+        tokens (403 access_denied over it, as Atlas's limit); "off": none
     python3 test/mockctl.py issued-tokens        # every OAuth token issued
     python3 test/mockctl.py stats [--key NAME]       all counters, or one
     python3 test/mockctl.py quiet --after REGEX --ms N
@@ -31,7 +33,7 @@ http://127.0.0.1:18443).
         request matching --first was in flight (after it arrived, before
         its answer was sent): concurrency read from the log, in order
 
-reset, fault and revoke-tokens print nothing on success.  Any failure
+reset, fault, revoke-tokens and token-limit print nothing on success.  Any failure
 prints a message to stderr and exits with status 1.
 """
 
@@ -139,6 +141,8 @@ def main(argv=None):
     sub.add_parser("faults")
     sub.add_parser("revoke-tokens")
     sub.add_parser("issued-tokens")
+    tl = sub.add_parser("token-limit")
+    tl.add_argument("limit", help="active tokens allowed, or off")
     stats = sub.add_parser("stats")
     stats.add_argument("--key", help="print only this counter")
     quiet = sub.add_parser("quiet")
@@ -179,6 +183,9 @@ def main(argv=None):
             print(call("GET", "/_mock/faults").strip())
         elif args.cmd == "revoke-tokens":
             call("POST", "/_mock/revoke-tokens", "")
+        elif args.cmd == "token-limit":
+            limit = None if args.limit == "off" else int(args.limit)
+            call("POST", "/_mock/token-limit", json.dumps({"limit": limit}))
         elif args.cmd == "issued-tokens":
             sys.stdout.write(call("GET", "/_mock/issued-tokens"))
         elif args.cmd == "stats":

@@ -233,6 +233,35 @@ class MockAtlasTest(unittest.TestCase):
         # the token never appears in the log
         self.assertFalse(any(token in l for l in self.log_lines()))
 
+    def test_token_limit_and_429(self):
+        self.control("POST", "/_mock/revoke-tokens")
+        self.control("POST", "/_mock/token-limit", {"limit": 1})
+        status, _, _ = self.token()
+        self.assertEqual(status, 200)
+        # over the limit: Atlas's OAuth error answer
+        status, _, body = self.token()
+        self.assertEqual(status, 403)
+        doc = json.loads(body)
+        self.assertEqual(doc["error"], "access_denied")
+        self.assertTrue(doc["error_description"].startswith(
+            "Access Token limit reached."))
+        # revoked tokens no longer count; reset lifts the limit
+        self.control("POST", "/_mock/revoke-tokens")
+        self.assertEqual(self.token()[0], 200)
+        self.control("POST", "/_mock/reset")
+        self.assertEqual(self.token()[0], 200)
+        # the token endpoint's own rate limit, with Retry-After
+        self.control("POST", "/_mock/fault", {"match": "oauth/token",
+                                              "kind": "status", "status": 429,
+                                              "retry_after": 1})
+        status, headers, body = self.token()
+        self.assertEqual((status, headers["Retry-After"]), (429, "1"))
+        self.assertEqual(json.loads(body)["detail"],
+                         "Resource /api/oauth/token is limited to 10 "
+                         "requests every 1 minutes.")
+        stats = json.loads(self.control("GET", "/_mock/stats"))
+        self.assertEqual(stats["token_requests"], 2)
+
     def test_bad_credentials(self):
         # urllib gives up after a few retries (no body then): check the
         # retry count, then look at one wrong answer with http.client
