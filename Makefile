@@ -3,6 +3,7 @@ MODULE_big = atlas_snapshot_fdw
 OBJS = \
 	$(WIN32RES) \
 	atlas_snapshot_fdw.o \
+	budget.o \
 	chains.o \
 	connection.o \
 	deparse.o \
@@ -23,7 +24,8 @@ OBJS = \
 PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup snapshots"
 
 EXTENSION = atlas_snapshot_fdw
-DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql atlas_snapshot_fdw--1.1--1.2.sql
+DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql atlas_snapshot_fdw--1.1--1.2.sql \
+	atlas_snapshot_fdw--1.2--1.3.sql
 
 REGRESS = options select pagination pushdown joins enumerate plans resources backup_extras oauth http_errors malformed encoding memory cancel keys typed_keys urls stats reports upgrade trust_net promises tls pacing idle_wait unread_wait
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw

@@ -415,7 +415,7 @@ curl_timeout_ms(void)
  */
 static int
 wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
-				WaitEvent *events)
+				WaitEvent *events, uint32 wait_event_info)
 {
 	WaitEventSet *volatile set = NULL;
 	volatile int nready = 0;
@@ -437,7 +437,7 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 				AddWaitEventToSet(set, ev, watched[i].fd, NULL, NULL);
 		}
 		nready = WaitEventSetWait(set, wait_ms, events,
-								  nsockets + FIXED_EVENTS, PG_WAIT_EXTENSION);
+								  nsockets + FIXED_EVENTS, wait_event_info);
 	}
 	PG_CATCH();
 	{
@@ -467,6 +467,18 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 void
 atlas_loop_wait(long timeout_ms)
 {
+	atlas_loop_wait_as(timeout_ms, 0);
+}
+
+/*
+ * atlas_loop_wait_as
+ *		atlas_loop_wait, seen in pg_stat_activity as wait_event_info (0:
+ *		the loop's own, PG_WAIT_EXTENSION): a scan held back by a rate
+ *		limit waits as AtlasRateLimit.
+ */
+void
+atlas_loop_wait_as(long timeout_ms, uint32 wait_event_info)
+{
 	TimestampTz started = GetCurrentTimestamp();
 	long		wait_ms = timeout_ms;
 	long		curl_ms;
@@ -494,7 +506,9 @@ atlas_loop_wait(long timeout_ms)
 	events = MemoryContextAlloc(loop_cxt,
 								(nsockets + FIXED_EVENTS) * sizeof(WaitEvent));
 
-	nready = wait_for_events(watched, nsockets, wait_ms, events);
+	nready = wait_for_events(watched, nsockets, wait_ms, events,
+							 wait_event_info != 0 ? wait_event_info :
+							 PG_WAIT_EXTENSION);
 
 	for (int i = 0; i < nready; i++)
 	{
