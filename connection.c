@@ -125,8 +125,9 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		CacheRegisterSyscacheCallback(USERMAPPINGOID, inval_callback, (Datum) 0);
 		RegisterXactCallback(xact_callback, NULL);
 		RegisterSubXactCallback(subxact_callback, NULL);
-		atlas_stats_attach();
 	}
+	/* whether the counters join the instance's (may throw: attaching) */
+	atlas_stats_attach();
 
 	entry = hash_search(ConnectionHash, &user->umid, HASH_ENTER, &found);
 	if (!found)

@@ -56,6 +56,9 @@ bash test/test_dist.sh
 echo "== a backend waiting on Atlas exits when the postmaster dies"
 bash test/test_pm_death.sh
 
+echo "== shared memory: one rate-limit budget, the instance's statistics (preloaded and not)"
+bash test/test_budget.sh
+
 echo "== proxies: the proxy option, and the postmaster's proxy variables ignored"
 bash test/test_proxy.sh
 
