@@ -20,11 +20,13 @@
  *	  bucket have budgets of their own, each corrected by the answers'
  *	  RateLimit-Remaining, which count both;
  *	- its level is learnt from RateLimit-Remaining (RateLimit-Limit is its
- *	  capacity): the newest answer's Remaining (newest by start order),
- *	  less every request of the instance started after that answer's
- *	  request, plus what the bucket refilled since, at the refill rate
- *	  learnt from successive answers (Remaining rising faster than the
- *	  requests between them spent it), never above the capacity.  A
+ *	  capacity): the newest answer's Remaining, plus what the bucket
+ *	  refilled since at the refill rate learnt from successive answers
+ *	  (Remaining rising faster than the answers between them spent it),
+ *	  never above the capacity, less every request that was in flight when
+ *	  that answer came (Atlas may not have counted it yet: answers come
+ *	  back in any order) and every request started since.  Each answer
+ *	  sets the level anew, so what this counts twice lasts one answer.  A
  *	  request starts only while the level has a token for it;
  *	- a 429 sets the bucket's "not before" time from its Retry-After
  *	  (bounded by MAX_PAUSE_MS; 1 s without one): every backend pauses,
@@ -231,7 +233,8 @@ atlas_budget_take(const uint8 *key, uint64 *seq, TimestampTz *wake)
 
 					if (b->capacity > 0 && level > b->capacity)
 						level = b->capacity;
-					avail = level - (double) (b->started - b->sync_seq);
+					avail = level - b->sync_in_flight -
+						(double) (b->started - b->sync_started);
 					if (avail >= 1.0)
 						ok = true;
 					else if (b->refill_per_sec > 0)
@@ -320,6 +323,8 @@ atlas_budget_answer(const uint8 *key, uint64 seq, long status,
 		if (remaining < 0 && b->state != ATLAS_BUDGET_BLIND)
 			remaining = 0;		/* an empty bucket answers 429 */
 	}
+	if (status != 429)
+		b->answered++;
 	if (remaining >= 0)
 	{
 		/* the refill rate: what came back beyond what was spent */
@@ -327,7 +332,7 @@ atlas_budget_answer(const uint8 *key, uint64 seq, long status,
 			TimestampDifferenceExceeds(b->est_at, now, REFILL_SAMPLE_MS))
 		{
 			double		rate = ((double) remaining - b->est_remaining +
-								(double) (b->started - b->est_started)) /
+								(double) (b->answered - b->est_answered)) /
 				secs_between(b->est_at, now);
 
 			if (rate > 0)
@@ -339,14 +344,12 @@ atlas_budget_answer(const uint8 *key, uint64 seq, long status,
 		{
 			b->est_at = now;
 			b->est_remaining = remaining;
-			b->est_started = b->started;
+			b->est_answered = b->answered;
 		}
-		if (seq >= b->sync_seq)
-		{
-			b->sync_seq = seq;
-			b->sync_remaining = remaining;
-			b->sync_at = now;
-		}
+		b->sync_remaining = remaining;
+		b->sync_in_flight = b->in_flight;
+		b->sync_started = b->started;
+		b->sync_at = now;
 		b->state = ATLAS_BUDGET_LEVEL;
 	}
 	else if (status >= 200 && status < 300)

@@ -118,10 +118,10 @@ typedef enum AtlasBudgetState
 
 /*
  * One Atlas rate-limit bucket as the backends of the instance see it
- * (budget.c), under ATLAS_LOCK_BUDGET.  Its level is that of the newest
- * answer with RateLimit-Remaining (by start order), less the requests
- * started since that request started, plus what the bucket refilled since
- * the answer at the learnt rate, at most its capacity.
+ * (budget.c), under ATLAS_LOCK_BUDGET.  Its level is the RateLimit-
+ * Remaining of the newest answer, plus what the bucket refilled since at
+ * the learnt rate (at most its capacity), less the requests that were in
+ * flight then and those started since.
  */
 typedef struct AtlasSharedBudget
 {
@@ -135,13 +135,15 @@ typedef struct AtlasSharedBudget
 	int			in_flight;		/* started, not answered (may be high by
 								 * the transfers of a backend that died) */
 	TimestampTz last_start;		/* when the newest request started */
-	uint64		sync_seq;		/* the request whose answer set the level */
-	int64		sync_remaining; /* its RateLimit-Remaining */
-	TimestampTz sync_at;		/* when that answer came */
+	int64		sync_remaining; /* RateLimit-Remaining of the newest answer */
+	int			sync_in_flight; /* requests in flight when it came */
+	uint64		sync_started;	/* "started" when it came */
+	TimestampTz sync_at;		/* when it came */
+	uint64		answered;		/* answers that took a token (not 429) */
 	int64		capacity;		/* RateLimit-Limit, 0 if never sent */
 	double		refill_per_sec; /* learnt refill rate, 0 if unknown */
-	uint64		est_started;	/* the refill estimate's last anchor: */
-	int64		est_remaining;	/* requests started, Remaining and time */
+	uint64		est_answered;	/* the refill estimate's last anchor: */
+	int64		est_remaining;	/* answers, Remaining and time */
 	TimestampTz est_at;
 	int64		rate_limited;	/* answers 429 */
 	int64		waits;			/* times a backend was held back */

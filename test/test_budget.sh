@@ -91,7 +91,7 @@ chmod 644 "$TMPOUT"
 run_case() {
 	local opts=()
 	[ "$1" = preload ] && opts=(-o shared_preload_libraries=atlas_snapshot_fdw)
-	throwaway_cluster "${opts[@]}" bash test/test_budget.sh --inner "$1"
+	throwaway_cluster "${opts[@]}" bash "$0" --inner "$1"
 }
 
 preload=$(run_case preload)
