@@ -23,9 +23,9 @@ the mock's request log:
   failed      backends whose query failed (the first error is printed)
 
 Medians over BUDGET_REPS (3) repetitions; each repetition is printed too.
-Environment: PG* for psql, PGDATA_DIR (the instance's data directory, to
-restart it) and BUDGET_LABEL (a name for the table's rows), as budget.sh
-sets them.
+Environment: PG* for psql, PGDATA_DIR and PG_BINDIR (the instance's data
+directory and server binaries, to restart it) and BUDGET_LABEL (a name
+for the table's rows), as budget.sh sets them.
 """
 import os
 import re
@@ -45,8 +45,7 @@ REFILL = 50
 LATENCY_MS = 50
 LABEL = os.environ.get("BUDGET_LABEL", "")
 DATA = os.environ["PGDATA_DIR"]
-BINDIR = subprocess.run(["/usr/lib/postgresql/15/bin/pg_config", "--bindir"],
-                        capture_output=True, text=True).stdout.strip()
+BINDIR = os.environ["PG_BINDIR"]
 
 
 def start_mock():

@@ -9,6 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
+# BUDGET_PG_CONFIG: another installation's pg_config (a copy of the
+# server with another build of the extension installed, for side-by-side
+# runs without touching the system's)
+PG_CONFIG=${BUDGET_PG_CONFIG:-$PG_CONFIG}
+export PG_BINDIR
+PG_BINDIR=$("$PG_CONFIG" --bindir)
 clear_pg_env
 opts=()
 label=${BUDGET_LABEL:-not preloaded}
