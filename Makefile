@@ -27,7 +27,7 @@ EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql atlas_snapshot_fdw--1.1--1.2.sql \
 	atlas_snapshot_fdw--1.2--1.3.sql
 
-REGRESS = options select pagination pushdown joins enumerate plans resources backup_extras oauth http_errors malformed encoding memory cancel keys typed_keys urls stats reports upgrade trust_net promises tls pacing idle_wait unread_wait rate_limits
+REGRESS = options select pagination pushdown joins enumerate plans resources backup_extras oauth http_errors malformed encoding memory cancel keys typed_keys urls stats reports upgrade trust_net promises tls pacing idle_wait unread_wait token_limits rate_limits
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)

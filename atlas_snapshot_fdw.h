@@ -400,8 +400,7 @@ extern void atlas_stats_flush(Oid umid, Oid serverid, int auth,
 
 /* in loop.c */
 extern void atlas_loop_wait(long timeout_ms);
-extern void atlas_loop_wait_as(long timeout_ms, uint32 wait_event_info);
-
+extern void atlas_loop_set_wait_event(uint32 wait_event);
 /* in budget.c: the instance's shared rate-limit budgets */
 #define ATLAS_BUDGET_KEY_LEN	32
 extern bool atlas_budget_enabled(void);
@@ -507,6 +506,7 @@ extern bool atlas_oauth_ready(AtlasConnEntry *entry,
 							  TimestampTz *wake_at);
 extern void atlas_oauth_renew(AtlasConnEntry *entry, uint64 rejected_gen);
 extern bool atlas_oauth_token_valid(AtlasConnEntry *entry);
+extern bool atlas_oauth_waiting(AtlasConnEntry *entry);
 
 /* in report.c */
 extern void atlas_report_curl_error(const char *base_url, CURLcode rc,

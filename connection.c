@@ -410,7 +410,7 @@ disconnect_entry(AtlasConnEntry *entry)
 	for (int i = 0; i < ATLAS_MAX_CONCURRENCY; i++)
 		free_slot(&entry->pool[i]);
 	atlas_oauth_abort(entry, 0);
-	atlas_oauth_forget(entry);
+	atlas_oauth_drop(entry);
 	free_slot(&entry->main);
 	free(entry->base_url);
 	entry->base_url = NULL;

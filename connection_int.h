@@ -20,6 +20,7 @@
 
 #include "atlas_snapshot_fdw.h"
 #include "lib/ilist.h"
+#include "shmem.h"
 
 /*
  * One libcurl easy handle with what a transfer on it needs: its response
@@ -114,6 +115,15 @@ struct AtlasConnEntry
 	uint64		token_gen;		/* bumped whenever token changes */
 	TimestampTz token_refresh_at;	/* when to fetch a new token */
 	AtlasTokenRequest token_req;	/* the token request, if one is underway */
+	AtlasShmemKey token_key;	/* key of the shared token (oauth.c), set
+								 * when the shared token was last looked at */
+	uint64		shared_gen;		/* generation of the shared token "token"
+								 * was copied from or published as; 0 if
+								 * it is this backend's alone */
+	bool		token_mark;		/* this backend holds the fetch mark of
+								 * token_key's shared token */
+	bool		token_waiting;	/* waiting for another backend's token
+								 * request */
 	AtlasSlot	main;			/* the template handle; token requests */
 	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
 	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
@@ -136,6 +146,7 @@ extern void atlas_loop_remove(AtlasSlot *slot);
 
 /* in oauth.c */
 extern void atlas_oauth_forget(AtlasConnEntry *entry);
+extern void atlas_oauth_drop(AtlasConnEntry *entry);
 extern void atlas_oauth_abort(AtlasConnEntry *entry, int nest_level);
 
 #endif							/* CONNECTION_INT_H */

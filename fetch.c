@@ -114,6 +114,7 @@
 #include "shmem.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "shmem.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -1305,9 +1306,12 @@ wait_for_readable_page(AtlasFetcher *f, FetchRequest *needed)
 
 		now = GetCurrentTimestamp();
 		held_back = rate_limit_wait(f, now);
-		/* held back: AtlasRateLimit in pg_stat_activity */
-		atlas_loop_wait_as(wake_timeout_ms(f, now),
-						   held_back ? atlas_wait_event_rate_limit() : 0);
+		/* what pg_stat_activity shows for the wait (shmem.c) */
+		if (atlas_oauth_waiting(f->entry))
+			atlas_loop_set_wait_event(atlas_wait_event_token());
+		else if (held_back || f->pause_until > now)
+			atlas_loop_set_wait_event(atlas_wait_event_rate_limit());
+		atlas_loop_wait(wake_timeout_ms(f, now));
 		if (held_back)
 		{
 			long		secs;

@@ -59,6 +59,10 @@
  * from where it was, so the whole connect still gets connect_timeout_ms of
  * waiting at most.
  *
+ * pg_stat_activity shows a wait here as AtlasTransfer (PostgreSQL 17 and
+ * later; "Extension" before), or as what the caller named for it
+ * (atlas_loop_set_wait_event: AtlasRateLimit, AtlasToken).
+ *
  * The loop does not look at interrupts: the caller, woken by the latch,
  * detaches what it owns and calls CHECK_FOR_INTERRUPTS.  libcurl's
  * callbacks here allocate only with malloc and never throw.
@@ -74,6 +78,7 @@
 
 #include "connection_int.h"
 #include "miscadmin.h"
+#include "shmem.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -100,6 +105,7 @@ static int	loop_maxsockets = 0;
 static bool loop_timer_set = false; /* libcurl asked to be called back */
 static TimestampTz loop_timer_at = 0;	/* at this time */
 static MemoryContext loop_cxt = NULL;	/* one wait's set and events */
+static uint32 loop_wait_event = 0;	/* of the next wait; 0: AtlasTransfer */
 /* the slots whose transfers are on the multi handle (AtlasSlot.loop_node) */
 static dlist_head loop_slots = DLIST_STATIC_INIT(loop_slots);
 
@@ -407,15 +413,16 @@ curl_timeout_ms(void)
 /*
  * wait_for_events
  *		Wait on the latch, postmaster death and the sockets "watched" (for
- *		what libcurl wants of them) for at most wait_ms (-1: no limit);
- *		returns the number of events stored in "events".
+ *		what libcurl wants of them) for at most wait_ms (-1: no limit),
+ *		as wait event wait_event; returns the number of events stored in
+ *		"events".
  *
  * The set is made in loop_cxt and freed before returning, on ERROR too.
  * Exits the process if the postmaster dies.
  */
 static int
 wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
-				WaitEvent *events, uint32 wait_event_info)
+				WaitEvent *events, uint32 wait_event)
 {
 	WaitEventSet *volatile set = NULL;
 	volatile int nready = 0;
@@ -437,7 +444,7 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 				AddWaitEventToSet(set, ev, watched[i].fd, NULL, NULL);
 		}
 		nready = WaitEventSetWait(set, wait_ms, events,
-								  nsockets + FIXED_EVENTS, wait_event_info);
+								  nsockets + FIXED_EVENTS, wait_event);
 	}
 	PG_CATCH();
 	{
@@ -448,6 +455,17 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 	PG_END_TRY();
 	FreeWaitEventSet(set);
 	return nready;
+}
+
+/*
+ * atlas_loop_set_wait_event
+ *		Name the next wait of atlas_loop_wait (a wait event of shmem.c);
+ *		the one after it is AtlasTransfer again.  Never throws.
+ */
+void
+atlas_loop_set_wait_event(uint32 wait_event)
+{
+	loop_wait_event = wait_event;
 }
 
 /*
@@ -467,18 +485,6 @@ wait_for_events(const LoopSocket *watched, int nsockets, long wait_ms,
 void
 atlas_loop_wait(long timeout_ms)
 {
-	atlas_loop_wait_as(timeout_ms, 0);
-}
-
-/*
- * atlas_loop_wait_as
- *		atlas_loop_wait, seen in pg_stat_activity as wait_event_info (0:
- *		the loop's own, PG_WAIT_EXTENSION): a scan held back by a rate
- *		limit waits as AtlasRateLimit.
- */
-void
-atlas_loop_wait_as(long timeout_ms, uint32 wait_event_info)
-{
 	TimestampTz started = GetCurrentTimestamp();
 	long		wait_ms = timeout_ms;
 	long		curl_ms;
@@ -489,8 +495,12 @@ atlas_loop_wait_as(long timeout_ms, uint32 wait_event_info)
 	int			nready;
 	int			running;
 	bool		timed_out;
+	uint32		wait_event = loop_wait_event;
 
+	loop_wait_event = 0;
 	loop_init();
+	if (wait_event == 0)
+		wait_event = atlas_wait_event_transfer();
 	curl_ms = curl_timeout_ms();
 	if (curl_ms >= 0 && (wait_ms < 0 || curl_ms < wait_ms))
 		wait_ms = curl_ms;
@@ -506,9 +516,7 @@ atlas_loop_wait_as(long timeout_ms, uint32 wait_event_info)
 	events = MemoryContextAlloc(loop_cxt,
 								(nsockets + FIXED_EVENTS) * sizeof(WaitEvent));
 
-	nready = wait_for_events(watched, nsockets, wait_ms, events,
-							 wait_event_info != 0 ? wait_event_info :
-							 PG_WAIT_EXTENSION);
+	nready = wait_for_events(watched, nsockets, wait_ms, events, wait_event);
 
 	for (int i = 0; i < nready; i++)
 	{

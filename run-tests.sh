@@ -8,7 +8,10 @@
 # scripts/common.sh: never one of the machine's clusters), runs the
 # pg_regress suite and the mock's own self-test, the secrets test, a fault
 # soak (ATLAS_SOAK_SCANS scans, 200 by default), the session fuzzer
-# (ATLAS_SESSIONS sessions, 200 by default), the scheduling recipes' test,
+# (ATLAS_SESSIONS sessions, 200 by default), the pg_regress suite again
+# with the library in shared_preload_libraries (shared memory: the same
+# expected output), the shared-token test (20 backends, one token
+# request), the scheduling recipes' test,
 # the postmaster-death test, the proxy test, the clusters test (./demo.sh
 # and the throwaway clusters leave a cluster 15/regress alone), the HTML
 # report test (headless Chromium), the release archive's test, the suite
@@ -16,7 +19,8 @@
 # and exits non-zero on any failure (printing regression.diffs).
 #
 # Then the same source on PostgreSQL 17 and 18 (scripts/pg-matrix.sh: the
-# pg_regress suite and the secrets test; servers (npm registry) and headers
+# pg_regress suite, the secrets test and the shared-token test, without
+# preloading: the DSM registry; servers (npm registry) and headers
 # (Debian trixie and sid) fetched once into /var/cache/atlas_snapshot_fdw,
 # nothing installed).  ATLAS_PG_MATRIX names the versions ("18": only 18;
 # empty: none).  Ends with the results by PostgreSQL version.
@@ -44,6 +48,20 @@ if [ "$status" -ne 0 ]; then
 	exit "$status"
 fi
 pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/^secrets: /secrets /p' "$results")"
+
+echo "== pg_regress again, the library in shared_preload_libraries (the instance-wide segment)"
+preload_status=0
+throwaway_cluster -o logging_collector=on -o shared_preload_libraries=atlas_snapshot_fdw \
+	make installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$results" || preload_status=$?
+if [ "$preload_status" -ne 0 ]; then
+	[ -f regression.diffs ] && cat regression.diffs
+	echo "pg_regress with shared_preload_libraries failed" >&2
+	exit "$preload_status"
+fi
+pg15="$pg15; preloaded regress $(grep -c '^\(ok\|test\) .* \.\.\. ok' "$results" || true) passed"
+
+echo "== shared tokens: 20 backends, one token request; wait events; a fetch mark's holder terminated or hung"
+bash test/test_shared_tokens.sh
 
 echo "== scheduling recipes (pg_cron materialized view, plain cron script)"
 bash test/test_schedule.sh

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/pg-matrix.sh [MAJOR...]: build atlas_snapshot_fdw against other
 # PostgreSQL major versions (default: 17 18) and run the pg_regress suite
-# and the secrets test on each, in a throwaway cluster of that version.
+# and the secrets test on each, in a throwaway cluster of that version,
+# and the shared-token test (test/test_shared_tokens.sh, a cluster of its
+# own), all without shared_preload_libraries: the extension's shared
+# memory comes from the DSM registry there.
 #
 # Needs the mock Atlas server running (ATLAS_MOCK_URL exported, as
 # start_mock in scripts/common.sh does) and psql from the PostgreSQL 15
@@ -24,7 +27,8 @@
 # removed afterwards; the extension is installed into that unpacked tree.
 #
 # Prints one line per version ("PG 17: regress 24 passed, 0 failed;
-# secrets 89 passed, 0 failed", or what failed, with regression.diffs and
+# secrets 89 passed, 0 failed; shared_tokens 16 passed, 0 failed", or what
+# failed, with regression.diffs and
 # the log) and exits non-zero if any version failed.  The clusters listen
 # on a Unix socket in their own temporary directory only (no TCP port), so
 # runs never collide with other clusters on the machine.
@@ -219,6 +223,14 @@ EOF
 	cat "$work/secrets.log"
 	SECRETS_RESULT=$(sed -n 's/^secrets: //p' "$work/secrets.log")
 	[ -n "$SECRETS_RESULT" ] || SECRETS_RESULT="did not run"
+	[ "$status" -eq 0 ] || return "$status"
+
+	echo "== PostgreSQL $major: shared tokens (DSM registry, no preloading)"
+	(cd "$work/src" && PG_BINDIR=$server/bin PRELOAD=0 bash test/test_shared_tokens.sh) \
+		>"$work/shared_tokens.log" 2>&1 || status=$?
+	cat "$work/shared_tokens.log"
+	SHARED_TOKENS_RESULT=$(sed -n 's/^shared_tokens: \([0-9]* passed.*\)/\1/p' "$work/shared_tokens.log")
+	[ -n "$SHARED_TOKENS_RESULT" ] || SHARED_TOKENS_RESULT="did not run"
 	return "$status"
 }
 
@@ -257,6 +269,7 @@ for major in "${majors[@]}"; do
 	chmod 755 "$work"
 	REGRESS_RESULT="regress did not run"
 	SECRETS_RESULT="did not run"
+	SHARED_TOKENS_RESULT="did not run"
 	trap 'rm -rf "$work" "$work.log"' EXIT
 	trap 'exit 130' INT TERM
 	# the subshell stops its cluster however it ends
@@ -268,15 +281,17 @@ for major in "${majors[@]}"; do
 		s=$?
 		echo "REGRESS_RESULT=$REGRESS_RESULT"
 		echo "SECRETS_RESULT=$SECRETS_RESULT"
+		echo "SHARED_TOKENS_RESULT=$SHARED_TOKENS_RESULT"
 		exit "$s"
 	) >"$work.log" 2>&1
 	status=$?
 	REGRESS_RESULT=$(sed -n 's/^REGRESS_RESULT=//p' "$work.log" | tail -n 1)
 	SECRETS_RESULT=$(sed -n 's/^SECRETS_RESULT=//p' "$work.log" | tail -n 1)
-	line="PG $major: $REGRESS_RESULT; secrets $SECRETS_RESULT"
+	SHARED_TOKENS_RESULT=$(sed -n 's/^SHARED_TOKENS_RESULT=//p' "$work.log" | tail -n 1)
+	line="PG $major: $REGRESS_RESULT; secrets $SECRETS_RESULT; shared_tokens $SHARED_TOKENS_RESULT"
 	if [ "$status" -ne 0 ]; then
 		failed=1
-		sed '/^\(REGRESS\|SECRETS\)_RESULT=/d' "$work.log"
+		sed '/^\(REGRESS\|SECRETS\|SHARED_TOKENS\)_RESULT=/d' "$work.log"
 		line="$line (FAILED)"
 	fi
 	echo "$line"

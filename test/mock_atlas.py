@@ -861,6 +861,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         fault = st.take_fault(target)
         if fault is not None and fault["kind"] == "token":
+            if fault.get("wait_ms"):
+                time.sleep(float(fault["wait_ms"]) / 1000.0)
             return self.send_reply(answer(int(fault.get("expires_in", 3600))),
                                    target, method)
         if fault is not None:
