@@ -411,7 +411,7 @@ extern bool atlas_budget_take(const uint8 *key, uint64 *seq,
 							  TimestampTz *wake);
 extern void atlas_budget_answer(const uint8 *key, uint64 seq, long status,
 								long remaining, long limit,
-								long retry_after_ms);
+								long retry_after_ms, long max_pause_ms);
 
 /* in pace.c */
 

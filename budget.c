@@ -28,9 +28,10 @@
  *	  back in any order) and every request started since.  Each answer
  *	  sets the level anew, so what this counts twice lasts one answer.  A
  *	  request starts only while the level has a token for it;
- *	- a 429 sets the bucket's "not before" time from its Retry-After
- *	  (bounded by MAX_PAUSE_MS; 1 s without one): every backend pauses,
- *	  not only the one that was answered;
+ *	- a 429 sets the bucket's "not before" time from its Retry-After (1 s
+ *	  without one), bounded by the max_retry_wait_ms of the scan it
+ *	  answered (and by MAX_PAUSE_MS): every backend pauses, not only the
+ *	  one that was answered;
  *	- a bucket nothing is known of yet (no answer) lets one request out at
  *	  a time, so that 8 backends starting together learn the level from
  *	  the first answer instead of sending 8 x max_concurrency requests
@@ -281,11 +282,14 @@ atlas_budget_take(const uint8 *key, uint64 *seq, TimestampTz *wake)
  *		Learn from the answer to the request numbered seq of bucket "key":
  *		status (0: no answer, the transfer failed or was abandoned; 401:
  *		tells nothing of the bucket), RateLimit-Remaining and -Limit (-1:
- *		not sent) and Retry-After in ms (-1: none).  Never throws.
+ *		not sent) and Retry-After in ms (-1: none), which pauses the bucket
+ *		for at most max_pause_ms (the scan's max_retry_wait_ms).  Never
+ *		throws.
  */
 void
 atlas_budget_answer(const uint8 *key, uint64 seq, long status,
-					long remaining, long limit, long retry_after_ms)
+					long remaining, long limit, long retry_after_ms,
+					long max_pause_ms)
 {
 	AtlasShmemState *s;
 	AtlasSharedBudget *b;
@@ -313,8 +317,8 @@ atlas_budget_answer(const uint8 *key, uint64 seq, long status,
 		b->capacity = limit;
 	if (status == 429)
 	{
-		long		pause = retry_after_ms >= 0 ?
-			Min(retry_after_ms, (long) MAX_PAUSE_MS) : DEFAULT_PAUSE_MS;
+		long		pause = Min(retry_after_ms >= 0 ? retry_after_ms : DEFAULT_PAUSE_MS,
+								Min(Max(max_pause_ms, 0), (long) MAX_PAUSE_MS));
 		TimestampTz until = TimestampTzPlusMilliseconds(now, pause);
 
 		b->rate_limited++;

@@ -422,11 +422,13 @@ budget_answer(FetchRequest *req, const AtlasOutcome *outcome)
 	if (req->budget_seq == 0)
 		return;
 	if (outcome == NULL || outcome->detached || outcome->rc != CURLE_OK)
-		atlas_budget_answer(req->budget_key, req->budget_seq, 0, -1, -1, -1);
+		atlas_budget_answer(req->budget_key, req->budget_seq, 0, -1, -1, -1,
+							0);
 	else
 		atlas_budget_answer(req->budget_key, req->budget_seq,
 							outcome->status, outcome->rl_remaining,
-							outcome->rl_limit, outcome->retry_after_ms);
+							outcome->rl_limit, outcome->retry_after_ms,
+							req->fetcher->opts->max_retry_wait_ms);
 	req->budget_seq = 0;
 }
 
