@@ -12,13 +12,13 @@
  * shared_preload_libraries, or PostgreSQL 17+), the rows are the
  * instance's, cumulative since the segment was made or the last
  * atlas_snapshot_fdw_stats_reset() (scope "instance"): each backend adds
- * what its counters gained (atlas_stats_flush) at the end of every
- * transaction, before the function reads the rows, and when it exits
+ * what its counters gained (atlas_stats_flush) at the end of every scan
+ * and transaction, before the function reads the rows, and when it exits
  * (before_shmem_exit), so a backend's figures outlive it.  The table has
  * ATLAS_SHMEM_STATS rows (a row per database and user mapping); a new
  * mapping takes the row flushed least recently when it is full, whose
  * figures are lost.  Counters that backends have not flushed yet when
- * the statistics are reset (a transaction still running) count after the
+ * the statistics are reset (a scan still running) count after the
  * reset.  peak_in_flight is the highest of any scan, last_error the latest.
  * Without shared memory the rows are this backend's (scope "backend"),
  * as in 1.2, and the reset zeroes them.
