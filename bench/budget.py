@@ -16,7 +16,8 @@ no budget), then starts the 8 psql processes together and reports from
 the mock's request log:
 
   wall s      from the first backend's start to the last one's end
-  ideal s     what the bucket allows: (API requests - capacity) / refill
+  ideal s     what the bucket allows: (API requests answered with a
+              token, i.e. not 429, - capacity) / refill
   x ideal     wall / ideal
   429s        API requests answered 429, and their share of all
   tokens      POST /api/oauth/token requests
@@ -134,7 +135,7 @@ def main():
                                      (": " + r["failed"][0][:200]) if r["failed"] else ""),
               file=sys.stderr, flush=True)
     med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
-    ideal = (med("requests") - CAPACITY) / REFILL
+    ideal = (statistics.median(r["requests"] - r["n429"] for r in runs) - CAPACITY) / REFILL
     shares = [100.0 * r["n429"] / max(1, r["requests"]) for r in runs]
     print("| %s | %.1f | %.1f | %.2fx | %d | %d (%.1f%%) | %s | %s |" % (
         LABEL, med("wall"), ideal, med("wall") / ideal, med("requests"), med("n429"),
