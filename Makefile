@@ -3,6 +3,7 @@ MODULE_big = atlas_snapshot_fdw
 OBJS = \
 	$(WIN32RES) \
 	atlas_snapshot_fdw.o \
+	budget.o \
 	calendar.o \
 	chains.o \
 	connection.o \
@@ -26,7 +27,7 @@ PGFILEDESC = "atlas_snapshot_fdw - foreign-data wrapper for MongoDB Atlas backup
 EXTENSION = atlas_snapshot_fdw
 DATA = atlas_snapshot_fdw--1.0.sql atlas_snapshot_fdw--1.0--1.1.sql atlas_snapshot_fdw--1.1--1.2.sql atlas_snapshot_fdw--1.2--1.3.sql
 
-REGRESS = options select pagination pushdown joins enumerate plans resources backup_extras collection_restores oauth http_errors malformed encoding memory cancel keys typed_keys urls stats reports upgrade trust_net promises tls pacing idle_wait unread_wait retained calendar token_limits async events
+REGRESS = options select pagination pushdown joins enumerate plans resources backup_extras collection_restores oauth http_errors malformed encoding memory cancel keys typed_keys urls stats reports upgrade trust_net promises tls pacing idle_wait unread_wait retained calendar token_limits async events rate_limits
 REGRESS_OPTS = --load-extension=atlas_snapshot_fdw
 
 PG_CPPFLAGS += $(shell pkg-config --cflags libcurl json-c)

@@ -1406,11 +1406,15 @@ atlasForeignAsyncNotify(AsyncRequest *areq)
 /*
  * atlasEndForeignScan
  *		Nothing to release: the contexts go with the executor's, and the
- *		connection stays cached.
+ *		connection stays cached.  What the scan did joins the instance's
+ *		statistics now (with shared memory, stats.c), not only at the end
+ *		of the transaction.
  */
 static void
 atlasEndForeignScan(ForeignScanState *node)
 {
+	if (node->fdw_state != NULL)
+		atlas_connection_flush_stats();
 }
 
 /*

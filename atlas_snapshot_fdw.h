@@ -527,6 +527,13 @@ extern bool atlas_retry_decide(AtlasConnEntry *entry,
 							   TimestampTz *not_before, long *delay_ms);
 extern void atlas_note_error(AtlasConnEntry *entry, const char *message);
 extern List *atlas_connection_stats(void);
+extern void atlas_connection_flush_stats(void);
+extern void atlas_connection_reset_stats(bool shared);
+
+/* in stats.c */
+extern void atlas_stats_attach(void);
+extern void atlas_stats_flush(Oid umid, Oid serverid, int auth,
+							  const AtlasStats *cur, AtlasStats *flushed);
 
 /* in loop.c */
 extern void atlas_loop_wait(long timeout_ms);
@@ -535,6 +542,17 @@ extern bool atlas_loop_async_supported(void);
 extern int	atlas_loop_async_open(void);
 extern void atlas_loop_async_close(int fd);
 extern void atlas_loop_async_arm(long wake_ms, bool waits);
+/* in budget.c: the instance's shared rate-limit budgets */
+#define ATLAS_BUDGET_KEY_LEN	32
+extern bool atlas_budget_enabled(void);
+extern void atlas_budget_key(uint8 *digest, const char *base_url,
+							 const char *identity, const char *template,
+							 const char *group);
+extern bool atlas_budget_take(const uint8 *key, uint64 *seq,
+							  TimestampTz *wake);
+extern void atlas_budget_answer(const uint8 *key, uint64 seq, long status,
+								long remaining, long limit,
+								long retry_after_ms, long max_pause_ms);
 
 /* in pace.c */
 

@@ -126,6 +126,8 @@ atlas_get_connection(UserMapping *user, const AtlasFdwOptions *opts)
 		RegisterXactCallback(xact_callback, NULL);
 		RegisterSubXactCallback(subxact_callback, NULL);
 	}
+	/* whether the counters join the instance's (may throw: attaching) */
+	atlas_stats_attach();
 
 	entry = hash_search(ConnectionHash, &user->umid, HASH_ENTER, &found);
 	if (!found)
@@ -515,10 +517,11 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /*
  * xact_callback
- *		When a transaction aborts, detach every transfer; at its end, close
- *		the connections whose server or user mapping changed (or was
- *		dropped), and with them the handles holding its credentials and its
- *		cached token.
+ *		When a transaction aborts, detach every transfer; at its end, add
+ *		the connections' new counters to the instance's statistics (with
+ *		shared memory, stats.c), and close the connections whose server or
+ *		user mapping changed (or was dropped), and with them the handles
+ *		holding its credentials and its cached token.
  *
  * No scan runs past the end of its transaction (a WITH HOLD cursor is
  * materialized at commit), so even a connection that an aborted scan still
@@ -540,6 +543,9 @@ xact_callback(XactEvent event, void *arg)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
 	{
+		/* what the transaction did joins the instance's statistics */
+		atlas_stats_flush(entry->key, entry->serverid, entry->auth,
+						  &entry->stats, &entry->flushed);
 		if (entry->connected && entry->invalidated)
 		{
 			elog(DEBUG3, "atlas_snapshot_fdw: closing the connection of a changed user mapping at transaction end");
@@ -1223,4 +1229,52 @@ atlas_connection_stats(void)
 		result = lappend(result, copy);
 	}
 	return result;
+}
+
+/*
+ * atlas_connection_flush_stats
+ *		Add every entry's counters not yet added to the instance's
+ *		statistics (stats.c; nothing without shared memory).  Never throws:
+ *		the backend's exit callback uses it.
+ */
+void
+atlas_connection_flush_stats(void)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+
+	if (ConnectionHash == NULL)
+		return;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+		atlas_stats_flush(entry->key, entry->serverid, entry->auth,
+						  &entry->stats, &entry->flushed);
+}
+
+/*
+ * atlas_connection_reset_stats
+ *		atlas_snapshot_fdw_stats_reset() in this backend: with shared memory
+ *		(the instance's rows are reset by stats.c) the counters so far are
+ *		marked as added, so that none of them count after the reset;
+ *		without it, they are zeroed.
+ */
+void
+atlas_connection_reset_stats(bool shared)
+{
+	HASH_SEQ_STATUS scan;
+	AtlasConnEntry *entry;
+
+	if (ConnectionHash == NULL)
+		return;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (AtlasConnEntry *) hash_seq_search(&scan)))
+	{
+		if (shared)
+			entry->flushed = entry->stats;
+		else
+		{
+			memset(&entry->stats, 0, sizeof(AtlasStats));
+			memset(&entry->flushed, 0, sizeof(AtlasStats));
+		}
+	}
 }

@@ -133,6 +133,8 @@ struct AtlasConnEntry
 	AtlasSlot	main;			/* the template handle; token requests */
 	AtlasSlot	pool[ATLAS_MAX_CONCURRENCY];	/* scan requests */
 	AtlasStats	stats;			/* counters for atlas_snapshot_fdw_stats() */
+	AtlasStats	flushed;		/* what of them the instance's statistics
+								 * have (stats.c), with shared memory */
 };
 
 /* in connection.c */

@@ -117,6 +117,7 @@
 
 #include "atlas_snapshot_fdw.h"
 #include "lib/ilist.h"
+#include "shmem.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "shmem.h"
@@ -144,6 +145,9 @@ typedef struct FetchRequest
 	int			auth_retries;	/* times re-sent after a 401 (at most 1) */
 	long		retry_delay_ms; /* wait before the retry, for the DEBUG log */
 	uint64		pace_seq;		/* its start's sequence number (pace.c) */
+	uint64		budget_seq;		/* its sequence number in the shared budget
+								 * (budget.c) while started, 0: none */
+	uint8		budget_key[ATLAS_BUDGET_KEY_LEN];	/* the budget's bucket */
 	char	   *raw;			/* a 200 body not parsed yet (malloc'd) */
 	size_t		raw_len;
 	size_t		raw_cap;		/* bytes allocated for raw */
@@ -176,6 +180,9 @@ typedef struct ChainState
 	int			known_pages;	/* pages it is believed to have, 0 unknown */
 	int			end_page;		/* page that ended it (short or failed), or 0 */
 	int			next_read;		/* page the scan reads next */
+	bool		have_budget_key;	/* budget_key is set */
+	uint8		budget_key[ATLAS_BUDGET_KEY_LEN];	/* its requests' bucket in
+													 * the shared budget */
 } ChainState;
 
 struct AtlasFetcher
@@ -212,6 +219,11 @@ struct AtlasFetcher
 								 * (0: no cut to log yet) */
 	long		cut_status;		/* the HTTP status of the last cut */
 	AtlasPace	pace;			/* adaptive concurrency (pace.c) */
+	bool		budget;			/* the instance shares rate-limit budgets
+								 * (budget.c) */
+	bool		budget_held;	/* the shared budget held back a request at
+								 * the last schedule() */
+	TimestampTz budget_wake;	/* then: when to ask it again */
 	int64		pages;			/* pages handed to the reader, for EXPLAIN
 								 * ANALYZE */
 	AtlasRequestKeys read_keys; /* the page waited for or read last: its */
@@ -261,6 +273,7 @@ atlas_fetcher_create(AtlasConnEntry *entry, const AtlasFdwOptions *opts,
 	f->prefetch = prefetch;
 	f->window = Max(1, Min(opts->max_concurrency, ATLAS_MAX_CONCURRENCY));
 	atlas_pace_init(&f->pace, f->window);
+	f->budget = atlas_budget_enabled();
 	f->body_budget = (size_t) opts->max_scan_memory / 2;
 	f->tree_budget = (size_t) opts->max_scan_memory / 2;
 	f->cxt = fcxt;
@@ -407,6 +420,27 @@ next_chain(AtlasFetcher *f)
 }
 
 /*
+ * budget_answer
+ *		Tell the shared budget (budget.c) how a request it let start was
+ *		answered (outcome NULL: abandoned, or detached).  Never throws.
+ */
+static void
+budget_answer(FetchRequest *req, const AtlasOutcome *outcome)
+{
+	if (req->budget_seq == 0)
+		return;
+	if (outcome == NULL || outcome->detached || outcome->rc != CURLE_OK)
+		atlas_budget_answer(req->budget_key, req->budget_seq, 0, -1, -1, -1,
+							0);
+	else
+		atlas_budget_answer(req->budget_key, req->budget_seq,
+							outcome->status, outcome->rl_remaining,
+							outcome->rl_limit, outcome->retry_after_ms,
+							req->fetcher->opts->max_retry_wait_ms);
+	req->budget_seq = 0;
+}
+
+/*
  * release_malloced
  *		Detach a request's transfer and free its page, parsed or not (the
  *		malloc'd parts).  Never throws: the reset callback uses it.
@@ -420,6 +454,7 @@ release_malloced(FetchRequest *req)
 		req->slot = NULL;
 		req->state = REQ_PENDING;
 	}
+	budget_answer(req, NULL);
 	json_object_put(req->result.doc);
 	req->result.doc = NULL;
 	free(req->raw);
@@ -515,6 +550,45 @@ precedes(const FetchRequest *a, const FetchRequest *b)
 }
 
 /*
+ * budget_allows
+ *		Whether the shared budget of the request's bucket lets it start now
+ *		(then it counts as started there: req->budget_seq); if not, the
+ *		fetcher is held back until f->budget_wake.  The chain's bucket is
+ *		named when it first sends (may throw: a digest).
+ */
+static bool
+budget_allows(AtlasFetcher *f, FetchRequest *req)
+{
+	ChainState *cs = must_chain_state(f, req->chain);
+	TimestampTz wake;
+
+	if (!cs->have_budget_key)
+	{
+		bool		by_id = by_id_chain(f, cs);
+		const char *template = by_id ? f->res->get_path : f->res->list_path;
+		bool		grouped = strstr(template, "{group}") != NULL &&
+			cs->keys.present[ATLAS_KEY_GROUP];
+
+		atlas_budget_key(cs->budget_key, f->opts->base_url,
+						 atlas_conn_auth(f->entry) == ATLAS_AUTH_OAUTH ?
+						 f->opts->client_id : f->opts->public_key,
+						 template,
+						 grouped ? cs->keys.text[ATLAS_KEY_GROUP] : NULL);
+		cs->have_budget_key = true;
+	}
+	Assert(req->budget_seq == 0);
+	if (atlas_budget_take(cs->budget_key, &req->budget_seq, &wake))
+	{
+		memcpy(req->budget_key, cs->budget_key, ATLAS_BUDGET_KEY_LEN);
+		return true;
+	}
+	if (!f->budget_held || wake < f->budget_wake)
+		f->budget_wake = wake;
+	f->budget_held = true;
+	return false;
+}
+
+/*
  * start_request
  *		Start a request's transfer on a free handle of the connection.
  *		Returns false if none is free.  The caller has made sure of the
@@ -523,11 +597,17 @@ precedes(const FetchRequest *a, const FetchRequest *b)
 static bool
 start_request(AtlasFetcher *f, FetchRequest *req)
 {
-	AtlasSlot  *slot = atlas_acquire_slot(f->entry, f->window);
+	AtlasSlot  *slot;
 	char	   *path;
 
-	if (slot == NULL)
+	if (f->budget && !budget_allows(f, req))
 		return false;
+	slot = atlas_acquire_slot(f->entry, f->window);
+	if (slot == NULL)
+	{
+		budget_answer(req, NULL);	/* not sent after all */
+		return false;
+	}
 	path = atlas_request_path(f->res, &must_chain_state(f, req->chain)->keys,
 							  req->page, f->page_size, f->filters, f->opts);
 	elog(DEBUG2, "atlas_snapshot_fdw: GET %s", path);
@@ -692,6 +772,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 	ListCell   *lc;
 
 	f->scheduled_at = now;
+	f->budget_held = false;
 	if (f->cut_from != 0)
 	{
 		elog(DEBUG1, "atlas_snapshot_fdw: HTTP %ld: transfers in flight cut from %d to %d",
@@ -771,7 +852,7 @@ schedule(AtlasFetcher *f, FetchRequest *needed)
 		int			page;
 		FetchRequest *req;
 
-		if (!pace_allows(f))
+		if (!pace_allows(f) || f->budget_held)
 			break;
 		if (!speculative_next(f, &chain, &page))
 			break;
@@ -877,6 +958,7 @@ complete_request(void *owner, AtlasSlot *slot, const AtlasOutcome *outcome)
 
 	Assert(req->slot == slot);
 	req->slot = NULL;
+	budget_answer(req, outcome);
 	if (outcome->detached)
 	{
 		atlas_release_slot(slot);
@@ -1050,7 +1132,7 @@ next_ready_request(AtlasFetcher *f, FetchRequest *needed)
 static bool
 rate_limit_wait(AtlasFetcher *f, TimestampTz now)
 {
-	bool		waiting = f->pause_until > now;
+	bool		waiting = f->pause_until > now || f->budget_held;
 	ListCell   *lc;
 
 	foreach(lc, f->requests)
@@ -1174,6 +1256,8 @@ wake_timeout_ms(AtlasFetcher *f, TimestampTz now)
 	}
 	if (f->pause_until > since && (wake == 0 || f->pause_until < wake))
 		wake = f->pause_until;
+	if (f->budget_held && (wake == 0 || f->budget_wake < wake))
+		wake = f->budget_wake;
 	if (wake == 0)
 		return -1;
 	return Max(TimestampDifferenceMilliseconds(now, wake), 0);

@@ -6,8 +6,10 @@
  *
  * A request key is a column whose value a WHERE clause gives to the
  * request instead of filtering rows: group_id, org_id and cluster_name
- * fill path segments, as do snapshot_id and database_name (the snapshot
- * whose contents are listed), id and name select the single-object endpoint,
+ * fill path segments (group_id and org_id become the query parameters
+ * groupId and orgId of a resource whose path has no place for them:
+ * rate_limits), as do snapshot_id and database_name (the snapshot whose
+ * contents are listed), id and name select the single-object endpoint,
  * and point_in_time, oplog_ts and oplog_inc become query parameters.
  * Everything the extension knows about a key is in its descriptor
  * (key_descs below):
@@ -90,6 +92,8 @@ typedef struct KeyDesc
 	const char *column;			/* SQL column name; how the key prints */
 	const char *placeholder;	/* path template placeholder, or NULL */
 	const char *param;			/* query parameter, or NULL */
+	const char *alt_param;		/* query parameter of a placeholder key, for
+								 * a resource whose template lacks it */
 	KeyType		type;			/* operators, widening, text form */
 	bool		lists;			/* "= ANY (array)" and IN lists pushed */
 	bool		(*valid) (const char *value);	/* the API's pattern, or NULL */
@@ -113,42 +117,42 @@ static bool is_nonempty(const char *s);
  */
 static const KeyDesc key_descs[ATLAS_NUM_KEYS] = {
 	[ATLAS_KEY_GROUP] = {
-		"group_id", "{group}", NULL, KEY_TYPE_TEXT, true,
+		"group_id", "{group}", NULL, "groupId", KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 	[ATLAS_KEY_CLUSTER] = {
-		"cluster_name", "{cluster}", NULL, KEY_TYPE_TEXT, true,
+		"cluster_name", "{cluster}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_cluster_name, CLUSTER_NAME_DETAIL
 	},
 	[ATLAS_KEY_ID] = {
-		"id", "{id}", NULL, KEY_TYPE_TEXT, true,
+		"id", "{id}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 	[ATLAS_KEY_POINT_IN_TIME] = {
-		"point_in_time", NULL, "pointInTimeUtcSeconds", KEY_TYPE_TIMESTAMPTZ,
+		"point_in_time", NULL, "pointInTimeUtcSeconds", NULL, KEY_TYPE_TIMESTAMPTZ,
 		false, NULL, NULL
 	},
 	[ATLAS_KEY_OPLOG_TS] = {
-		"oplog_ts", NULL, "oplogTs", KEY_TYPE_BIGINT, false, NULL, NULL
+		"oplog_ts", NULL, "oplogTs", NULL, KEY_TYPE_BIGINT, false, NULL, NULL
 	},
 	[ATLAS_KEY_OPLOG_INC] = {
-		"oplog_inc", NULL, "oplogInc", KEY_TYPE_BIGINT, false, NULL, NULL
+		"oplog_inc", NULL, "oplogInc", NULL, KEY_TYPE_BIGINT, false, NULL, NULL
 	},
 	[ATLAS_KEY_SNAPSHOT] = {
-		"snapshot_id", "{snapshot}", NULL, KEY_TYPE_TEXT, true,
+		"snapshot_id", "{snapshot}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 	/* the API declares no pattern: any name but "", URL-escaped */
 	[ATLAS_KEY_DATABASE] = {
-		"database_name", "{database}", NULL, KEY_TYPE_TEXT, true,
+		"database_name", "{database}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_nonempty, NONEMPTY_DETAIL
 	},
 	[ATLAS_KEY_NAME] = {
-		"name", "{name}", NULL, KEY_TYPE_TEXT, true,
+		"name", "{name}", NULL, NULL, KEY_TYPE_TEXT, true,
 		is_nonempty, NONEMPTY_DETAIL
 	},
 	[ATLAS_KEY_ORG] = {
-		"org_id", "{org}", NULL, KEY_TYPE_TEXT, true,
+		"org_id", "{org}", NULL, "orgId", KEY_TYPE_TEXT, true,
 		is_object_id, OBJECT_ID_DETAIL
 	},
 };
@@ -616,6 +620,7 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 	StringInfoData buf;
 	char		sep = '?';
 	bool		org = atlas_org_endpoint(res, keys) && res->org_list_path;
+	const char *list_path = org ? res->org_list_path : res->list_path;
 
 	initStringInfo(&buf);
 	if (atlas_keys_select_item(res, keys))
@@ -627,8 +632,7 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 		return buf.data;
 	}
 
-	atlas_append_path(&buf, org ? res->org_list_path : res->list_path,
-					  keys->text, true);
+	atlas_append_path(&buf, list_path, keys->text, true);
 	if (res->paging != ATLAS_PAGING_NONE)
 	{
 		appendStringInfo(&buf, "?pageNum=%d&itemsPerPage=%d",
@@ -638,10 +642,15 @@ atlas_request_path(const AtlasResource *res, const AtlasRequestKeys *keys,
 	for (int k = 0; k < ATLAS_NUM_KEYS; k++)
 	{
 		const KeyDesc *d = &key_descs[k];
+		const char *param = d->param;
 
-		if (d->param == NULL || !keys->present[k])
+		/* a path key of a template without its placeholder: a filter */
+		if (param == NULL && d->alt_param != NULL &&
+			strstr(list_path, d->placeholder) == NULL)
+			param = d->alt_param;
+		if (param == NULL || !keys->present[k])
 			continue;
-		appendStringInfo(&buf, "%c%s=", sep, d->param);
+		appendStringInfo(&buf, "%c%s=", sep, param);
 		append_key_value(&buf, d, keys->text[k]);
 		sep = '&';
 	}

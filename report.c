@@ -319,6 +319,9 @@ report_http_error(const AtlasFetchResult *result, const AtlasResource *res,
 			 status == 403 && org_endpoint ?
 			 errhint("The API key or service account needs the %s role in the organization.",
 					 res->org_role ? res->org_role : "Organization Member") :
+			 status == 403 && res->org_list_path == NULL &&
+			 (res->keys & ATLAS_KEY_BIT(ATLAS_KEY_ORG)) ?
+			 errhint("The API key or service account needs the Organization Read Only role on the organization of org_id, or Project Read Only on the project of group_id.") :
 			 status == 403 ? errhint("The API key or service account needs the %s role on the project.",
 									 res->role ? res->role : "Project Read Only") :
 			 status == 429 ? errhint("Wait before retrying, or raise the server options %s and %s.",

@@ -499,6 +499,28 @@ static const AtlasField snapshot_collection_fields[] = {
  */
 #define SNAPSHOT_CONTENT_ABSENT	SNAPSHOT_ABSENT " RESOURCE_NOT_FOUND"
 
+/*
+ * RateLimitEndpointSetResponse (listRateLimits, 2025-03-12): one Atlas
+ * rate-limit bucket definition (endpoint set and scope); group_id and
+ * org_id are the filters it was asked with (groupId: the project's
+ * GROUP-scoped sets, orgId: the organization's ORGANIZATION-scoped ones)
+ */
+static const AtlasField rate_limit_fields[] = {
+	{"group_id", NULL, "text", false},
+	{"org_id", NULL, "text", false},
+	{"endpoint_set_id", "endpointSetId", "text", false},
+	{"endpoint_set_name", "endpointSetName", "text", false},
+	{"scope", "scope", "text", false},
+	{"capacity", "capacity.value", "bigint", false},
+	{"capacity_default", "capacity.defaultValue", "bigint", false},
+	{"refill_rate", "refillRate.value", "bigint", false},
+	{"refill_rate_default", "refillRate.defaultValue", "bigint", false},
+	{"refill_duration_seconds", "refillDurationSeconds.value", "bigint", false},
+	{"refill_duration_seconds_default", "refillDurationSeconds.defaultValue", "bigint", false},
+	{"endpoints", "endpoints", "jsonb", false},
+	{NULL}
+};
+
 static const AtlasResource resources[] = {
 	{
 		"cluster_snapshots",
@@ -663,6 +685,12 @@ static const AtlasResource resources[] = {
 		"2023-01-01", ATLAS_PAGING_DECLARED, KEY(ID), 0, NULL,
 		organization_fields, NULL, NULL, NULL, "Organization Member", NULL,
 		"RESOURCE_NOT_FOUND ORG_NOT_FOUND", CURRENT
+	},
+	{
+		"rate_limits", "/rateLimits", NULL,
+		"2025-03-12", ATLAS_PAGING_DECLARED, KEY(GROUP) | KEY(ORG), 0, NULL,
+		rate_limit_fields, NULL, NULL, NULL, "Organization Read Only", NULL,
+		NULL, CURRENT
 	},
 };
 

@@ -14,7 +14,8 @@
 #   A: the mock's self-test, the pg_regress suite, the secrets test, a
 #      fault soak (ATLAS_SOAK_SCANS scans, 200 by default), the session
 #      fuzzer (ATLAS_SESSIONS sessions, 200 by default), the shared-token
-#      test (20 backends, one token request; preloaded), the scheduling
+#      test (20 backends, one token request; preloaded), the budget test
+#      (one rate-limit budget, the instance's statistics), the scheduling
 #      recipes' test, the HTML report test (headless Chromium), the
 #      postmaster-death test, the proxy test and a 60 s run of the fuzzer
 #      (ATLAS_FUZZ_SECONDS);
@@ -122,6 +123,8 @@ lane_a_step() {
 }
 lane_a_step "shared tokens: 20 backends, one token request; wait events; a fetch mark's holder terminated or hung" \
 	bash test/test_shared_tokens.sh
+lane_a_step "shared memory: one rate-limit budget, the instance's statistics (preloaded and not)" \
+	bash test/test_budget.sh
 lane_a_step "scheduling recipes (pg_cron materialized view, plain cron script)" \
 	bash test/test_schedule.sh
 lane_a_step "the HTML report: self-contained, rendered by headless Chromium, the reports' figures" \

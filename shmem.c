@@ -75,6 +75,7 @@ atlas_shmem_init_state(AtlasShmemState *state)
 	memset(state, 0, sizeof(AtlasShmemState));
 	for (int i = 0; i < ATLAS_SHMEM_TOKENS; i++)
 		ConditionVariableInit(&state->tokens[i].cv);
+	state->stats_reset = GetCurrentTimestamp();
 }
 
 /*

@@ -39,6 +39,7 @@
 #ifndef ATLAS_SHMEM_H
 #define ATLAS_SHMEM_H
 
+#include "atlas_snapshot_fdw.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "utils/timestamp.h"
@@ -53,10 +54,16 @@
 #define ATLAS_SHMEM_TOKENS		64
 #define ATLAS_SHMEM_TOKEN_MAX	4096
 
+/* Rate-limit budgets (budget.c) and statistics rows (stats.c) */
+#define ATLAS_SHMEM_BUDGETS		128
+#define ATLAS_SHMEM_STATS		256
+
 /* The LWLocks of the segment, one per section */
 typedef enum AtlasShmemLockId
 {
 	ATLAS_LOCK_TOKENS,			/* AtlasShmemState.tokens */
+	ATLAS_LOCK_BUDGET,			/* AtlasShmemState.budgets */
+	ATLAS_LOCK_STATS,			/* AtlasShmemState.stats, stats_reset */
 	ATLAS_SHMEM_NUM_LOCKS		/* must be last */
 } AtlasShmemLockId;
 
@@ -100,12 +107,75 @@ typedef struct AtlasSharedToken
 												 * when replaced or dropped */
 } AtlasSharedToken;
 
+/* How much a shared rate-limit budget knows of its Atlas bucket */
+typedef enum AtlasBudgetState
+{
+	ATLAS_BUDGET_NEW,			/* no answer yet: one request at a time */
+	ATLAS_BUDGET_LEVEL,			/* answers tell RateLimit-Remaining */
+	ATLAS_BUDGET_BLIND			/* answers carry no RateLimit-Remaining:
+								 * only a 429's pause is shared */
+} AtlasBudgetState;
+
+/*
+ * One Atlas rate-limit bucket as the backends of the instance see it
+ * (budget.c), under ATLAS_LOCK_BUDGET.  Its level is the RateLimit-
+ * Remaining of the newest answer, plus what the bucket refilled since at
+ * the learnt rate (at most its capacity), less the requests that were in
+ * flight then and those started since.
+ */
+typedef struct AtlasSharedBudget
+{
+	bool		in_use;
+	uint8		key[ATLAS_SHMEM_HASH_LEN];	/* budget.c's digest of
+											 * base_url, account, scope */
+	AtlasBudgetState state;
+	TimestampTz last_used;		/* for replacing the least recently used */
+	TimestampTz not_before;		/* after a 429: nobody starts before this */
+	uint64		started;		/* requests started: sequence numbers */
+	int			in_flight;		/* started, not answered (may be high by
+								 * the transfers of a backend that died) */
+	TimestampTz last_start;		/* when the newest request started */
+	int64		sync_remaining; /* RateLimit-Remaining of the newest answer */
+	int			sync_in_flight; /* requests in flight when it came */
+	uint64		sync_started;	/* "started" when it came */
+	TimestampTz sync_at;		/* when it came */
+	uint64		answered;		/* answers that took a token (not 429) */
+	int64		capacity;		/* RateLimit-Limit, 0 if never sent */
+	double		refill_per_sec; /* learnt refill rate, 0 if unknown */
+	uint64		est_answered;	/* the refill estimate's last anchor: */
+	int64		est_remaining;	/* answers, Remaining and time */
+	TimestampTz est_at;
+	int64		rate_limited;	/* answers 429 */
+	int64		waits;			/* times a backend was held back */
+} AtlasSharedBudget;
+
+/*
+ * The statistics of one user mapping for the instance (stats.c), under
+ * ATLAS_LOCK_STATS: what every backend's scans added when they flushed
+ * (end of transaction, atlas_snapshot_fdw_stats(), backend exit).
+ */
+typedef struct AtlasSharedStats
+{
+	bool		in_use;
+	Oid			dbid;			/* database of the user mapping */
+	Oid			umid;			/* the user mapping */
+	Oid			serverid;		/* its server */
+	int			auth;			/* AtlasAuthKind */
+	TimestampTz last_flush;		/* for replacing the least recently used */
+	AtlasStats	stats;			/* sums (peak_in_flight: the highest) */
+} AtlasSharedStats;
+
 /* The segment */
 typedef struct AtlasShmemState
 {
 	int			tranche_id;		/* of dsm_locks (DSM-registry path) */
 	LWLock		dsm_locks[ATLAS_SHMEM_NUM_LOCKS];	/* DSM-registry path only */
 	AtlasSharedToken tokens[ATLAS_SHMEM_TOKENS];
+	AtlasSharedBudget budgets[ATLAS_SHMEM_BUDGETS];
+	TimestampTz stats_reset;	/* last atlas_snapshot_fdw_stats_reset(), or
+								 * when the segment was made */
+	uint64		stats_generation;	/* bumped by every reset */
+	AtlasSharedStats stats[ATLAS_SHMEM_STATS];
 } AtlasShmemState;
 
 /* in shmem.c */

@@ -1927,16 +1927,23 @@ def _demo_events(f, group_ids):
     ]
 
 
-def build_wide_fleet():
+def build_wide_fleet(clusters=100):
     """The test fleet, plus 100 dedicated clusters n1 .. n100 (synthetic
     snapshot lists: nK has K snapshots; REPLICASET, backup enabled) in the
     inventory of analytics-project (G3): a project of many clusters, for
-    bench/joins.sh (issue 17)."""
+    bench/joins.sh.  With more than 100 ``clusters`` (the mock's
+    --wide-clusters), clusters w101 .. wN of one snapshot each follow, for
+    fleet-scale organization-wide scans (bench/budget.py)."""
     f = build_test_fleet()
     f.name = "wide"
     f.clusters[G3] = [cluster_doc(G3, _cid(G3, i), "n%d" % i,
                                   created="2024-06-01T00:00:00Z")
                       for i in range(1, 101)]
+    for i in range(101, clusters + 1):
+        name = "w%d" % i
+        f.clusters[G3].append(cluster_doc(G3, _cid(G3, i), name,
+                                          created="2024-06-01T00:00:00Z"))
+        f.replica_snaps[(G3, name)] = SyntheticSource(G3, name, 1)
     return f.finish()
 
 
@@ -2103,12 +2110,13 @@ def add_variant(f, variant):
     return f.finish()
 
 
-def build_fleet(name, legacy_tenant=False):
-    """Build the fleet called ``name`` ("test", "wide" or "demo")."""
+def build_fleet(name, legacy_tenant=False, wide_clusters=100):
+    """Build the fleet called ``name`` ("test", "wide" or "demo"); the wide
+    fleet's analytics-project lists ``wide_clusters`` clusters."""
     if name == "test":
         return build_test_fleet(legacy_tenant)
     if name == "wide":
-        return build_wide_fleet()
+        return build_wide_fleet(wide_clusters)
     if name == "demo":
         fleet = build_demo_fleet()
         if legacy_tenant:

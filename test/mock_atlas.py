@@ -17,7 +17,7 @@ Usage:
         [--token-ttl 3600] [--nonce-uses 1000] [--legacy-tenant]
         [--rate-limit 1000000] [--token-bucket 0] [--refill-per-sec 50]
         [--token-limit -1]
-        [--no-rate-headers] [--extra-groups 0]
+        [--no-rate-headers] [--extra-groups 0] [--wide-clusters 100]
         [--tls-cert FILE --tls-key FILE] [--verbose]
 
 --token-bucket N answers authorized API requests as a token bucket of N
@@ -28,7 +28,9 @@ seconds (until a token is there, at least 1); answers carry RateLimit-Limit
 Without --token-bucket the RateLimit headers count a 60 s window of
 --rate-limit requests, never enforced.  --extra-groups N adds N empty
 projects (ids be00...0001 upwards), in which synthetic nN clusters exist,
-for fleet-scale simulations (bench/adaptive.sh).
+for fleet-scale simulations (bench/adaptive.sh).  --wide-clusters N (with
+--fleet wide) lists N clusters in analytics-project: n1 .. n100, then
+w101 .. wN of one snapshot each (bench/budget.py).
 
 --port defaults to $ATLAS_MOCK_PORT, else 18443; --port 0 picks a free
 port.  Once the socket listens, exactly one line is printed to stdout:
@@ -63,6 +65,7 @@ API (all GET, under /api/atlas/v2, Digest or Bearer auth):
                                                                2025-03-12
     /groups/{g}/clusters/{c}/backup/snapshots/{id}/databases/{db}/collections[/{coll}]
                                                                2025-03-12
+    /rateLimits  (groupId, orgId, userId, ipAddress, name)     2025-03-12
 
     POST /api/oauth/token    Basic client_id:client_secret,
                              grant_type=client_credentials
@@ -200,6 +203,7 @@ V_FLEX = "2024-11-13"
 V_BUCKETS = "2024-05-30"
 V_COMPLIANCE = "2023-10-01"
 V_CONTENTS = "2025-03-12"   # collection restores, snapshot contents
+V_RATE_LIMITS = "2025-03-12"
 
 CLUSTER_REL = "http://mms.mongodb.com/cluster"
 
@@ -544,6 +548,7 @@ ROUTES = [
     (("orgs", "{o}"), V_2023, "op_get_org"),
     (("orgs", "{o}", "events"), V_2023, "op_list_org_events"),
     (("orgs", "{o}", "events", "{id}"), V_2023, "op_get_org_event"),
+    (("rateLimits",), V_RATE_LIMITS, "op_list_rate_limits"),
 ]
 
 PARAM_RULES = {
@@ -1624,6 +1629,70 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "No export Bucket with ID %s does not exist." % sid)
         return self.single(version, q, item)
 
+    def rate_limit_sets(self):
+        """The mock's endpoint sets (RateLimitEndpointSetResponse): its
+        token bucket (--token-bucket, refilled --refill-per-sec tokens a
+        second), organization-scoped, over every endpoint it serves; else
+        the --rate-limit window of 60 s, never enforced; and the
+        project-scoped set of the rate-limit inspection itself."""
+        a = self.state.args
+        if a.token_bucket > 0:
+            cap, rate, secs = a.token_bucket, a.refill_per_sec, 1
+        else:
+            cap, rate, secs = a.rate_limit, a.rate_limit, 60
+        if rate != int(rate):              # a fraction a second: per minute
+            rate, secs = rate * 60, 60
+        endpoints = [{"method": "GET",
+                      "path": API + "/" + "/".join(
+                          {"{g}": "{groupId}", "{c}": "{clusterName}",
+                           "{id}": "{snapshotId}"}.get(seg, seg) for seg in pattern)}
+                     for pattern, _, handler in ROUTES
+                     if handler != "op_list_rate_limits"]
+        return [
+            {"capacity": {"value": int(cap)},
+             "endpointSetId": "mockAdminApi_org",
+             "endpointSetName": "Mock Admin API",
+             "endpoints": endpoints,
+             "refillDurationSeconds": {"value": secs},
+             "refillRate": {"value": int(rate)},
+             "scope": "ORGANIZATION"},
+            {"capacity": {"defaultValue": 10, "value": 20},
+             "endpointSetId": "rateLimitsInspection_group",
+             "endpointSetName": "Rate Limits Inspection",
+             "endpoints": [{"method": "GET", "path": API + "/rateLimits"}],
+             "refillDurationSeconds": {"value": 60},
+             "refillRate": {"value": 10},
+             "scope": "GROUP"},
+        ]
+
+    def op_list_rate_limits(self, version, path, q, g, c, sid):
+        """listRateLimits (2025-03-12): groupId keeps the GROUP-scoped
+        sets (404 GROUP_NOT_FOUND for a project the fleet lacks), orgId
+        the ORGANIZATION-scoped ones (404 ORG_NOT_FOUND for another
+        organization), name the sets so named (repeatable); no
+        includeCount."""
+        self.parse_common(q)
+        sets = self.rate_limit_sets()
+        gid = self.qget(q, "groupId")
+        oid = self.qget(q, "orgId")
+        for name, value in (("groupId", gid), ("orgId", oid)):
+            if value is not None and not GROUP_RE.match(value):
+                raise BadRequest("Invalid value %r for parameter %s." % (value, name))
+        if gid is not None:
+            if not self.state.fleet.has_group(gid):
+                return error_reply(404, "GROUP_NOT_FOUND",
+                                   "No group with ID %s exists." % gid)
+            sets = [s for s in sets if s["scope"] == "GROUP"]
+        if oid is not None:
+            if oid != fleetmod.ORG_ID:
+                return error_reply(404, "ORG_NOT_FOUND",
+                                   "No organization with ID %s exists." % oid)
+            sets = [s for s in sets if s["scope"] == "ORGANIZATION"]
+        if "name" in q:
+            sets = [s for s in sets if s["endpointSetName"] in q["name"]]
+        return self.list_page(version, path, q, fleetmod.ListSource(sets, id_field="endpointSetId"),
+                              lambda item: item)
+
     def op_get_compliance(self, version, path, q, g, c, sid):
         """getGroupBackupCompliancePolicy (2023-10-01): 404 without one."""
         self.parse_common(q)
@@ -1989,7 +2058,8 @@ class Server(http.server.ThreadingHTTPServer):
 def make_server(args):
     """Build the fleet, state and listening server from parsed ``args``."""
     def build(variant):
-        fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant)
+        fleet = fleetmod.build_fleet(args.fleet, legacy_tenant=args.legacy_tenant,
+                                     wide_clusters=getattr(args, "wide_clusters", 100))
         for i in range(getattr(args, "extra_groups", 0)):
             fleet.add_group(fleetmod.group_doc("be%022x" % (i + 1), "bench-%d" % (i + 1),
                                                "2024-01-15T10:00:00Z", 0))
@@ -2041,6 +2111,9 @@ def parse_args(argv=None):
                    help="tokens added to the bucket a second")
     p.add_argument("--no-rate-headers", action="store_true",
                    help="send no RateLimit-Limit / RateLimit-Remaining")
+    p.add_argument("--wide-clusters", type=int, default=100,
+                   help="clusters in the wide fleet's analytics-project "
+                        "(beyond 100: w101 .. wN, one snapshot each)")
     p.add_argument("--extra-groups", type=int, default=0,
                    help="add this many empty projects (synthetic clusters)")
     p.add_argument("--tls-cert", default=None,
