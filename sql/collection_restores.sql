@@ -53,7 +53,7 @@ SELECT id, collections, databases, collection_suffix, database_suffix,
 ALTER FOREIGN TABLE atlas.collection_restore_jobs OPTIONS (ADD items_per_page '2');
 SELECT id, state FROM atlas.collection_restore_jobs
  WHERE group_id = :g1 AND cluster_name = 'prod-1' ORDER BY id;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 ALTER FOREIGN TABLE atlas.collection_restore_jobs OPTIONS (DROP items_per_page);
 
 -- by id, and IN lists of ids; a missing job is no row

@@ -35,7 +35,7 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM atlas.organizations WHERE id = :o2;
 SELECT id, name FROM atlas.organizations WHERE id = :o2;
 -- no such organization (404 ORG_NOT_FOUND or RESOURCE_NOT_FOUND): no row
 SELECT id, name FROM atlas.organizations WHERE id = '5a0a1e7e0f2912c554080aff';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- a project's events: every column of one event
 \! python3 test/mockctl.py reset
@@ -46,7 +46,7 @@ SELECT id, created, event_type, cluster_name, username, user_id, api_key_id,
 SELECT hostname, port, replica_set_name, raw->>'_t' AS raw_t,
        document->>'eventTypeName' AS doc_type, links->0->>'rel' AS link
   FROM atlas.events WHERE group_id = :g1 AND event_type = 'CLUSTER_MUTATED';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- an organization's events: group_id is read from the rows (none)
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM atlas.events WHERE org_id = :o1;
@@ -64,7 +64,7 @@ SELECT id, org_id FROM atlas.events WHERE group_id = :g2 AND org_id = :o1 ORDER 
 SELECT count(*) FROM atlas.events WHERE group_id = :g2 AND org_id = :o2;
 SELECT group_id, count(*) FROM atlas.events
  WHERE group_id IN (:g1, :g2, :g3) GROUP BY 1 ORDER BY 1;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- pushdown: event_type = and IN become eventType, repeated
 \! python3 test/mockctl.py reset
@@ -87,7 +87,7 @@ SELECT count(*) FROM atlas.events WHERE group_id = :g1 AND event_type = NULL;
 -- a list of more than 100 values is only checked locally
 SELECT id FROM atlas.events WHERE group_id = :g1
    AND event_type = ANY (ARRAY(SELECT 'CPS_T' || g FROM generate_series(1, 100) g) || 'CPS_SNAPSHOT_FAILED'::text);
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- created: minDate and maxDate one second wider than the bounds, the
 -- clauses checked locally, so strict and inclusive bounds are exact
@@ -107,7 +107,7 @@ SELECT id, created FROM atlas.events WHERE group_id = :g1
 SELECT count(*) FROM atlas.events WHERE group_id = :g1
    AND created > '2026-11-02' AND created < '2026-11-01';
 SELECT count(*) FROM atlas.events WHERE group_id = :g1 AND created > '-infinity';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- cluster_name becomes clusterNames (project events only)
 \! python3 test/mockctl.py reset
@@ -118,7 +118,7 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM atlas.events WHERE org_id = :o1 AND cluster_name = 'prod-1'
    AND event_type = 'JOINED_ORG';
 SELECT count(*) FROM atlas.events WHERE org_id = :o1 AND cluster_name = 'prod-1';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- all three, and values known only at execution (a Param): the same rows
 -- as without pushdown
@@ -131,7 +131,7 @@ SET plan_cache_mode = force_generic_plan;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE audit('{CPS_SNAPSHOT_FAILED,CPS_RESTORE_FAILED,CPS_SNAPSHOT_DELETED_AUDIT}', '2026-10-31');
 EXECUTE audit('{CPS_SNAPSHOT_FAILED,CPS_RESTORE_FAILED,CPS_SNAPSHOT_DELETED_AUDIT}', '2026-10-31');
 RESET plan_cache_mode;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 -- without pushdown (the clauses on expressions of the columns are not
 -- pushed): the same rows, compared for many bounds
 CREATE TEMP TABLE bounds AS
@@ -169,7 +169,7 @@ SELECT id, event_type, cluster_name, group_id, org_id FROM atlas.events
  WHERE group_id = :g1 AND id IN ('6e0e00000000000000000004', '6e0e00000000000000000099');
 SELECT id, event_type, group_id, org_id FROM atlas.events
  WHERE org_id = :o1 AND id = '6e0e00000000000000000022';
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- joins: one project's events per project row
 \! python3 test/mockctl.py reset

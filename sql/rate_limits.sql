@@ -36,7 +36,7 @@ SELECT group_id, endpoint_set_id, scope, capacity, capacity_default
 SELECT endpoint_set_id, e->>'method' AS method, e->>'path' AS path
   FROM rl.rate_limits, jsonb_array_elements(endpoints) e
  WHERE group_id = :g1;
-\! python3 test/mockctl.py log --authorized
+\! python3 test/mockctl.py log --authorized | sort
 
 -- identifiers are checked before any request
 SELECT * FROM rl.rate_limits WHERE org_id = 'not-an-id';
