@@ -49,6 +49,33 @@
 #include "utils/timestamp.h"
 
 /*
+ * own_column
+ *		If expr is (a relabeling of) a column of baserel that reads no JSON
+ *		field named by a column option (such a column is neither a request
+ *		key nor a filter), return its name (palloc'd) and the Var; else NULL.
+ */
+static char *
+own_column(PlannerInfo *root, RelOptInfo *baserel, Expr *expr, Var **column)
+{
+	Var		   *var;
+	RangeTblEntry *rte;
+
+	while (IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	if (!IsA(expr, Var))
+		return NULL;
+	var = (Var *) expr;
+	if ((Index) var->varno != baserel->relid || var->varlevelsup != 0 ||
+		var->varattno <= 0)
+		return NULL;
+	rte = planner_rt_fetch(baserel->relid, root);
+	if (atlas_column_field(rte->relid, var->varattno) != NULL)
+		return NULL;
+	*column = var;
+	return get_attname(rte->relid, var->varattno, false);
+}
+
+/*
  * key_column
  *		If expr is (a relabeling of) a column of baserel that is a request
  *		key of the resource, return true, its kind and the column itself.
@@ -57,27 +84,9 @@ static bool
 key_column(PlannerInfo *root, RelOptInfo *baserel, const AtlasResource *res,
 		   Expr *expr, AtlasKeyKind *kind, Var **column)
 {
-	Var		   *var;
-	RangeTblEntry *rte;
-	char	   *colname;
+	char	   *colname = own_column(root, baserel, expr, column);
 
-	while (IsA(expr, RelabelType))
-		expr = ((RelabelType *) expr)->arg;
-	if (!IsA(expr, Var))
-		return false;
-	var = (Var *) expr;
-	if ((Index) var->varno != baserel->relid || var->varlevelsup != 0 ||
-		var->varattno <= 0)
-		return false;
-
-	rte = planner_rt_fetch(baserel->relid, root);
-	colname = get_attname(rte->relid, var->varattno, false);
-
-	/* a column that reads a JSON field is not a request key */
-	if (atlas_column_field(rte->relid, var->varattno) != NULL)
-		return false;
-	*column = var;
-	return atlas_key_from_column(res, colname, kind);
+	return colname != NULL && atlas_key_from_column(res, colname, kind);
 }
 
 /*
@@ -239,29 +248,12 @@ static int
 filter_column(PlannerInfo *root, RelOptInfo *baserel,
 			  const AtlasResource *res, Expr *expr, Var **column)
 {
-	Var		   *var;
-	RangeTblEntry *rte;
-	char	   *colname;
+	char	   *colname = own_column(root, baserel, expr, column);
 
-	while (IsA(expr, RelabelType))
-		expr = ((RelabelType *) expr)->arg;
-	if (!IsA(expr, Var))
-		return -1;
-	var = (Var *) expr;
-	if ((Index) var->varno != baserel->relid || var->varlevelsup != 0 ||
-		var->varattno <= 0)
-		return -1;
-	rte = planner_rt_fetch(baserel->relid, root);
-	if (atlas_column_field(rte->relid, var->varattno) != NULL)
-		return -1;
-	colname = get_attname(rte->relid, var->varattno, false);
-	for (int i = 0; res->filters[i].column; i++)
+	for (int i = 0; colname && res->filters[i].column; i++)
 	{
 		if (strcmp(res->filters[i].column, colname) == 0)
-		{
-			*column = var;
 			return i;
-		}
 	}
 	return -1;
 }
