@@ -191,7 +191,7 @@ typedef struct AtlasResource
 									 * read only when declared; or NULL */
 	const char *id_absent_codes;	/* space-separated errorCodes of a 404 by
 									 * id that mean "no such item": zero rows */
-	/* added in 1.3; zero where they do not apply */
+	/* zero where they do not apply */
 	const char *deleted_param;	/* boolean query parameter that adds the
 								 * deleted clusters holding backups to the
 								 * list (include_deleted_clusters), or NULL */

@@ -42,12 +42,13 @@
 #define LIST_ROWS_1_2	NULL, NULL, NULL, NULL, NULL, SNAPSHOT_ABSENT
 /* a 404 by id with these codes is a missing snapshot, not an error */
 #define SNAPSHOT_ABSENT	"SNAPSHOT_NOT_FOUND INVALID_SNAPSHOT_ID"
-/* the 1.3 fields of a resource without deleted_param or announcements */
+/* the calendar of a resource for which Atlas announced nothing */
 #define NO_CALENDAR	{NULL, NULL, NULL}
-/* the 1.3 fields of a resource without organization endpoints or filters */
+/* the organization paths, filters and fixed query of a resource with none */
 #define NO_ORG		NULL, NULL, NULL, 0, NULL, NULL
+/* the fields after id_absent_codes: no deleted_param, calendar or org paths */
 #define CURRENT		NULL, NO_CALENDAR, NO_ORG
-/* the 1.2 and 1.3 fields of a plain list resource */
+/* the fields after the column table of a plain list resource */
 #define LIST_ROWS	LIST_ROWS_1_2, CURRENT
 
 /* Key columns shared by every snapshot table: filled from the request */
@@ -364,7 +365,7 @@ static const AtlasField compliance_policy_fields[] = {
 };
 
 /*
- * Collection restores and snapshot contents (1.3), API version 2025-03-12:
+ * Collection restores and snapshot contents, API version 2025-03-12:
  * the schemas of that version's ApiAtlasCollectionRestoreJobResponse,
  * DiskBackupDatabaseResponse and DiskBackupCollectionResponse.  A job has
  * no links; int32 fields are integer columns, int64 ones bigint.
@@ -407,7 +408,7 @@ static const AtlasField snapshot_database_fields[] = {
 };
 
 /*
- * Events (1.3): EventViewForNdsGroup and EventViewForOrg, the union of the
+ * Events: EventViewForNdsGroup and EventViewForOrg, the union of the
  * members of their views, plus clusterName, which Atlas sends on project
  * events about a cluster although no view declares it.  group_id and
  * org_id are request keys that read groupId and orgId when the request
