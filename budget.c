@@ -32,10 +32,12 @@
  *	  without one), bounded by the max_retry_wait_ms of the scan it
  *	  answered (and by MAX_PAUSE_MS): every backend pauses, not only the
  *	  one that was answered;
- *	- a bucket nothing is known of yet (no answer) lets one request out at
- *	  a time, so that 8 backends starting together learn the level from
- *	  the first answer instead of sending 8 x max_concurrency requests
- *	  into it; one whose answers carry no RateLimit-Remaining shares only
+ *	- a bucket nothing is known of yet (no answer) lets at most
+ *	  NEW_IN_FLIGHT requests out at a time, for the whole instance, so
+ *	  that 8 backends starting together learn the level from the first
+ *	  answers instead of sending 8 x max_concurrency requests into it (and
+ *	  the first requests of one query's scans, armed together, still go
+ *	  out together); one whose answers carry no RateLimit-Remaining shares only
  *	  the pauses of 429s (each scan's AIMD does the rest, as without
  *	  shared memory).
  * With nothing in flight anywhere, and no refill rate to wait for, one
@@ -78,6 +80,12 @@
 
 /* One request may go this long after the last one started, whatever */
 #define PROBE_MS			1000
+
+/*
+ * Requests in flight at once on a bucket nothing is known of: well below
+ * the smallest capacity Atlas's answers show (10, GET /orgs)
+ */
+#define NEW_IN_FLIGHT		4
 
 /* How often a backend held back without a better time looks again */
 #define POLL_MS				20
@@ -222,7 +230,7 @@ atlas_budget_take(const uint8 *key, uint64 *seq, TimestampTz *wake)
 		switch (b->state)
 		{
 			case ATLAS_BUDGET_NEW:
-				ok = probe;
+				ok = probe || b->in_flight < NEW_IN_FLIGHT;
 				*wake = TimestampTzPlusMilliseconds(now, POLL_MS);
 				break;
 			case ATLAS_BUDGET_LEVEL:
