@@ -25,9 +25,9 @@ SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AN
 -- while it waits, the backend shows the Extension wait event; another
 -- session cancels it
 \! python3 test/mockctl.py fault '{"match": "clusters/n8/", "kind": "stall", "seconds": 4}'
-\! sh test/cancel_observer.sh n8 > /tmp/atlas_cancel_observer.out 2>&1 &
+\! sh test/cancel_observer.sh n8 > results/atlas_cancel_observer.out 2>&1 &
 SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
-\! for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/atlas_cancel_observer.out ] && break; sleep 0.2; done; cat /tmp/atlas_cancel_observer.out; rm -f /tmp/atlas_cancel_observer.out
+\! for i in 1 2 3 4 5 6 7 8 9 10; do [ -s results/atlas_cancel_observer.out ] && break; sleep 0.2; done; cat results/atlas_cancel_observer.out; rm -f results/atlas_cancel_observer.out
 SELECT count(*) FROM cancel_snaps WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name = 'n8';
 
 -- a retry wait is interruptible too

@@ -105,13 +105,13 @@ COMMIT;
 CREATE TABLE page_results AS
 SELECT 1 AS max_concurrency, row_number() OVER () AS n, cluster_name, id FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n0', 'n501', 'n3', 'n1000');
-\! python3 test/mockctl.py log --authorized | sort > /tmp/atlas_requests_1.txt
+\! python3 test/mockctl.py log --authorized | sort > results/atlas_requests_1.txt
 ALTER SERVER page_srv OPTIONS (SET max_concurrency '8');
 \! python3 test/mockctl.py reset
 INSERT INTO page_results
 SELECT 8, row_number() OVER (), cluster_name, id FROM page_snaps
  WHERE group_id = '32b6e34b3d91647abb20e7b8' AND cluster_name IN ('n1234', 'n0', 'n501', 'n3', 'n1000');
-\! python3 test/mockctl.py log --authorized | sort > /tmp/atlas_requests_8.txt
+\! python3 test/mockctl.py log --authorized | sort > results/atlas_requests_8.txt
 SELECT cluster_name, min(n), max(n) FROM page_results
  WHERE max_concurrency = 1 GROUP BY cluster_name ORDER BY min(n);
 WITH r AS (
@@ -121,7 +121,7 @@ SELECT count(*) AS rows_each,
        count(*) FILTER (WHERE a.id = b.id) AS same_order_per_cluster
   FROM r a JOIN r b USING (cluster_name, k)
  WHERE a.max_concurrency = 1 AND b.max_concurrency = 8;
-\! wc -l < /tmp/atlas_requests_8.txt; cmp /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt && echo "same requests"; rm -f /tmp/atlas_requests_1.txt /tmp/atlas_requests_8.txt
+\! wc -l < results/atlas_requests_8.txt; cmp results/atlas_requests_1.txt results/atlas_requests_8.txt && echo "same requests"; rm -f results/atlas_requests_1.txt results/atlas_requests_8.txt
 DROP TABLE page_results;
 
 -- reading clusters as their pages arrive, a failure in one cluster leaves

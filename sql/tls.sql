@@ -6,9 +6,11 @@
 SET TIME ZONE 'UTC';
 \getenv public_key ATLAS_MOCK_PUBLIC_KEY
 \getenv private_key ATLAS_MOCK_PRIVATE_KEY
-\! sh test/tls_mock.sh start /tmp/atlas_snapshot_fdw_tls
-\set tls_url `cat /tmp/atlas_snapshot_fdw_tls/url`
-\set ca_file /tmp/atlas_snapshot_fdw_tls/ca.pem
+-- its files in a directory of this tree's own: the suite may run from
+-- other trees at the same time
+\! sh test/tls_mock.sh start /tmp/atlas_snapshot_fdw_tls.$(pwd | cksum | cut -d" " -f1)
+\set tls_url `cat /tmp/atlas_snapshot_fdw_tls.$(pwd | cksum | cut -d" " -f1)/url`
+\set ca_file `echo /tmp/atlas_snapshot_fdw_tls.$(pwd | cksum | cut -d" " -f1)/ca.pem`
 CREATE SERVER tls_ca FOREIGN DATA WRAPPER atlas_snapshot_fdw
 	OPTIONS (base_url :'tls_url', ca_file :'ca_file', max_retries '0');
 CREATE SERVER tls_noca FOREIGN DATA WRAPPER atlas_snapshot_fdw
@@ -39,4 +41,4 @@ SELECT server_name, pages, errors, last_error LIKE 'could not connect to Atlas A
   FROM atlas_snapshot_fdw_stats() WHERE server_name LIKE 'tls%' ORDER BY 1;
 
 DROP SERVER tls_ca, tls_noca CASCADE;
-\! sh test/tls_mock.sh stop /tmp/atlas_snapshot_fdw_tls
+\! sh test/tls_mock.sh stop /tmp/atlas_snapshot_fdw_tls.$(pwd | cksum | cut -d" " -f1)
