@@ -21,15 +21,6 @@ PORT=${PM_DEATH_PORT:-55499}
 passed=0
 failed=0
 
-check() {
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1: got \"$2\", expected \"$3\""
-	fi
-}
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/atlas-pmdeath.XXXXXX")
 chmod 755 "$tmp"
 [ "$(id -u)" -eq 0 ] && chown postgres "$tmp"
@@ -78,7 +69,7 @@ for _ in $(seq 1 100); do
 	[ -n "$backend" ] && break
 	sleep 0.1
 done
-check "a backend waits on Atlas" "$([ -n "$backend" ] && echo yes)" yes
+check_eq "a backend waits on Atlas" "$([ -n "$backend" ] && echo yes)" yes
 
 if [ -n "$backend" ]; then
 	postmaster=$(head -n 1 "$tmp/data/postmaster.pid")
@@ -100,7 +91,7 @@ if [ -n "$backend" ]; then
 	else
 		echo "pm_death: the backend was still there $elapsed_ms ms after the postmaster was killed"
 	fi
-	check "the backend exits within $LIMIT s of the postmaster's death" "$gone" yes
+	check_eq "the backend exits within $LIMIT s of the postmaster's death" "$gone" yes
 	[ "$gone" = yes ] && backend=""
 fi
 wait

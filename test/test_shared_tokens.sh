@@ -44,15 +44,6 @@ SHARED=${SHARED:-1}
 passed=0
 failed=0
 
-check() {
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $1: got \"$2\", expected \"$3\""
-	fi
-}
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/atlas-shtok.XXXXXX")
 chmod 755 "$tmp"
 [ "$(id -u)" -eq 0 ] && chown postgres "$tmp"
@@ -148,20 +139,20 @@ ok=0
 for i in $(seq 1 "$BACKENDS"); do
 	[ "$(cat "$tmp/out.$i")" = "$want" ] && ok=$((ok + 1))
 done
-check "backends that read their rows" "$ok" "$BACKENDS"
-check "rows read" "$([ "${want:-0}" -gt 0 ] 2>/dev/null && echo some)" some
+check_eq "backends that read their rows" "$ok" "$BACKENDS"
+check_eq "rows read" "$([ "${want:-0}" -gt 0 ] 2>/dev/null && echo some)" some
 echo "shared_tokens: $BACKENDS backends started together made $n token request(s)"
 if [ "$SHARED" = 1 ]; then
-	check "token requests of $BACKENDS backends" "$n" 1
+	check_eq "token requests of $BACKENDS backends" "$n" 1
 else
-	check "token requests of $BACKENDS backends (no sharing)" "$n" "$BACKENDS"
+	check_eq "token requests of $BACKENDS backends (no sharing)" "$n" "$BACKENDS"
 fi
 # the later query (its own backend) copies the shared token, or without
 # sharing fetches one of its own
 if [ "$SHARED" = 1 ]; then
-	check "token requests after a later query" "$(token_requests)" "$n"
+	check_eq "token requests after a later query" "$(token_requests)" "$n"
 else
-	check "token requests after a later query (no sharing)" "$(token_requests)" "$((n + 1))"
+	check_eq "token requests after a later query (no sharing)" "$(token_requests)" "$((n + 1))"
 fi
 
 # -- 1b. the shared token is revoked: its first 401 renews it for everyone
@@ -177,11 +168,11 @@ ok=0
 for i in $(seq 1 "$BACKENDS"); do
 	[ "$(cat "$tmp/out.$i")" = "$want" ] && ok=$((ok + 1))
 done
-check "backends that read their rows after the revocation" "$ok" "$BACKENDS"
+check_eq "backends that read their rows after the revocation" "$ok" "$BACKENDS"
 if [ "$SHARED" = 1 ]; then
-	check "token requests of $BACKENDS backends after the revocation" "$(token_requests)" 1
+	check_eq "token requests of $BACKENDS backends after the revocation" "$(token_requests)" 1
 else
-	check "token requests of $BACKENDS backends after the revocation (no sharing)" "$(token_requests)" "$BACKENDS"
+	check_eq "token requests of $BACKENDS backends after the revocation (no sharing)" "$(token_requests)" "$BACKENDS"
 fi
 
 # -- 2. the wait event of a backend waiting for Atlas
@@ -194,10 +185,10 @@ job=$!
 pid=$(wait_for_backend t1)
 seen=""
 [ -n "$pid" ] && seen=$(psql -X -At -c "SELECT wait_event FROM pg_stat_activity WHERE pid = $pid")
-check "wait event of a stalled transfer" "$seen" "$transfer"
+check_eq "wait event of a stalled transfer" "$seen" "$transfer"
 [ -n "$pid" ] && psql -X -Atq -c "SELECT pg_cancel_backend($pid)" >/dev/null
 wait_job "$job"
-check "the stalled query is cancelled" "$?" 0
+check_eq "the stalled query is cancelled" "$?" 0
 
 # ... and of a backend pausing for a 429's Retry-After
 if [ "$MAJOR" -ge 17 ]; then paused=AtlasRateLimit; else paused=Extension; fi
@@ -207,10 +198,10 @@ psql -X -At -c "SELECT count(*) FROM t1 WHERE group_id = '32b6e34b3d91647abb20e7
 	>/dev/null 2>&1 &
 job=$!
 pid=$(wait_for_backend t1 "$paused")
-check "wait event of a pause for Retry-After" "$([ -n "$pid" ] && echo "$paused")" "$paused"
+check_eq "wait event of a pause for Retry-After" "$([ -n "$pid" ] && echo "$paused")" "$paused"
 [ -n "$pid" ] && psql -X -Atq -c "SELECT pg_cancel_backend($pid)" >/dev/null
 wait_job "$job"
-check "the paused query is cancelled" "$?" 0
+check_eq "the paused query is cancelled" "$?" 0
 
 if [ "$SHARED" = 1 ]; then
 	if [ "$MAJOR" -ge 17 ]; then token_event=AtlasToken; else token_event=""; fi
@@ -221,7 +212,7 @@ if [ "$SHARED" = 1 ]; then
 	psql -X -At -c "$(query t2)" >"$tmp/a.out" 2>&1 &
 	job_a=$!
 	pid_a=$(wait_for_backend t2)
-	check "a backend fetches the token" "$([ -n "$pid_a" ] && echo yes)" yes
+	check_eq "a backend fetches the token" "$([ -n "$pid_a" ] && echo yes)" yes
 	psql -X -At -c "$(query t2)" >"$tmp/b.out" 2>&1 &
 	job_b=$!
 	pid_b=""
@@ -233,14 +224,14 @@ if [ "$SHARED" = 1 ]; then
 		[ -n "$pid_b" ] && break
 		sleep 0.1
 	done
-	check "another backend waits for its token${token_event:+ ($token_event)}" \
+	check_eq "another backend waits for its token${token_event:+ ($token_event)}" \
 		"$([ -n "$pid_b" ] && echo yes)" yes
-	check "token requests while it waits" "$(token_requests)" 1
+	check_eq "token requests while it waits" "$(token_requests)" 1
 	[ -n "$pid_a" ] && psql -X -Atq -c "SELECT pg_terminate_backend($pid_a)" >/dev/null
 	wait_job "$job_b"
-	check "the waiting backend finishes" "$?" 0
-	check "the waiting backend's rows" "$(cat "$tmp/b.out")" "$want"
-	check "token requests: the terminated one's and the next" "$(token_requests)" 2
+	check_eq "the waiting backend finishes" "$?" 0
+	check_eq "the waiting backend's rows" "$(cat "$tmp/b.out")" "$want"
+	check_eq "token requests: the terminated one's and the next" "$(token_requests)" 2
 	wait_job "$job_a"
 
 	# -- 4. the backend holding the fetch mark hangs: the mark expires
@@ -249,16 +240,16 @@ if [ "$SHARED" = 1 ]; then
 	psql -X -At -c "$(query t3)" >"$tmp/c.out" 2>&1 &
 	job_c=$!
 	pid_c=$(wait_for_backend t3)
-	check "a backend fetches the token (to hang)" "$([ -n "$pid_c" ] && echo yes)" yes
+	check_eq "a backend fetches the token (to hang)" "$([ -n "$pid_c" ] && echo yes)" yes
 	if [ -n "$pid_c" ]; then
 		kill -STOP "$pid_c" && stopped=$pid_c
 	fi
 	psql -X -At -c "$(query t3)" >"$tmp/d.out" 2>&1 &
 	job_d=$!
 	wait_job "$job_d"
-	check "the other backend finishes after the mark's deadline" "$?" 0
-	check "the other backend's rows" "$(cat "$tmp/d.out")" "$want"
-	check "token requests: the hung one's and the next" "$(token_requests)" 2
+	check_eq "the other backend finishes after the mark's deadline" "$?" 0
+	check_eq "the other backend's rows" "$(cat "$tmp/d.out")" "$want"
+	check_eq "token requests: the hung one's and the next" "$(token_requests)" 2
 	if [ -n "$stopped" ]; then
 		kill -CONT "$stopped"
 		stopped=""
