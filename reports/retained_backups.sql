@@ -32,30 +32,20 @@ SELECT r.project, r.cluster, r.kind,
        max(s.expires_at)::date - :'now'::timestamptz::date AS days_left
   FROM atlas_retained r
   LEFT JOIN (
-	SELECT group_id, cluster_name, id, created_at, expires_at, storage_size_bytes
-	  FROM atlas.cluster_snapshots
-	 WHERE group_id = ANY (ARRAY(SELECT DISTINCT group_id FROM atlas_retained
-								  WHERE kind = 'replica set'))
-	OFFSET 0
-  ) s ON s.group_id = r.group_id AND s.cluster_name = r.cluster
- WHERE r.kind = 'replica set'
- GROUP BY r.project, r.cluster, r.kind
-UNION ALL
-SELECT r.project, r.cluster, r.kind,
-       count(s.id),
-       pg_size_pretty(sum(s.storage_size_bytes)),
-       to_char(min(s.created_at), 'YYYY-MM-DD HH24:MI'),
-       to_char(max(s.expires_at), 'YYYY-MM-DD HH24:MI'),
-       max(s.expires_at)::date - :'now'::timestamptz::date
-  FROM atlas_retained r
-  LEFT JOIN (
-	SELECT group_id, cluster_name, id, created_at, expires_at, storage_size_bytes
-	  FROM atlas.sharded_cluster_snapshots
-	 WHERE group_id = ANY (ARRAY(SELECT DISTINCT group_id FROM atlas_retained
-								  WHERE kind = 'sharded'))
-	OFFSET 0
-  ) s ON s.group_id = r.group_id AND s.cluster_name = r.cluster
- WHERE r.kind = 'sharded'
+	(SELECT 'replica set' AS kind, group_id, cluster_name, id, created_at,
+	        expires_at, storage_size_bytes
+	   FROM atlas.cluster_snapshots
+	  WHERE group_id = ANY (ARRAY(SELECT DISTINCT group_id FROM atlas_retained
+								   WHERE kind = 'replica set'))
+	 OFFSET 0)
+	UNION ALL
+	(SELECT 'sharded', group_id, cluster_name, id, created_at,
+	        expires_at, storage_size_bytes
+	   FROM atlas.sharded_cluster_snapshots
+	  WHERE group_id = ANY (ARRAY(SELECT DISTINCT group_id FROM atlas_retained
+								   WHERE kind = 'sharded'))
+	 OFFSET 0)
+  ) s ON s.kind = r.kind AND s.group_id = r.group_id AND s.cluster_name = r.cluster
  GROUP BY r.project, r.cluster, r.kind
  ORDER BY 1, 2;
 \pset title
