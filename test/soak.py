@@ -68,7 +68,10 @@ QUERY = ("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM %s "
          "WHERE group_id = '" + G1 + "' AND cluster_name IN ('prod-1', 'n2', 'n35')")
 
 # fault name -> (fault definition or None, SQLSTATEs allowed besides success,
-#                success allowed)
+#                success allowed).  A fault whose scan must fail applies to
+# every matching request ("count": -1): a request the previous scan left
+# in flight may reach the mock after the fault is set and would use up a
+# fault that applied once.
 FAULTS = {
     "none": (None, set(), True),
     "429_once": ({"match": "n35", "kind": "status", "status": 429,
@@ -82,12 +85,13 @@ FAULTS = {
                     "count": -1}, {"HV000"}, False),
     "reset_always": ({"match": "n35", "kind": "reset", "count": -1},
                      {"HV00N"}, False),
-    "bad_json": ({"match": "n2", "kind": "invalid_json"}, {"HV00A"}, False),
+    "bad_json": ({"match": "n2", "kind": "invalid_json", "count": -1},
+                 {"HV00A"}, False),
     "revoked": ({"match": "/clusters/", "kind": "status", "status": 401,
                  "count": -1}, {"28000"}, False),
-    "stall_timeout": ({"match": "n35", "kind": "stall", "seconds": 2},
-                      {"57014"}, False),
-    "cancel": ({"match": "n35", "kind": "stall", "seconds": 2},
+    "stall_timeout": ({"match": "n35", "kind": "stall", "seconds": 2,
+                       "count": -1}, {"57014"}, False),
+    "cancel": ({"match": "n35", "kind": "stall", "seconds": 2, "count": -1},
                {"57014"}, False),
 }
 
