@@ -12,8 +12,7 @@
 # archive's test and the clusters test (./demo.sh and the throwaway
 # clusters leave a cluster 15/regress alone).  Then three lanes at once:
 #   A: the mock's self-test, the pg_regress suite, the secrets test, a
-#      fault soak (ATLAS_SOAK_SCANS scans, 200 by default), the session
-#      fuzzer (ATLAS_SESSIONS sessions, 200 by default), the shared-token
+#      fault soak (ATLAS_SOAK_SCANS scans, 200 by default), the shared-token
 #      test (20 backends, one token request; preloaded), the budget test
 #      (one rate-limit budget, the instance's statistics), the scheduling
 #      recipes' test, the HTML report test (headless Chromium), the
@@ -30,6 +29,8 @@
 #      same expected output).  valgrind runs preloaded too.
 # ATLAS_PG_MATRIX names the other versions (default "17 18"; the first
 # goes to lane B, the rest to lane C; empty: none).
+# Then, alone, the session fuzzer (ATLAS_SESSIONS sessions, 200 by
+# default), whose figures must match the mock's log statement by statement.
 # Exits non-zero on any failure (printing regression.diffs) and ends with
 # the results by PostgreSQL version.
 set -euo pipefail
@@ -105,15 +106,15 @@ lane_b=$!
 lane_c=$!
 
 status=0
-echo "== lane A: the mock self-test, pg_regress, the secrets test, the fault soak, the session fuzzer, the shell tests, libFuzzer"
+echo "== lane A: the mock self-test, pg_regress, the secrets test, the fault soak, the shell tests, libFuzzer"
 echo "== lane B (printed when it ends): PostgreSQL $matrix_b, valgrind"
 echo "== lane C (printed when it ends): PostgreSQL $matrix_c, PostgreSQL $PG_MAJOR preloaded"
 echo "== mock self-test"
 python3 -m unittest test/test_mock.py 2>&1 | tail -n 3
 
-echo "== pg_regress, the secrets test, the fault soak and the session fuzzer in a throwaway cluster"
+echo "== pg_regress, the secrets test and the fault soak in a throwaway cluster"
 throwaway_cluster -o logging_collector=on \
-	bash scripts/cluster-tests.sh 2>&1 | tee "$results" || status=$?
+	env ATLAS_SESSIONS=0 bash scripts/cluster-tests.sh 2>&1 | tee "$results" || status=$?
 pg15="PG $PG_MAJOR: $(sed -n 's/^regress: /regress /p' "$results"); $(sed -n 's/^secrets: /secrets /p' "$results")"
 
 lane_a_step() {
@@ -142,6 +143,15 @@ for lane in "B $lane_b $lane_b_log" "C $lane_c $lane_c_log"; do
 	wait "$2" || status=1
 	cat "$3"
 done
+
+# The session fuzzer compares each statement's EXPLAIN ANALYZE figures
+# with the mock's log: it runs last, alone, so that no other lane's load
+# delays a request into the next statement's share of the log.
+echo "== the session fuzzer in a throwaway cluster"
+throwaway_cluster -o logging_collector=on bash -c \
+	'createdb contrib_regression && psql -X -q -d contrib_regression -c "CREATE EXTENSION atlas_snapshot_fdw" &&
+	 python3 test/session_fuzz.py --sessions "$1" ${2:+--skip "$2"}' \
+	sh "${ATLAS_SESSIONS:-200}" "${ATLAS_SESSIONS_SKIP:-}" || status=$?
 
 echo "== results by PostgreSQL version"
 echo "$pg15; valgrind and fuzzing passed"
